@@ -1,0 +1,32 @@
+# gan-tf: every target creates the virtualenv from requirements.txt if it is missing.
+#   make mnist-basic [ITERS=N] [ARGS="--resume"]   tutorial GAN, log-loss  -> outputs/mnist-basic/
+#   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
+#   make test                                       the test suite
+PYTHON_SYS ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ITERS ?= 100000
+ARGS ?=
+
+# Development and CI checkouts find MNIST beside them; elsewhere the loader's own
+# search order applies (see README), ending with a tensorflow-datasets download.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: mnist-basic mnist-xent test venv clean-venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	touch $@
+
+mnist-basic mnist-xent: venv
+	$(PY) -m gan_tf.train --experiment $@ --iters $(ITERS) $(ARGS)
+
+test: venv
+	$(PY) -m pytest -q tests
+
+clean-venv:
+	rm -rf $(VENV)

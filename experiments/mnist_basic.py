@@ -1,0 +1,7 @@
+"""The TensorFlow tutorial's vanilla GAN with its hand-written log-loss (the default)."""
+
+from gan_tf.config import Config
+
+
+def get_config() -> Config:
+    return Config(loss="log")

@@ -1,0 +1,7 @@
+"""The same GAN with the tutorial's second loss: sigmoid_cross_entropy_with_logits."""
+
+from gan_tf.config import Config
+
+
+def get_config() -> Config:
+    return Config(loss="xent")

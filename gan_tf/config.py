@@ -1,0 +1,133 @@
+"""The one training configuration: a frozen dataclass, its validation, and experiments.
+
+Every run is fully described by a `Config`. Experiments (files in `experiments/`)
+start from the default and change only what differs; the CLI turns each field
+into a `--flag`. Unknown or mistyped overrides are errors, never ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gan_tf.errors import UserError
+
+LOSSES = ("log", "xent")
+INITS = ("xavier_tutorial", "glorot_normal")
+EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
+
+
+def _f(default, help_text):
+    """A dataclass field whose one-line help the CLI shows."""
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- what to train
+    loss: str = _f("log", "loss variant: 'log' (the tutorial's hand-written log-loss on "
+                          "probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)")
+    log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
+                              "binary cross-entropy does; 0 computes the literal formula "
+                              "(float32 overflows to inf/NaN late in training)")
+    init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
+                                      "N(0, 1/sqrt(fan_in/2)), untruncated) or 'glorot_normal'")
+    z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
+    hidden: int = _f(128, "hidden units of both D (784-h-1) and G (z-h-784)")
+    # --- how to train
+    iters: int = _f(100_000, "training iterations (one D step, then one G step, each)")
+    batch_size: int = _f(128, "minibatch size")
+    lr: float = _f(1e-3, "Adam learning rate for D and G (TF1 default)")
+    beta1: float = _f(0.9, "Adam beta1 (TF1 default)")
+    beta2: float = _f(0.999, "Adam beta2 (TF1 default)")
+    adam_eps: float = _f(1e-8, "Adam epsilon (TF1 default; Keras' own default is 1e-7)")
+    seed: int = _f(0, "seed of every random stream: init, z, data order, sample noise")
+    xla: bool = _f(True, "compile the training loop with XLA (jit_compile); much faster")
+    # --- what to record
+    snapshot_every: int = _f(1000, "iterations between sample frames, 'Iter:' lines and "
+                                   "checkpoints")
+    log_every: int = _f(100, "iterations between stats.jsonl records (divides "
+                             "snapshot_every); also how often a stop request is noticed")
+    fresh_sample_noise: bool = _f(False, "draw new z for every frame, as the tutorial did, "
+                                         "instead of 16 fixed z for the whole run")
+    gif_fps: float = _f(10.0, "frames per second of training.gif")
+    tensorboard: bool = _f(True, "also write losses and frames as TensorBoard events")
+
+    def __post_init__(self):
+        problems = []
+        for name in ("iters", "batch_size", "snapshot_every", "log_every", "z_dim",
+                     "hidden"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be a positive integer, got "
+                                f"{getattr(self, name)}")
+        if self.loss not in LOSSES:
+            problems.append(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.init not in INITS:
+            problems.append(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
+        if not 0 <= self.log_eps < 0.5:
+            problems.append(f"log_eps must be in [0, 0.5), got {self.log_eps}")
+        if self.lr <= 0 or self.adam_eps < 0 or self.gif_fps <= 0:
+            problems.append("lr and gif_fps must be positive and adam_eps non-negative")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            problems.append("beta1 and beta2 must be in [0, 1)")
+        if (self.log_every > 0 and self.snapshot_every > 0
+                and self.snapshot_every % self.log_every):
+            problems.append(f"log_every ({self.log_every}) must divide snapshot_every "
+                            f"({self.snapshot_every})")
+        if problems:
+            raise UserError("bad config: " + "; ".join(problems))
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Config":
+        return override(cls(), json.loads(text))
+
+
+def field_help() -> dict:
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Config)}
+
+
+def override(cfg: Config, changes: dict) -> Config:
+    """`dataclasses.replace` that rejects unknown keys and wrong types by name."""
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    clean = {}
+    for key, value in changes.items():
+        if key not in fields:
+            close = [n for n in fields if n.replace("_", "") == key.replace("_", "")
+                     .replace("-", "")]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UserError(f"unknown config key {key!r}{hint}")
+        want = type(getattr(cfg, key))
+        # JSON and Python both allow an int where a float is meant; nothing else coerces.
+        if want is float and type(value) is int:
+            value = float(value)
+        if type(value) is not want:
+            raise UserError(f"config key {key!r} must be {want.__name__}, "
+                            f"got {type(value).__name__} {value!r}")
+        clean[key] = value
+    return dataclasses.replace(cfg, **clean)
+
+
+def experiment_names() -> list[str]:
+    return sorted(p.stem.replace("_", "-") for p in EXPERIMENTS_DIR.glob("*.py")
+                  if not p.name.startswith("_"))
+
+
+def load_experiment(name: str) -> Config:
+    """Config of `experiments/NAME.py` (dashes or underscores), via its get_config()."""
+    path = EXPERIMENTS_DIR / (name.replace("-", "_") + ".py")
+    if not path.is_file():
+        raise UserError(f"unknown experiment {name!r}; available: "
+                        f"{', '.join(experiment_names())}")
+    spec = importlib.util.spec_from_file_location(f"gan_tf_experiment_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cfg = module.get_config()
+    if not isinstance(cfg, Config):
+        raise UserError(f"{path}: get_config() must return a gan_tf.config.Config")
+    return cfg

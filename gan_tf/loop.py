@@ -1,0 +1,157 @@
+"""The compiled training loop: many tutorial iterations per call, all on the device.
+
+One iteration is exactly the tutorial's: a D step (Adam) on a real minibatch and
+a fresh z batch, then a G step (Adam) on another fresh z batch.
+
+What makes it fast without changing the math:
+  * the training set lives on the device as uint8; minibatches are gathered there,
+  * `chunk(n)` runs n iterations inside one tf.function (a graph while-loop),
+    optionally compiled by XLA, so Python runs once per n iterations,
+  * no host<->device copies inside the loop; a chunk returns a few scalars.
+
+Every random number is a pure function of (seed, stream, counter) through
+TensorFlow's stateless RNG, so the only state to checkpoint is the weights, the
+optimizers and the iteration counter: a resumed run draws exactly the numbers the
+uninterrupted run would have drawn.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+# Random streams; each is folded with a counter (iteration, epoch or frame).
+STREAM_Z_D, STREAM_Z_G, STREAM_EPOCH, STREAM_SAMPLES = 1, 2, 3, 4
+# Named explicitly: "auto_select" picks different generators with and without XLA,
+# and the same seed must give the same numbers on every path.
+ALG = "philox"
+
+
+def stream_seed(seed: int, stream: int, counter):
+    """A stateless-RNG seed for draw number `counter` of `stream`."""
+    base = tf.constant([seed, stream], tf.int64)
+    return tf.random.experimental.stateless_fold_in(base, tf.cast(counter, tf.int64),
+                                                    alg=ALG)
+
+
+def sample_z(seed: int, stream: int, counter, batch: int, z_dim: int):
+    """z ~ Uniform(-1, 1), as the tutorial's np.random.uniform(-1., 1., size=[m, n]).
+
+    Built from raw random bits (24 of them: a float32's precision) because TF's float
+    stateless_uniform turns bits into floats differently with and without XLA.
+    """
+    bits = tf.random.stateless_uniform([batch, z_dim], stream_seed(seed, stream, counter),
+                                       minval=None, maxval=None, dtype=tf.int32, alg=ALG)
+    u = tf.cast(tf.bitwise.bitwise_and(bits, 0xFFFFFF), tf.float32) * (2.0 ** -24)
+    return 2.0 * u - 1.0
+
+
+def epoch_permutation(seed: int, epoch, n: int):
+    """The order of the training set in `epoch`: a fresh shuffle every epoch."""
+    # argsort of full-range random int64 keys: a uniform shuffle (ties have
+    # probability ~n^2/2^64) that, unlike tf.random.experimental.stateless_shuffle,
+    # XLA can compile.
+    keys = tf.random.stateless_uniform([n], stream_seed(seed, STREAM_EPOCH, epoch),
+                                       minval=None, maxval=None, dtype=tf.int64,
+                                       alg=ALG)
+    return tf.cast(tf.argsort(keys, stable=True), tf.int32)
+
+
+class Trainer:
+    """Owns the compiled chunk of iterations and the iteration counter.
+
+    Batches follow TF1's `DataSet.next_batch` exactly: the data are visited in a
+    shuffled order; a batch that crosses the end of an epoch takes the rest of the
+    old order and the start of the next epoch's order. Sample k of iteration t is
+    global index g = t*B + k: epoch g // N, position g % N.
+    """
+
+    def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images):
+        self.G, self.D, self.g_opt, self.d_opt = G, D, g_opt, d_opt
+        self.d_loss_fn, self.g_loss_fn = loss_fns
+        self.cfg = cfg
+        self.images = tf.constant(train_images, tf.uint8)     # (N, 784), on the device
+        self.n = int(train_images.shape[0])
+        if self.n < cfg.batch_size:
+            raise ValueError(f"batch_size {cfg.batch_size} exceeds the {self.n} images")
+        self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
+        # A cache of the two epoch orders the current batch can touch; derived from
+        # (seed, epoch), so it is rebuilt rather than checkpointed.
+        self._cached_epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
+        self._perm_a = tf.Variable(tf.zeros([self.n], tf.int32), trainable=False)
+        self._perm_b = tf.Variable(tf.zeros([self.n], tf.int32), trainable=False)
+        # Keras optimizers create their slots lazily; build them now so a checkpoint
+        # can be restored into them before the first step.
+        d_opt.build(D.trainable_variables)
+        g_opt.build(G.trainable_variables)
+        self._chunks = {}
+
+    # --- one iteration, traced into the loop body
+
+    def _batch(self, t):
+        cfg, n = self.cfg, self.n
+        g = t * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
+        epoch0 = (t * cfg.batch_size) // n
+        if tf.not_equal(epoch0, self._cached_epoch):
+            self._perm_a.assign(epoch_permutation(cfg.seed, epoch0, n))
+            self._perm_b.assign(epoch_permutation(cfg.seed, epoch0 + 1, n))
+            self._cached_epoch.assign(epoch0)
+        pos = tf.cast(g % n, tf.int32)
+        idx = tf.where(g // n == epoch0, tf.gather(self._perm_a, pos),
+                       tf.gather(self._perm_b, pos))
+        return tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
+
+    def _iteration(self, t):
+        cfg = self.cfg
+        x = self._batch(t)
+        # D step: G's output is an input here, so no gradient flows into G.
+        z = sample_z(cfg.seed, STREAM_Z_D, t, cfg.batch_size, cfg.z_dim)
+        fake = self.G(z, training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.D(x, training=True)
+            fake_logits = self.D(fake, training=True)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+        d_vars = self.D.trainable_variables
+        self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
+        # G step on a fresh z batch, through the just-updated D.
+        z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
+        with tf.GradientTape() as tape:
+            g_loss = self.g_loss_fn(self.D(self.G(z, training=True), training=True))
+        g_vars = self.G.trainable_variables
+        self.g_opt.apply(tape.gradient(g_loss, g_vars), g_vars)
+        return {"d_loss": d_loss, "g_loss": g_loss,
+                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+
+    def _chunk_body(self, steps: int):
+        t0 = self.iteration.read_value()
+        first = self._iteration(t0)
+        sums = dict(first)
+        bad = tf.where(_finite(first), tf.constant(-1, tf.int64), t0)
+        for i in tf.range(1, steps, dtype=tf.int64):
+            out = self._iteration(t0 + i)
+            sums = {k: sums[k] + out[k] for k in sums}
+            bad = tf.where((bad < 0) & ~_finite(out), t0 + i, bad)
+        self.iteration.assign(t0 + steps)
+        return {"first": first, "sums": sums, "first_bad_iteration": bad}
+
+    # --- the public entry point
+
+    def chunk(self, steps: int) -> dict:
+        """Run `steps` iterations. Returns numpy scalars: the first iteration's values
+        ('first'), their sums over the chunk ('sums'), and the first iteration whose
+        loss was NaN or Inf ('first_bad_iteration', -1 if none)."""
+        if steps not in self._chunks:
+            self._chunks[steps] = tf.function(lambda: self._chunk_body(steps),
+                                              jit_compile=self.cfg.xla)
+        return tf.nest.map_structure(lambda v: v.numpy(), self._chunks[steps]())
+
+
+def _finite(values: dict):
+    return tf.math.is_finite(values["d_loss"]) & tf.math.is_finite(values["g_loss"])
+
+
+def make_optimizer(cfg):
+    """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7)."""
+    import keras
+    return keras.optimizers.Adam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
+                                 epsilon=cfg.adam_eps)

@@ -1,0 +1,57 @@
+"""Progress reporting: a live bar on a terminal, plain lines everywhere else."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class Progress:
+    """`update(done)` redraws a one-line bar (iterations/s, ETA) when `stream` is a
+    terminal; `log(line)` prints a line above it. Off a terminal only lines appear."""
+
+    def __init__(self, total: int, start: int = 0, stream=None):
+        self.stream = stream or sys.stderr
+        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.total, self.start = total, start
+        self.t0, self.done = None, start
+        self._drawn = False
+
+    def begin(self) -> None:
+        """Start the clock (after compiling, so the rate is the training rate)."""
+        self.t0 = time.perf_counter()
+
+    def rate(self) -> float:
+        if self.t0 is None or self.done <= self.start:
+            return 0.0
+        return (self.done - self.start) / max(time.perf_counter() - self.t0, 1e-9)
+
+    def update(self, done: int) -> None:
+        self.done = done
+        if not self.live:
+            return
+        r = self.rate()
+        eta = (self.total - done) / r if r > 0 else 0.0
+        width = 30
+        filled = int(width * done / self.total)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
+                          f"{r:7.1f} it/s  ETA {_hms(eta)} ")
+        self.stream.flush()
+        self._drawn = True
+
+    def log(self, line: str) -> None:
+        if self._drawn:
+            self.stream.write("\r\033[K")
+        print(line, file=sys.stdout if not self.live else self.stream, flush=True)
+        if self._drawn:
+            self.update(self.done)
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _hms(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"

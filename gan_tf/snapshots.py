@@ -1,0 +1,96 @@
+"""Pictures of a run: sample grids, the training GIF, the loss plot.
+
+Pure functions: each takes arrays (or records) and a path, writes that one file
+atomically, and touches no global matplotlib state (no pyplot).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+from matplotlib import gridspec
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gan_tf.runs import atomic_write_bytes
+
+
+def grid_figure_png(images: np.ndarray, image_shape=(28, 28)) -> bytes:
+    """The tutorial's `plot(samples)`: a 4x4-inch figure, square grid, 0.05 spacing,
+    no axes, Greys_r, saved with bbox_inches='tight'. Images are in [0, 1]."""
+    n = len(images)
+    side = math.ceil(math.sqrt(n))
+    fig = Figure(figsize=(4, 4))
+    FigureCanvasAgg(fig)
+    gs = gridspec.GridSpec(side, side, figure=fig, wspace=0.05, hspace=0.05)
+    for i, img in enumerate(images):
+        ax = fig.add_subplot(gs[i])
+        ax.axis("off")
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+        ax.set_aspect("equal")
+        ax.imshow(np.reshape(img, image_shape), cmap="Greys_r", vmin=0.0, vmax=1.0)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def save_grid(images: np.ndarray, path: Path, image_shape=(28, 28)) -> None:
+    atomic_write_bytes(Path(path), grid_figure_png(images, image_shape))
+
+
+def grid_array(images: np.ndarray, image_shape=(28, 28)) -> np.ndarray:
+    """The same samples tiled into one (H, W) array in [0, 1], for TensorBoard."""
+    side = math.ceil(math.sqrt(len(images)))
+    h, w = image_shape
+    out = np.zeros((side * h, side * w), np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, side)
+        out[r * h:(r + 1) * h, c * w:(c + 1) * w] = np.reshape(img, image_shape)
+    return out
+
+
+def write_gif(frame_paths: list[Path], path: Path, fps: float = 10.0) -> None:
+    """All frames, in order, as one looping GIF."""
+    if not frame_paths:
+        raise ValueError("no frames to assemble into a GIF")
+    frames = [_rgb(iio.imread(p)) for p in frame_paths]
+    h = max(f.shape[0] for f in frames)
+    w = max(f.shape[1] for f in frames)
+    frames = [np.pad(f, ((0, h - f.shape[0]), (0, w - f.shape[1]), (0, 0)),
+                     constant_values=255) for f in frames]
+    data = iio.imwrite("<bytes>", np.stack(frames), extension=".gif",
+                       duration=int(round(1000.0 / fps)), loop=0)
+    atomic_write_bytes(Path(path), data)
+
+
+def _rgb(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        frame = np.stack([frame] * 3, axis=-1)
+    if frame.shape[-1] == 4:  # composite RGBA onto white
+        alpha = frame[..., 3:4].astype(np.float32) / 255.0
+        frame = frame[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    return frame[..., :3].astype(np.uint8)
+
+
+def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
+    """D and G loss against iterations, from stats.jsonl records (window means)."""
+    fig = Figure(figsize=(8, 4.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    its = [r["iter"] for r in records]
+    ax.plot(its, [r["d_loss"] for r in records], label="D loss")
+    ax.plot(its, [r["g_loss"] for r in records], label="G loss")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss (mean over each logging window)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    atomic_write_bytes(Path(path), buf.getvalue())

@@ -1,0 +1,83 @@
+"""Command line: `python -m gan_tf.train [--experiment NAME] [--FIELD VALUE ...]`.
+
+Parses flags into a Config and calls train_lib.train(config, run_dir). Every Config
+field is a flag (`--batch-size 64`, `--no-xla`); see --help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import dataclasses
+import sys
+
+from gan_tf.config import Config, field_help, load_experiment, override, experiment_names
+from gan_tf.errors import TrainingDiverged, UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage dump
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m gan_tf.train", description=(
+        "Train the TensorFlow tutorial's vanilla GAN on MNIST. Without --run-dir the run "
+        "goes to outputs/ (or outputs/NAME with --experiment NAME). MNIST is read from "
+        "--data-dir, $GAN_TF_DATA_DIR, data/mnist/ or ../shared/data/mnist/ (the four "
+        "IDX .gz files), else downloaded by tensorflow-datasets."),
+        argument_default=argparse.SUPPRESS)
+    p.add_argument("--experiment", help="start from experiments/NAME.py "
+                   f"({', '.join(experiment_names())}); default: the defaults below")
+    p.add_argument("--run-dir", help="run folder for every output (default: outputs, or "
+                   "outputs/NAME with --experiment)")
+    p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir "
+                   "from its last checkpoint (only --iters may change)")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in "
+                   "--run-dir instead of refusing")
+    defaults = Config()
+    for f in dataclasses.fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = f"{field_help()[f.name]} (default: {default})"
+        if isinstance(default, bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                           help=help_text)
+        else:
+            p.add_argument(flag, dest=f.name, type=type(default), help=help_text)
+    return p
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
+    args = vars(build_parser().parse_args(argv))
+    experiment = args.pop("experiment", None)
+    run_dir = args.pop("run_dir", None) or ("outputs/" + experiment if experiment
+                                            else "outputs")
+    data_dir = args.pop("data_dir", None)
+    resume = args.pop("resume", False)
+    overwrite = args.pop("overwrite", False)
+    from gan_tf import train_lib  # after parsing: --help and flag errors stay instant
+    try:
+        if resume and overwrite:
+            raise UserError("--resume and --overwrite contradict each other; pick one")
+        if resume:
+            cfg = train_lib.resume_config(run_dir, args)
+        else:
+            cfg = override(load_experiment(experiment) if experiment else Config(), args)
+        summary = train_lib.train(cfg, run_dir, resume=resume, overwrite=overwrite,
+                                  data_dir=data_dir)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if summary["status"] == "interrupted":
+        return 128 + summary["signal"]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

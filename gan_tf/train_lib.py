@@ -1,0 +1,230 @@
+"""One whole training run: `train(cfg, run_dir)`. The CLI in train.py is a thin shell.
+
+Order of work, chosen so that bad input writes nothing and a crash loses little:
+check the run folder and load the data (either may refuse) -> write config.json ->
+build or restore the models -> train in chunks, snapshotting and checkpointing every
+`snapshot_every` iterations -> GIF, loss plot and generator at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gan_tf import runs, snapshots
+from gan_tf.config import Config
+from gan_tf.data import Mnist, load_mnist
+from gan_tf.errors import TrainingDiverged, UserError
+from gan_tf.progress import Progress
+
+SAMPLES_PER_FRAME = 16
+RESUMABLE_CHANGES = ("iters",)  # a resumed run may be extended, nothing else changed
+
+
+def resume_config(run_dir: Path, changes: dict) -> Config:
+    """The saved config of run_dir with `changes` applied, if they are allowed."""
+    saved = Config.from_json(runs.read_config_text(Path(run_dir)))
+    fixed = {k: v for k, v in changes.items()
+             if k not in RESUMABLE_CHANGES and getattr(saved, k) != v}
+    if fixed:
+        raise UserError(f"cannot change {', '.join(sorted(fixed))} when resuming {run_dir} "
+                        f"(only {', '.join(RESUMABLE_CHANGES)} may change); start a new run "
+                        f"instead")
+    return dataclasses.replace(saved, **{k: changes[k] for k in RESUMABLE_CHANGES
+                                         if k in changes})
+
+
+def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False,
+          data: Mnist | None = None, data_dir=None, log=None) -> dict:
+    """Train (or continue) the run in run_dir. Returns a summary dict with 'status'
+    ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any."""
+    run_dir = Path(run_dir)
+    # --- refuse bad input before writing anything
+    if resume:
+        saved = Config.from_json(runs.read_config_text(run_dir))
+        if dataclasses.replace(saved, iters=cfg.iters) != cfg:
+            raise UserError(f"config differs from the one saved in {run_dir}; build it "
+                            f"with resume_config()")
+        checkpoint = runs.load_checkpoint(run_dir / runs.CHECKPOINT)
+    else:
+        runs.check_new_run(run_dir, overwrite)
+    if data is None:
+        data = load_mnist(data_dir)
+
+    # Imported here, not at module level, so argument errors answer without TF's start-up.
+    import tensorflow as tf
+    from gan_tf import loop, networks
+    from gan_tf.losses import get_losses
+
+    # --- the run folder: config first
+    if not resume:
+        if overwrite:
+            runs.clear_run(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        runs.atomic_write_text(run_dir / runs.CONFIG, cfg.to_json())
+    (run_dir / runs.FRAMES).mkdir(exist_ok=True)
+
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    g_opt, d_opt = loop.make_optimizer(cfg), loop.make_optimizer(cfg)
+    trainer = loop.Trainer(G, D, g_opt, d_opt, get_losses(cfg), cfg, data.train_images)
+    state = {"G": G.weights, "D": D.weights, "g_opt": g_opt.variables,
+             "d_opt": d_opt.variables}
+    start = 0
+    if resume:
+        start = _restore(state, trainer, checkpoint, run_dir)
+        runs.truncate_stats(run_dir / runs.STATS, start)
+        runs.remove_frames_after(run_dir, start // cfg.snapshot_every)
+
+    progress = Progress(cfg.iters, start)
+    emit = log or progress.log
+    emit(f"{'Resuming' if resume else 'Starting'} {run_dir} at iteration {start} of "
+         f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}")
+    stats = runs.StatsLog(run_dir / runs.STATS)
+    writer = tf.summary.create_file_writer(str(run_dir / "tensorboard")) \
+        if cfg.tensorboard else None
+    fixed_z = loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, 0, SAMPLES_PER_FRAME, cfg.z_dim)
+
+    def snapshot(it):
+        frame = it // cfg.snapshot_every
+        z = (loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, frame, SAMPLES_PER_FRAME, cfg.z_dim)
+             if cfg.fresh_sample_noise else fixed_z)
+        images = G(z, training=False).numpy()
+        snapshots.save_grid(images, runs.frame_path(run_dir, frame))
+        if writer:
+            with writer.as_default():
+                tf.summary.image("samples", snapshots.grid_array(images)[None, :, :, None],
+                                 step=it)
+
+    def checkpoint(it):
+        arrays = {f"{k}/{i:03d}": v.numpy() for k, vs in state.items()
+                  for i, v in enumerate(vs)}
+        runs.save_checkpoint(run_dir / runs.CHECKPOINT,
+                             {"iteration": np.int64(it), **arrays})
+
+    # --- the loop
+    summary = {"status": "complete", "run_dir": str(run_dir)}
+    it = start
+    stop = _StopRequests()
+    t_start = time.perf_counter()
+    try:
+        with stop:
+            while True:
+                if it % cfg.snapshot_every == 0:
+                    snapshot(it)
+                    checkpoint(it)
+                if it >= cfg.iters:
+                    break
+                if stop.signum is not None:
+                    checkpoint(it)
+                    summary.update(status="interrupted", signal=stop.signum)
+                    emit(f"Stopped by signal {stop.signum} at iteration {it}; checkpoint "
+                         f"saved. Continue with --resume --run-dir {run_dir}")
+                    break
+                n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it)
+                out = trainer.chunk(n)
+                if progress.t0 is None:
+                    progress.begin()  # after the first chunk: compile time excluded
+                    t_first = time.perf_counter() - t_start
+                if out["first_bad_iteration"] >= 0:
+                    raise TrainingDiverged(_diverged_message(cfg, out, it, run_dir))
+                record = {"iter": it + n,
+                          **{k: float(v) / n for k, v in out["sums"].items()},
+                          "elapsed_s": round(time.perf_counter() - t_start, 3)}
+                stats.write(record)
+                if writer:
+                    with writer.as_default():
+                        for k in ("d_loss", "g_loss", "d_real", "d_fake"):
+                            tf.summary.scalar(k, record[k], step=it + n)
+                if it % cfg.snapshot_every == 0:
+                    f = out["first"]
+                    emit(f"Iter: {it}  D loss: {f['d_loss']:.4}  G loss: {f['g_loss']:.4}")
+                it += n
+                progress.update(it)
+            if it >= cfg.iters and it % cfg.snapshot_every:
+                checkpoint(it)  # the final state, when it is not on a snapshot
+    finally:
+        progress.close()
+        stats.close()
+        if writer:
+            writer.close()
+        _finish_pictures(run_dir, cfg)
+
+    if summary["status"] == "complete":
+        runs.atomic_save(run_dir / "generator.keras", G.save)
+    trained = it - start
+    rate = progress.rate()
+    summary.update(iteration=it, it_per_s=round(rate, 1),
+                   wall_s=round(time.perf_counter() - t_start, 1))
+    if trained:
+        summary["first_chunk_s"] = round(t_first, 2)
+    emit(f"{summary['status'].capitalize()}: iteration {it}, {trained} iterations at "
+         f"{rate:.1f} it/s; outputs in {run_dir}")
+    return summary
+
+
+def _finish_pictures(run_dir: Path, cfg: Config) -> None:
+    """GIF and loss plot from whatever the run has so far (also after a stop)."""
+    frames = runs.frame_paths(run_dir)
+    if frames:
+        snapshots.write_gif(frames, run_dir / "training.gif", cfg.gif_fps)
+    records = runs.read_stats(run_dir / runs.STATS)
+    if records:
+        snapshots.plot_losses(records, run_dir / "losses.png",
+                              title=f"{run_dir.name}: loss {cfg.loss!r}")
+
+
+def _restore(state: dict, trainer, checkpoint: dict, run_dir: Path) -> int:
+    for key, variables in state.items():
+        saved = sorted(k for k in checkpoint if k.startswith(key + "/"))
+        if len(saved) != len(variables):
+            raise UserError(f"checkpoint in {run_dir} does not match this model ({key}: "
+                            f"{len(saved)} arrays, expected {len(variables)})")
+        for name, var in zip(saved, variables):
+            if tuple(checkpoint[name].shape) != tuple(var.shape):
+                raise UserError(f"checkpoint in {run_dir} does not match this model "
+                                f"({name}: shape {checkpoint[name].shape}, expected "
+                                f"{tuple(var.shape)})")
+            var.assign(checkpoint[name])
+    start = int(checkpoint["iteration"])
+    trainer.iteration.assign(start)
+    return start
+
+
+def _diverged_message(cfg, out, it, run_dir) -> str:
+    bad = int(out["first_bad_iteration"])
+    hint = (" (the literal log-loss, log_eps=0, overflows once D's logits pass ~17: "
+            "the default --log-eps 1e-7 clips as Keras does)"
+            if cfg.loss == "log" and cfg.log_eps == 0 else "")
+    last = it - it % cfg.snapshot_every
+    return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad}{hint}; stopped. The "
+            f"last good checkpoint (iteration {last}) and frames are kept in {run_dir}")
+
+
+class _StopRequests:
+    """While active, SIGINT/SIGTERM only set `signum`: the loop then checkpoints and
+    returns at the next chunk boundary. A second signal stops at once."""
+
+    def __init__(self):
+        self.signum = None
+        self._old = {}
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        return False

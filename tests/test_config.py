@@ -1,0 +1,52 @@
+import dataclasses
+
+import pytest
+
+from gan_tf.config import Config, load_experiment, override, experiment_names
+from gan_tf.errors import UserError
+
+
+def test_defaults_are_the_tutorials():
+    c = Config()
+    assert (c.loss, c.z_dim, c.hidden, c.batch_size, c.iters) == ("log", 100, 128, 128, 100_000)
+    assert (c.lr, c.beta1, c.beta2, c.adam_eps) == (1e-3, 0.9, 0.999, 1e-8)
+    assert (c.snapshot_every, c.init, c.log_eps) == (1000, "xavier_tutorial", 1e-7)
+
+
+def test_config_is_frozen_and_round_trips_through_json():
+    c = Config(loss="xent", iters=7)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.iters = 3
+    assert Config.from_json(c.to_json()) == c
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"iters": 0}, "iters must be a positive"),
+    ({"batch_size": -1}, "batch_size must be a positive"),
+    ({"snapshot_every": 0}, "snapshot_every must be a positive"),
+    ({"loss": "hinge"}, "unknown loss 'hinge'"),
+    ({"init": "he"}, "unknown init"),
+    ({"log_every": 300}, "must divide snapshot_every"),
+    ({"log_eps": 0.7}, "log_eps must be in"),
+])
+def test_bad_values_are_named(changes, words):
+    with pytest.raises(UserError, match=words):
+        override(Config(), changes)
+
+
+def test_unknown_and_mistyped_keys_are_errors():
+    with pytest.raises(UserError, match="unknown config key 'batchsize'.*'batch_size'"):
+        override(Config(), {"batchsize": 64})
+    with pytest.raises(UserError, match="'iters' must be int, got str"):
+        override(Config(), {"iters": "100"})
+    with pytest.raises(UserError, match="must be bool"):
+        override(Config(), {"xla": 1})
+    assert override(Config(), {"lr": 1}).lr == 1.0  # an int where a float is meant is fine
+
+
+def test_experiments_change_only_the_loss():
+    assert {"mnist-basic", "mnist-xent"} <= set(experiment_names())
+    assert load_experiment("mnist-basic") == Config()
+    assert load_experiment("mnist_xent") == Config(loss="xent")
+    with pytest.raises(UserError, match="unknown experiment 'nope'"):
+        load_experiment("nope")

@@ -1,0 +1,88 @@
+"""The loader against the data README's facts, and every way the files can be bad."""
+
+import gzip
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from gan_tf import data
+from gan_tf.errors import UserError
+
+NAMES = list(data.MNIST_SHA256)
+
+
+def test_known_facts_of_the_real_files(mnist):
+    assert mnist.train_images.shape == (55_000, 784) and mnist.train_images.dtype == np.uint8
+    assert mnist.val_images.shape == (5_000, 784)
+    assert mnist.test_images.shape == (10_000, 784)
+    assert list(mnist.train_labels[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert list(mnist.test_labels[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    # The 55,000 + 5,000 split keeps the original order: together they are the 60,000.
+    full = np.concatenate([mnist.train_images, mnist.val_images]).astype(np.float64) / 255
+    assert full.mean() == pytest.approx(0.1306604762738429, abs=1e-12)
+    assert full.std() == pytest.approx(0.3081078038564622, abs=1e-12)
+    assert (mnist.test_images / 255.0).mean() == pytest.approx(0.13251460584233696, abs=1e-12)
+
+
+def _copy(mnist_dir, tmp_path):
+    for n in NAMES:
+        shutil.copy(mnist_dir / (n + ".gz"), tmp_path / (n + ".gz"))
+    return tmp_path
+
+
+def test_env_var_is_read(mnist_dir, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, str(mnist_dir))
+    assert data.load_mnist().source == str(mnist_dir)
+
+
+def test_missing_dir_and_missing_file_are_named(mnist_dir, tmp_path):
+    with pytest.raises(UserError, match="does not exist.*--data-dir"):
+        data.load_mnist(tmp_path / "nope")
+    d = _copy(mnist_dir, tmp_path)
+    os.remove(d / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(UserError, match="missing MNIST file .*t10k-labels-idx1-ubyte.gz"):
+        data.load_mnist(d)
+
+
+def test_truncated_gzip_is_named(mnist_dir, tmp_path):
+    d = _copy(mnist_dir, tmp_path)
+    f = d / "train-labels-idx1-ubyte.gz"
+    f.write_bytes(f.read_bytes()[:10_000])
+    with pytest.raises(UserError, match="train-labels-idx1-ubyte.gz: truncated or corrupted"):
+        data.load_mnist(d)
+
+
+def test_changed_content_fails_the_checksum(mnist_dir, tmp_path):
+    d = _copy(mnist_dir, tmp_path)
+    f = d / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(f.read_bytes()))
+    raw[100] = (raw[100] + 1) % 10          # one label changed: still a valid IDX file
+    f.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(UserError, match="checksum mismatch for .*t10k-labels"):
+        data.load_mnist(d)
+
+
+def test_idx_parser_rejects_bad_headers_and_lengths():
+    good = bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + bytes([7, 8, 9])
+    assert list(data.parse_idx(good, "x")) == [7, 8, 9]
+    with pytest.raises(UserError, match="bad magic"):
+        data.parse_idx(bytes([0, 0, 9, 1]) + good[4:], "x")
+    with pytest.raises(UserError, match="promises 11"):
+        data.parse_idx(good[:-1], "x")
+
+
+def test_offline_without_files_fails_within_seconds(tmp_path, monkeypatch):
+    """No local files, no tfds cache, no network: a clear error, not minutes of retries."""
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "PROJECT_DIR", tmp_path / "project")
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    # Port 9 (discard) on loopback is closed here: the probe sees "no network" at once.
+    probe = lambda: data.internet_available("127.0.0.1", 9, timeout=2)
+    t0 = time.monotonic()
+    with pytest.raises(UserError, match="no internet access.*--data-dir DIR or set "
+                                        "GAN_TF_DATA_DIR"):
+        data.load_mnist(internet_probe=probe)
+    assert time.monotonic() - t0 < 30

@@ -1,0 +1,73 @@
+"""The compiled loop: data order, random streams, and XLA vs plain graph agreement."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_tf import loop, networks
+from gan_tf.config import Config
+from gan_tf.losses import get_losses
+
+
+def make_trainer(cfg, images):
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    return loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
+                        get_losses(cfg), cfg, images)
+
+
+def test_batches_follow_tf1_next_batch_epoch_by_epoch():
+    """Image i holds the value i: the batches, laid end to end, must be a sequence of
+    whole permutations of the 10 images, each epoch's order different."""
+    n, b = 10, 4
+    images = np.repeat(np.arange(n, dtype=np.uint8)[:, None], 784, axis=1)
+    trainer = make_trainer(Config(batch_size=b, xla=False), images)
+    seen = []
+    for t in range(15):  # 60 samples = 6 epochs
+        x = trainer._batch(tf.constant(t, tf.int64)).numpy()
+        seen.extend(np.rint(x[:, 0] * 255).astype(int))
+    epochs = [seen[i:i + n] for i in range(0, len(seen), n)]
+    assert all(sorted(e) == list(range(n)) for e in epochs)
+    assert len({tuple(e) for e in epochs}) == len(epochs)
+    assert epochs[0] != list(range(n))  # the first epoch is shuffled too
+
+
+def test_z_is_uniform_on_minus_one_one_and_streams_differ():
+    z = loop.sample_z(0, loop.STREAM_Z_D, 5, 1000, 100).numpy()
+    assert z.min() >= -1 and z.max() < 1
+    assert z.mean() == pytest.approx(0, abs=0.01) and z.var() == pytest.approx(1 / 3, rel=0.02)
+    again = loop.sample_z(0, loop.STREAM_Z_D, 5, 1000, 100).numpy()
+    other = loop.sample_z(0, loop.STREAM_Z_G, 5, 1000, 100).numpy()
+    assert np.array_equal(z, again) and not np.allclose(z, other)
+
+
+@pytest.mark.parametrize("loss", ["log", "xent"])
+def test_xla_and_plain_graph_compute_the_same_training(mnist, loss):
+    images = mnist.train_images[:2000]
+    results = []
+    for xla in (True, False):
+        trainer = make_trainer(Config(loss=loss, xla=xla), images)
+        out = trainer.chunk(20)
+        results.append((out, [w.numpy() for w in trainer.G.weights + trainer.D.weights]))
+    (a, wa), (b, wb) = results
+    for k in a["sums"]:
+        assert a["sums"][k] == pytest.approx(b["sums"][k], rel=1e-4)
+    for x, y in zip(wa, wb):
+        np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("xla", [True, False])
+def test_one_chunk_equals_many_small_ones(mnist, xla):
+    """Chunking is bookkeeping, not math: 1 x 30 iterations == 3 x 10. (XLA compiles
+    each trip count separately and may fuse differently: equal to float rounding.)"""
+    images = mnist.train_images[:2000]
+    a = make_trainer(Config(xla=xla), images)
+    a.chunk(30)
+    b = make_trainer(Config(xla=xla), images)
+    for _ in range(3):
+        b.chunk(10)
+    assert int(a.iteration.numpy()) == int(b.iteration.numpy()) == 30
+    for x, y in zip(a.G.weights + a.D.weights, b.G.weights + b.D.weights):
+        if xla:
+            np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-4, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(x.numpy(), y.numpy())

@@ -1,0 +1,190 @@
+"""Whole runs on real MNIST into temporary folders: outputs, resume, stops, bad input."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from gan_tf import runs, train_lib
+from gan_tf.config import Config
+from gan_tf.errors import TrainingDiverged, UserError
+from gan_tf.train import main
+
+from conftest import REPO
+
+# Short but complete: 4 snapshots, 6 stats records; the real defaults otherwise.
+SHORT = Config(iters=300, snapshot_every=100, log_every=50)
+
+
+def weights(run_dir):
+    ck = runs.load_checkpoint(run_dir / runs.CHECKPOINT)
+    return int(ck.pop("iteration")), ck
+
+
+def test_a_short_run_leaves_every_output(mnist, tmp_path):
+    run = tmp_path / "run"
+    summary = train_lib.train(SHORT, run, data=mnist, log=lambda line: None)
+    assert summary["status"] == "complete" and summary["iteration"] == 300
+    assert Config.from_json((run / "config.json").read_text()) == SHORT
+    assert [p.name for p in runs.frame_paths(run)] == ["000.png", "001.png", "002.png",
+                                                       "003.png"]
+    assert iio.imread(run / "training.gif", index=None).shape[0] == 4
+    assert iio.imread(run / "losses.png").ndim == 3
+    recs = runs.read_stats(run / "stats.jsonl")
+    assert [r["iter"] for r in recs] == [50, 100, 150, 200, 250, 300]
+    for r in recs:
+        assert np.isfinite([r["d_loss"], r["g_loss"]]).all() and 0 <= r["d_fake"] <= 1
+    assert weights(run)[0] == 300
+    assert any(p.name.startswith("events") for p in (run / "tensorboard").iterdir())
+    import keras
+    G = keras.saving.load_model(run / "generator.keras")
+    x = G(np.zeros((2, 100), np.float32)).numpy()
+    assert x.shape == (2, 784) and 0 <= x.min() and x.max() <= 1
+    assert not [p for p in run.rglob(".*tmp*")]   # no temporary files left behind
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(mnist, tmp_path):
+    """A SIGTERM mid-run, then --resume: bit-identical weights and optimizer state."""
+    train_lib.train(SHORT, tmp_path / "straight", data=mnist, log=lambda line: None)
+
+    def stop_after_first_snapshot(line):
+        if line.startswith("Iter: 100"):
+            os.kill(os.getpid(), signal.SIGTERM)   # handled: stop at the next chunk
+    cut = train_lib.train(SHORT, tmp_path / "cut", data=mnist, log=stop_after_first_snapshot)
+    assert cut["status"] == "interrupted" and cut["signal"] == signal.SIGTERM
+    assert cut["iteration"] == 150 and weights(tmp_path / "cut")[0] == 150
+    cfg = train_lib.resume_config(tmp_path / "cut", {})
+    done = train_lib.train(cfg, tmp_path / "cut", resume=True, data=mnist,
+                           log=lambda line: None)
+    assert done["status"] == "complete"
+    it_a, a = weights(tmp_path / "straight")
+    it_b, b = weights(tmp_path / "cut")
+    assert it_a == it_b == 300 and a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert ([r["iter"] for r in runs.read_stats(tmp_path / "cut" / "stats.jsonl")]
+            == [50, 100, 150, 200, 250, 300])
+
+
+def test_resume_may_extend_but_not_change_a_run(mnist, tmp_path):
+    run = tmp_path / "run"
+    train_lib.train(dataclasses.replace(SHORT, iters=100), run, data=mnist,
+                    log=lambda line: None)
+    with pytest.raises(UserError, match="cannot change lr"):
+        train_lib.resume_config(run, {"lr": 0.5, "iters": 200})
+    cfg = train_lib.resume_config(run, {"iters": 200})
+    assert train_lib.train(cfg, run, resume=True, data=mnist,
+                           log=lambda line: None)["iteration"] == 200
+    assert len(runs.frame_paths(run)) == 3
+
+
+def test_nan_stops_the_run_naming_iteration_and_loss_keeping_good_outputs(mnist, tmp_path):
+    # The literal log-loss with a large step: D saturates and log(1 - D) hits log(0).
+    cfg = Config(iters=1000, snapshot_every=100, log_every=50, loss="log", log_eps=0.0,
+                 lr=0.01)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match=r"loss 'log' became NaN or Inf at iteration "
+                                               r"(\d+).*last good checkpoint") as e:
+        train_lib.train(cfg, run, data=mnist, log=lambda line: None)
+    bad = int(e.value.args[0].split("at iteration ")[1].split()[0])
+    assert 0 < bad < 1000
+    it, ck = weights(run)
+    assert it == bad // 100 * 100     # the last snapshot before the bad iteration
+    assert all(np.isfinite(v).all() for v in ck.values())
+    assert len(runs.frame_paths(run)) == it // 100 + 1
+    assert (run / "training.gif").exists()
+    assert max(r["iter"] for r in runs.read_stats(run / "stats.jsonl")) <= bad
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--iters", "0"], "iters must be a positive integer"),
+    (["--batch-size", "-5"], "batch_size must be a positive integer"),
+    (["--snapshot-every", "0"], "snapshot_every must be a positive integer"),
+    (["--loss", "wasserstein"], "unknown loss 'wasserstein'"),
+    (["--experiment", "nope"], "unknown experiment 'nope'"),
+    (["--data-dir", "/nonexistent/mnist"], "does not exist or is not a folder"),
+    (["--resume"], "nothing to resume"),
+])
+def test_bad_input_is_one_line_exits_nonzero_and_writes_nothing(argv, words, tmp_path,
+                                                                capsys):
+    run = tmp_path / "run"
+    assert main(argv + ["--run-dir", str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and words in err[0]
+    assert not run.exists()
+
+
+def test_corrupt_data_dir_is_refused_before_the_run_folder_exists(mnist_dir, tmp_path,
+                                                                   capsys):
+    bad = tmp_path / "data"
+    bad.mkdir()
+    for f in mnist_dir.glob("*.gz"):
+        (bad / f.name).write_bytes(f.read_bytes())
+    f = bad / "train-images-idx3-ubyte.gz"
+    f.write_bytes(f.read_bytes()[:-5000])
+    assert main(["--data-dir", str(bad), "--run-dir", str(tmp_path / "run")]) == 2
+    assert "truncated or corrupted" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_flag_type_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--iters", "many"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid int value: 'many'" in err[0]
+
+
+def test_existing_run_is_refused_then_overwritten_on_request(mnist_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["--iters", "100", "--snapshot-every", "100", "--log-every", "50",
+            "--data-dir", str(mnist_dir), "--run-dir", str(run)]
+    assert main(args) == 0
+    (run / "frames" / "007.png").write_bytes(b"stale frame from an older run")
+    assert main(args) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    assert [p.name for p in runs.frame_paths(run)] == ["000.png", "001.png"]
+
+
+def test_cli_sigterm_checkpoints_exits_cleanly_and_resumes(mnist_dir, tmp_path):
+    """The real command in a subprocess: SIGTERM mid-run, then --resume."""
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "gan_tf.train", "--iters", "100000", "--data-dir",
+           str(mnist_dir), "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while len(runs.read_stats(run / "stats.jsonl")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert "Traceback" not in out and "Continue with --resume" in out
+    it, _ = weights(run)
+    assert it >= 300 and it % 100 == 0
+    assert (run / "training.gif").exists() and not (run / "generator.keras").exists()
+    resumed = subprocess.run(cmd[:4] + [str(it + 200)] + cmd[5:] + ["--resume"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming {run} at iteration {it}" in resumed.stdout + resumed.stderr
+    assert weights(run)[0] == it + 200 and (run / "generator.keras").exists()
+    assert not list(tmp_path.glob("*.png"))   # nothing written to the current directory
+
+
+def test_help_documents_every_flag():
+    out = subprocess.run([sys.executable, "-m", "gan_tf.train", "--help"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60).stdout
+    for f in dataclasses.fields(Config):
+        assert "--" + f.name.replace("_", "-") in out
+    for flag in ("--experiment", "--run-dir", "--data-dir", "--resume", "--overwrite"):
+        assert flag in out
