@@ -17,9 +17,10 @@ class Progress:
         self.t0, self.done = None, start
         self._drawn = False
 
-    def begin(self) -> None:
-        """Start the clock (after compiling, so the rate is the training rate)."""
-        self.t0 = time.perf_counter()
+    def begin(self, done: int) -> None:
+        """Start the clock at iteration `done` (after the first, compiling, call, so
+        the rate is the training rate)."""
+        self.t0, self.start, self.done = time.perf_counter(), done, done
 
     def rate(self) -> float:
         if self.t0 is None or self.done <= self.start:
@@ -31,11 +32,11 @@ class Progress:
         if not self.live:
             return
         r = self.rate()
-        eta = (self.total - done) / r if r > 0 else 0.0
+        eta = _hms((self.total - done) / r) if r > 0 else "?"
         width = 30
         filled = int(width * done / self.total)
         self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
-                          f"{r:7.1f} it/s  ETA {_hms(eta)} ")
+                          f"{r:7.1f} it/s  ETA {eta} ")
         self.stream.flush()
         self._drawn = True
 
@@ -50,6 +51,7 @@ class Progress:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self._drawn = False
 
 
 def _hms(seconds: float) -> str:

@@ -128,7 +128,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                 n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it)
                 out = trainer.chunk(n)
                 if progress.t0 is None:
-                    progress.begin()  # after the first chunk: compile time excluded
+                    progress.begin(it + n)  # from the end of the first (compiling) chunk
                     t_first = time.perf_counter() - t_start
                 if out["first_bad_iteration"] >= 0:
                     raise TrainingDiverged(_diverged_message(cfg, out, it, run_dir))

@@ -188,3 +188,33 @@ def test_help_documents_every_flag():
         assert "--" + f.name.replace("_", "-") in out
     for flag in ("--experiment", "--run-dir", "--data-dir", "--resume", "--overwrite"):
         assert flag in out
+
+
+def test_kill_9_leaves_only_whole_files_and_resumes(mnist_dir, tmp_path):
+    """SIGKILL (no handler can run) while frames, stats and checkpoints are being
+    written: every file left is complete, and --resume finishes the run."""
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # Snapshots every 100 iterations: many writes in flight when the kill lands.
+    cmd = [sys.executable, "-m", "gan_tf.train", "--iters", "100000", "--snapshot-every",
+           "100", "--log-every", "50", "--data-dir", str(mnist_dir), "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(runs.frame_paths(run)) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=30)
+    for frame in runs.frame_paths(run):
+        assert iio.imread(frame).ndim == 3, frame
+    it, ck = weights(run)
+    assert it >= 400 and all(np.isfinite(v).all() for v in ck.values())
+    for line in (run / "stats.jsonl").read_text().splitlines()[:-1]:
+        json.loads(line)       # only the very last line may be torn
+    resumed = subprocess.run(cmd[:4] + [str(it + 100)] + cmd[5:] + ["--resume"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert weights(run)[0] == it + 100
+    assert [r["iter"] for r in runs.read_stats(run / "stats.jsonl")] == list(
+        range(50, it + 101, 50))
