@@ -30,11 +30,14 @@ def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
     for layer, fan_in in zip(model.layers, fan_ins):
         w = layer.kernel.numpy()
         want = 1 / math.sqrt(fan_in / 2)
-        assert w.std() == pytest.approx(want, rel=0.05)
+        # The sample std of n normal draws has relative standard error ~1/sqrt(2n).
+        assert w.std() == pytest.approx(want, rel=4 / math.sqrt(2 * w.size))
         assert abs(w.mean()) < 4 * want / math.sqrt(w.size)
-        # Untruncated: a truncated normal (Keras' GlorotNormal/HeNormal) never
-        # exceeds 2 stddev; 128+ normal draws beyond 3 stddev are near certain.
-        assert np.abs(w).max() > 3 * want
+        if w.size >= 10_000:
+            # Untruncated: a truncated normal (Keras' GlorotNormal/HeNormal) never
+            # exceeds 2 stddev; among 10,000+ normal draws some pass 3 stddev with
+            # probability 1 - 0.9973^10000 > 1 - 1e-11.
+            assert np.abs(w).max() > 3 * want
         assert not layer.bias.numpy().any()
 
 
