@@ -1,6 +1,9 @@
 # gan-tf: every target creates the virtualenv from requirements.txt if it is missing.
 #   make mnist-basic [ITERS=N] [ARGS="--resume"]   tutorial GAN, log-loss  -> outputs/mnist-basic/
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
+#   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
+#   make results                                    README's Results table from metrics.json
+#   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the test suite
 PYTHON_SYS ?= python3
 VENV := .venv
@@ -12,7 +15,7 @@ ARGS ?=
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent test venv clean-venv
+.PHONY: mnist-basic mnist-xent evaluate results classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -24,6 +27,16 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 
 mnist-basic mnist-xent: venv
 	$(PY) -m gan_tf.train --experiment $@ --iters $(ITERS) $(ARGS)
+
+evaluate: venv
+	@test -n "$(RUN)" || { echo "usage: make evaluate RUN=outputs/NAME"; exit 2; }
+	$(PY) -m gan_tf.evaluate $(RUN)
+
+results: venv
+	$(PY) -m gan_tf.results
+
+classifier: venv
+	$(PY) -m gan_tf.classifier --overwrite
 
 test: venv
 	$(PY) -m pytest -q tests

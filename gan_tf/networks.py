@@ -71,3 +71,9 @@ def build_generator(cfg) -> keras.Model:
 
 def count_params(model: keras.Model) -> int:
     return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+
+
+def load_generator(path) -> keras.Model:
+    """A saved generator. (Loading it needs TutorialXavier registered, which importing
+    this module does; plain keras.saving.load_model works after `import gan_tf.networks`.)"""
+    return keras.saving.load_model(path, compile=False)

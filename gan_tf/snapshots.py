@@ -94,3 +94,23 @@ def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28, 28)) -> None:
+    """A (rows, cols, 784) array of images in [0, 1] as one grid PNG, with optional
+    titles over the columns (e.g. a sample beside its nearest training images)."""
+    rows, cols = images.shape[:2]
+    fig = Figure(figsize=(1.1 * cols, 1.1 * rows + 0.3))
+    FigureCanvasAgg(fig)
+    gs = gridspec.GridSpec(rows, cols, figure=fig, wspace=0.05, hspace=0.05)
+    for r in range(rows):
+        for c in range(cols):
+            ax = fig.add_subplot(gs[r, c])
+            ax.axis("off")
+            ax.imshow(np.reshape(images[r, c], image_shape), cmap="Greys_r", vmin=0.0,
+                      vmax=1.0)
+            if r == 0 and c < len(column_titles):
+                ax.set_title(column_titles[c], fontsize=8)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    atomic_write_bytes(Path(path), buf.getvalue())

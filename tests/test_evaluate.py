@@ -1,0 +1,121 @@
+"""The evaluation pipeline on "generators" whose quality is known in advance."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gan_tf import evaluate
+from gan_tf.classifier import MIN_TEST_ACCURACY, NOTE, accuracy, load_classifier
+from gan_tf.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier()
+
+
+@pytest.fixture(scope="module")
+def real_reference(mnist, classifier):
+    # The real-data side, computed once; each case below measures only its samples.
+    return evaluate.evaluate_images(mnist.train_images[:100] / 255.0, mnist,
+                                    classifier)["real"]
+
+
+def test_committed_classifier_still_reaches_its_accuracy(mnist, classifier):
+    acc = accuracy(classifier, mnist.test_images / 255.0, mnist.test_labels)
+    assert acc >= MIN_TEST_ACCURACY
+    assert acc == pytest.approx(json.loads(NOTE.read_text())["test_accuracy"], abs=1e-4)
+
+
+def test_real_images_score_like_real_data(mnist, classifier, real_reference):
+    # 10,000 training images the reference never used, as a perfect "generator".
+    fake = mnist.train_images[20_000:30_000] / 255.0
+    g = evaluate.evaluate_images(fake, mnist, classifier,
+                                 reference=real_reference)["generated"]
+    r = real_reference
+    assert g["mnist_score"] == pytest.approx(r["mnist_score"], rel=0.03)
+    assert g["frechet_distance"] < 2 * r["frechet_distance"] + 0.5
+    assert g["modes_covered"] == 10 and g["class_kl"] < 0.01
+    assert g["confident_share"] == pytest.approx(r["confident_share"], abs=0.02)
+    assert g["parzen_ll"] == pytest.approx(r["parzen_ll"], abs=5)
+    assert r["mnist_score"] > 9.5 and 230 < r["parzen_ll"] < 260
+
+
+def test_one_repeated_digit_covers_one_mode(mnist, classifier, real_reference):
+    three = mnist.test_images[mnist.test_labels == 3][0] / 255.0
+    fake = np.repeat(three[None], 2000, axis=0)
+    g = evaluate.evaluate_images(fake, mnist, classifier,
+                                 reference=real_reference)["generated"]
+    assert g["modes_covered"] == 1 and g["class_histogram"][3] == 1.0
+    assert g["class_kl"] > 2.0 and g["mnist_score"] < 1.1
+    assert g["frechet_distance"] > 20 * real_reference["frechet_distance"]
+
+
+def test_uniform_noise_scores_far_worse_than_both(mnist, classifier, real_reference):
+    noise = np.random.default_rng(0).uniform(0, 1, (2000, 784))
+    g = evaluate.evaluate_images(noise, mnist, classifier,
+                                 reference=real_reference)["generated"]
+    r = real_reference
+    assert g["frechet_distance"] > 50 * r["frechet_distance"]
+    assert g["parzen_ll"] < r["parzen_ll"] - 500
+    assert g["mnist_score"] < r["mnist_score"] / 2
+
+
+def test_images_outside_unit_range_are_refused(mnist, classifier):
+    with pytest.raises(UserError, match=r"\[0, 1\].*543.4 nats"):
+        evaluate.evaluate_images(np.full((10, 784), -0.5), mnist, classifier)
+
+
+def test_evaluate_command_on_a_short_run(mnist, mnist_dir, tmp_path, capsys):
+    from gan_tf import train_lib
+    from gan_tf.config import Config
+    run = tmp_path / "run"
+    train_lib.train(Config(iters=200, snapshot_every=100, log_every=50), run, data=mnist,
+                    log=lambda line: None)
+    assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
+                          str(mnist_dir)]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["num_samples"] == 1000 and m["seed"] == 0
+    for side in ("generated", "real"):
+        assert {"mnist_score", "frechet_distance", "modes_covered", "class_kl",
+                "confident_share", "parzen_ll", "parzen_se", "parzen_sigma"} <= set(m[side])
+    assert (run / "nearest_neighbours.png").exists()
+    assert "Parzen log-likelihood" in capsys.readouterr().out
+    # The same seed draws the same samples: the numbers are reproducible.
+    a = evaluate.generate(run, 50, seed=3)
+    assert np.array_equal(a, evaluate.generate(run, 50, seed=3))
+
+
+def test_evaluate_refuses_a_folder_without_generator(tmp_path, mnist_dir, capsys):
+    assert evaluate.main([str(tmp_path), "--data-dir", str(mnist_dir)]) == 2
+    assert "no generator at" in capsys.readouterr().err
+
+
+def test_tanh_generators_are_rescaled_to_unit_range(tmp_path):
+    import keras
+    G = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
+        784, activation="tanh", kernel_initializer=keras.initializers.RandomNormal(stddev=3))])
+    G.save(tmp_path / "generator.keras")
+    x = evaluate.generate(tmp_path, 200, seed=0)
+    assert 0 <= x.min() < 0.2 and 0.8 < x.max() <= 1
+
+
+def test_results_table_is_built_from_metrics_files(tmp_path):
+    from gan_tf import results
+    gen = {"mnist_score": 4.5, "frechet_distance": 80.0, "modes_covered": 8,
+           "class_kl": 0.5, "confident_share": 0.7, "parzen_ll": 90.0, "parzen_se": 1.8}
+    real = {**gen, "mnist_score": 9.75, "parzen_ll": 241.2}
+    for name in ("b-run", "a-run"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"generated": gen,
+                                                                   "real": real}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
+    assert results.main([str(tmp_path / "b-run"), str(tmp_path / "a-run"), "--readme",
+                         str(readme)]) == 0
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("intro") and text.endswith("outro\n")
+    rows = [l for l in text.splitlines() if l.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == ["a-run", "b-run"]
+    assert "| 9.75 |" in text and "241.2 ± 1.8" in text
