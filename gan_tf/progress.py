@@ -14,7 +14,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.total, self.start = total, start
-        self.t0, self.done = None, start
+        self.t0, self.t_end, self.done = None, None, start
         self._drawn = False
 
     def begin(self, done: int) -> None:
@@ -23,9 +23,11 @@ class Progress:
         self.t0, self.start, self.done = time.perf_counter(), done, done
 
     def rate(self) -> float:
+        """Iterations/s since begin(), up to now or to close()."""
         if self.t0 is None or self.done <= self.start:
             return 0.0
-        return (self.done - self.start) / max(time.perf_counter() - self.t0, 1e-9)
+        end = self.t_end if self.t_end is not None else time.perf_counter()
+        return (self.done - self.start) / max(end - self.t0, 1e-9)
 
     def update(self, done: int) -> None:
         self.done = done
@@ -48,6 +50,9 @@ class Progress:
             self.update(self.done)
 
     def close(self) -> None:
+        """Stop the clock and end the bar's line."""
+        if self.t_end is None and self.t0 is not None:
+            self.t_end = time.perf_counter()
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()

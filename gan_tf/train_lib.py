@@ -89,22 +89,32 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
         if cfg.tensorboard else None
     fixed_z = loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, 0, SAMPLES_PER_FRAME, cfg.z_dim)
 
+    background = _BackgroundWrites()
+
     def snapshot(it):
+        """Frame and checkpoint of iteration `it`: the arrays are taken now, the slow
+        part (drawing the PNG, writing files) runs while training goes on."""
         frame = it // cfg.snapshot_every
         z = (loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, frame, SAMPLES_PER_FRAME, cfg.z_dim)
              if cfg.fresh_sample_noise else fixed_z)
         images = G(z, training=False).numpy()
-        snapshots.save_grid(images, runs.frame_path(run_dir, frame))
         if writer:
             with writer.as_default():
                 tf.summary.image("samples", snapshots.grid_array(images)[None, :, :, None],
                                  step=it)
+        arrays = checkpoint_arrays(it)
+        background.submit(lambda: (
+            snapshots.save_grid(images, runs.frame_path(run_dir, frame)),
+            runs.save_checkpoint(run_dir / runs.CHECKPOINT, arrays)))
+
+    def checkpoint_arrays(it):
+        arrays = {f"{k}/{i:03d}": np.array(v.numpy(), copy=True) for k, vs in state.items()
+                  for i, v in enumerate(vs)}
+        return {"iteration": np.int64(it), **arrays}
 
     def checkpoint(it):
-        arrays = {f"{k}/{i:03d}": v.numpy() for k, vs in state.items()
-                  for i, v in enumerate(vs)}
-        runs.save_checkpoint(run_dir / runs.CHECKPOINT,
-                             {"iteration": np.int64(it), **arrays})
+        background.wait()
+        runs.save_checkpoint(run_dir / runs.CHECKPOINT, checkpoint_arrays(it))
 
     # --- the loop
     summary = {"status": "complete", "run_dir": str(run_dir)}
@@ -116,7 +126,6 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
             while True:
                 if it % cfg.snapshot_every == 0:
                     snapshot(it)
-                    checkpoint(it)
                 if it >= cfg.iters:
                     break
                 if stop.signum is not None:
@@ -131,6 +140,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                     progress.begin(it + n)  # from the end of the first (compiling) chunk
                     t_first = time.perf_counter() - t_start
                 if out["first_bad_iteration"] >= 0:
+                    background.wait()   # the last good checkpoint, complete on disk
                     raise TrainingDiverged(_diverged_message(cfg, out, it, run_dir))
                 record = {"iter": it + n,
                           **{k: float(v) / n for k, v in out["sums"].items()},
@@ -149,6 +159,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                 checkpoint(it)  # the final state, when it is not on a snapshot
     finally:
         progress.close()
+        background.wait()
         stats.close()
         if writer:
             writer.close()
@@ -203,6 +214,33 @@ def _diverged_message(cfg, out, it, run_dir) -> str:
     last = it - it % cfg.snapshot_every
     return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad}{hint}; stopped. The "
             f"last good checkpoint (iteration {last}) and frames are kept in {run_dir}")
+
+
+class _BackgroundWrites:
+    """Runs one write job at a time on a worker thread. Submitting waits for the
+    previous job, so at most one snapshot is in flight; wait() re-raises its error."""
+
+    def __init__(self):
+        self._thread, self._error = None, None
+
+    def submit(self, job) -> None:
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
+        self._thread.start()
+
+    def _run(self, job):
+        try:
+            job()
+        except BaseException as e:  # surfaced on the training thread by wait()
+            self._error = e
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 class _StopRequests:

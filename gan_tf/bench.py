@@ -1,0 +1,234 @@
+"""`python -m gan_tf.bench` (`make bench`): how fast is training, side by side.
+
+For the vanilla GAN (batch 128), both loss variants, in one process and
+interleaved (these machines are noisy: compare ratios, not absolute times):
+  (a) the project's loop as users run it: train() with snapshots, checkpoints, logs
+  (b) the TF1-style loop: a tf.function per step fed NumPy batches (feed_dict)
+  (c) the same GAN in PyTorch eager on the CPU (skipped if torch is absent)
+  (d) a large float32 matmul, the machine's practical GFLOP/s ceiling
+plus time to first iteration and peak memory of a training subprocess. Prints a
+table with median and spread of each, the ratios and the targets, and writes
+bench.json into the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gan_tf import baselines
+from gan_tf.config import Config
+from gan_tf.runs import atomic_write_text, read_stats
+
+TARGETS = {"a_over_b": 2.5, "a_over_c": 2.5, "matmul_fraction": 0.60,
+           "peak_rss_gib": 2.0, "first_iteration_s": 15.0}
+
+
+def time_project_loop(cfg: Config, mnist, iters: int) -> float:
+    """it/s of train() itself, snapshots included; the first (compiling) chunk is
+    excluded by train()'s own clock."""
+    from gan_tf.train_lib import train
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = dataclasses.replace(cfg, iters=iters)
+        return train(cfg, Path(tmp) / "run", data=mnist, log=lambda line: None)["it_per_s"]
+
+
+def first_iteration_and_memory(data_dir, iters: int) -> dict:
+    """A real `python -m gan_tf.train` subprocess: seconds from launch to its first
+    stats record (imports, data load, compile, 100 iterations), and its peak RSS."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "run"
+        cmd = [sys.executable, "-m", "gan_tf.train", "--iters", str(iters), "--run-dir",
+               str(run), "--log-every", "100", "--no-tensorboard"]
+        if data_dir:
+            cmd += ["--data-dir", str(data_dir)]
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        first = None
+        while proc.poll() is None:
+            if first is None and read_stats(run / "stats.jsonl"):
+                first = time.perf_counter() - t0
+            time.sleep(0.02)
+        if proc.returncode != 0:
+            raise RuntimeError(f"training subprocess failed: {' '.join(cmd)}")
+        if first is None:
+            first = time.perf_counter() - t0
+    # ru_maxrss of children: the largest of them, in KiB on Linux.
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20
+    return {"first_iteration_s": round(first, 2), "peak_rss_gib": round(rss, 3),
+            "iters": iters}
+
+
+def measure(method: str, loss: str, iters: int, data_dir=None) -> float:
+    """One measurement in a fresh subprocess, so no library's idle threads (TF's
+    spinning pools, torch's OpenMP) steal cores from another's measurement."""
+    cmd = [sys.executable, "-m", "gan_tf.bench", "--worker", method, "--loss", loss,
+           "--iters", str(iters)] + (["--data-dir", str(data_dir)] if data_dir else [])
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark worker failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _worker(method: str, loss: str, iters: int, data_dir) -> float:
+    if method == "matmul":
+        return baselines.time_matmul()
+    if method == "gemm_shapes":
+        return baselines.time_iteration_gemms(Config(loss=loss), iters)
+    from gan_tf.data import load_mnist
+    mnist = load_mnist(data_dir)
+    cfg = Config(loss=loss)
+    if method == "a":
+        return time_project_loop(cfg, mnist, iters)
+    if method == "b":
+        return baselines.time_tf1_style(cfg, mnist.train_images, iters)
+    if method == "c":
+        return baselines.time_torch(cfg, mnist.train_images, iters)
+    raise ValueError(method)
+
+
+def _summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "runs": [round(v, 2) for v in values]}
+
+
+def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=20000,
+              data_dir=None, log=print) -> dict:
+    use_torch = baselines.torch_available()
+    flops = baselines.iteration_flops(Config())
+    results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+               "flops_per_iteration": flops, "torch": use_torch, "variants": {},
+               "method": "each measurement in its own subprocess, methods interleaved "
+                         "within each repeat; it/s excludes start-up and compilation"}
+    methods = {"a": iters_a, "b": iters_b, **({"c": iters_c} if use_torch else {})}
+    raw = {loss: {m: [] for m in methods} for loss in ("log", "xent")}
+    matmul, gemms = [], []
+    for r in range(repeats):     # interleaved, so drift hits every method alike
+        matmul.append(measure("matmul", "log", 1, data_dir))
+        gemms.append(measure("gemm_shapes", "log", iters_a, data_dir))
+        for loss in raw:
+            for m, n in methods.items():
+                raw[loss][m].append(measure(m, loss, n, data_dir))
+            log(f"repeat {r + 1}/{repeats} {loss}: " + ", ".join(
+                f"{k} {v[-1]:.0f} it/s" for k, v in raw[loss].items()))
+    results["matmul_gflops"] = _summary(matmul)
+    results["iteration_gemms_only_gflops"] = _summary(gemms)
+    peak = results["matmul_gflops"]["median"]
+    names = {"a": "a_project_loop", "b": "b_tf1_style", "c": "c_torch_eager"}
+    for loss, m in raw.items():
+        v = {names[k]: _summary(vals) for k, vals in m.items()}
+        a = v["a_project_loop"]["median"]
+        v["a_over_b"] = a / v["b_tf1_style"]["median"]
+        if use_torch:
+            v["a_over_c"] = a / v["c_torch_eager"]["median"]
+        v["a_gflops"] = a * flops["iteration"] / 1e9
+        v["matmul_fraction"] = v["a_gflops"] / peak
+        v["gemm_shapes_fraction"] = v["a_gflops"] / results["iteration_gemms_only_gflops"][
+            "median"]
+        results["variants"][loss] = v
+    log("measuring time to first iteration and peak memory of a training process")
+    results["process"] = first_iteration_and_memory(data_dir, memory_iters)
+    results["targets"] = check_targets(results)
+    return results
+
+
+def check_targets(res: dict) -> dict:
+    out = {}
+    for loss, v in res["variants"].items():
+        out[f"{loss}: a >= {TARGETS['a_over_b']}x b"] = v["a_over_b"] >= TARGETS["a_over_b"]
+        if "a_over_c" in v:
+            out[f"{loss}: a >= {TARGETS['a_over_c']}x c"] = v["a_over_c"] >= TARGETS["a_over_c"]
+        out[f"{loss}: a >= {TARGETS['matmul_fraction']:.0%} of matmul GFLOP/s"] = \
+            v["matmul_fraction"] >= TARGETS["matmul_fraction"]
+    p = res["process"]
+    out[f"peak RSS < {TARGETS['peak_rss_gib']} GiB"] = p["peak_rss_gib"] < TARGETS["peak_rss_gib"]
+    out[f"first iteration < {TARGETS['first_iteration_s']} s"] = \
+        p["first_iteration_s"] < TARGETS["first_iteration_s"]
+    return out
+
+
+def format_report(res: dict) -> str:
+    f = res["flops_per_iteration"]
+    lines = [f"FLOPs per iteration (matmuls, counted by hand): {f['iteration'] / 1e6:.1f} M "
+             f"(D step {f['d_step'] / 1e6:.1f} M, G step {f['g_step'] / 1e6:.1f} M)",
+             f"large matmul: {res['matmul_gflops']['median']:.1f} GFLOP/s "
+             f"(spread {res['matmul_gflops']['min']:.1f}-{res['matmul_gflops']['max']:.1f})",
+             f"the iteration's own matmul shapes alone, in the same XLA loop: "
+             f"{res['iteration_gemms_only_gflops']['median']:.1f} GFLOP/s",
+             "", f"{'loss':<6}{'method':<34}{'it/s median':>12}{'spread':>16}"]
+    names = {"a_project_loop": "(a) project loop, snapshots incl.",
+             "b_tf1_style": "(b) TF1-style per-step feed",
+             "c_torch_eager": "(c) PyTorch eager CPU"}
+    for loss, v in res["variants"].items():
+        for key, name in names.items():
+            if key in v:
+                s = v[key]
+                lines.append(f"{loss:<6}{name:<34}{s['median']:>12.1f}"
+                             f"{s['min']:>8.1f}-{s['max']:<7.1f}")
+        extra = f", a/c {v['a_over_c']:.2f}x" if "a_over_c" in v else ", (c) skipped: no torch"
+        lines.append(f"{'':<6}ratios: a/b {v['a_over_b']:.2f}x{extra}; (a) achieves "
+                     f"{v['a_gflops']:.1f} GFLOP/s = {v['matmul_fraction']:.0%} of the large "
+                     f"matmul, {v['gemm_shapes_fraction']:.0%} of its own shapes' matmuls")
+    p = res["process"]
+    lines += ["", f"training process ({p['iters']} iterations): first iteration after "
+              f"{p['first_iteration_s']:.1f} s, peak RSS {p['peak_rss_gib']:.2f} GiB", "",
+              "targets:"]
+    lines += [f"  [{'PASS' if ok else 'MISS'}] {name}" for name, ok in res["targets"].items()]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    p = argparse.ArgumentParser(prog="python -m gan_tf.bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=3, help="repeats of each (default 3)")
+    p.add_argument("--iters", type=int, default=5000,
+                   help="iterations per (a) measurement (default 5000)")
+    p.add_argument("--baseline-iters", type=int, default=1000,
+                   help="iterations per (b) and (c) measurement (default 1000)")
+    p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
+    p.add_argument("--out", default="outputs/bench", help="folder for bench.json")
+    p.add_argument("--worker", help=argparse.SUPPRESS)   # internal: one measurement
+    p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        print(_worker(args.worker, args.loss, args.iters, args.data_dir))
+        return 0
+    from gan_tf.data import load_mnist
+    from gan_tf.errors import UserError
+    try:
+        if min(args.repeats, args.iters, args.baseline_iters) <= 0:
+            raise UserError("--repeats, --iters and --baseline-iters must be positive")
+        load_mnist(args.data_dir)   # fail here, in one line, not in a worker
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not baselines.torch_available():
+        print("PyTorch is not installed: (c) is skipped (pip install torch==2.13.0 for "
+              "the CPU build)", file=sys.stderr)
+    res = run_bench(args.repeats, args.iters, args.baseline_iters, args.baseline_iters,
+                    data_dir=args.data_dir,
+                    log=lambda line: print(line, file=sys.stderr, flush=True))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "bench.json", json.dumps(res, indent=2) + "\n")
+    print(format_report(res))
+    print(f"wrote {out / 'bench.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
