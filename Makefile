@@ -3,6 +3,7 @@
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make results                                    README's Results table from metrics.json
+#   make bench                                      speed, side by side (outputs/bench/)
 #   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the test suite
 PYTHON_SYS ?= python3
@@ -15,7 +16,7 @@ ARGS ?=
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent evaluate results classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent evaluate results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -34,6 +35,9 @@ evaluate: venv
 
 results: venv
 	$(PY) -m gan_tf.results
+
+bench: venv
+	$(PY) -m gan_tf.bench
 
 classifier: venv
 	$(PY) -m gan_tf.classifier --overwrite

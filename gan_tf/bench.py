@@ -43,6 +43,22 @@ def time_project_loop(cfg: Config, mnist, iters: int) -> float:
         return train(cfg, Path(tmp) / "run", data=mnist, log=lambda line: None)["it_per_s"]
 
 
+def time_loop_only(cfg: Config, mnist, iters: int) -> float:
+    """it/s of the compiled loop alone (Trainer.chunk), without train()'s snapshots,
+    checkpoints and logs: (a) minus this is what the bookkeeping costs."""
+    from gan_tf import loop, networks
+    from gan_tf.losses import get_losses
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    trainer = loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
+                           get_losses(cfg), cfg, mnist.train_images)
+    trainer.chunk(cfg.log_every)                      # compile
+    calls = max(1, iters // cfg.log_every)
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        trainer.chunk(cfg.log_every)
+    return calls * cfg.log_every / (time.perf_counter() - t0)
+
+
 def first_iteration_and_memory(data_dir, iters: int) -> dict:
     """A real `python -m gan_tf.train` subprocess: seconds from launch to its first
     stats record (imports, data load, compile, 100 iterations), and its peak RSS."""
@@ -93,6 +109,8 @@ def _worker(method: str, loss: str, iters: int, data_dir) -> float:
     cfg = Config(loss=loss)
     if method == "a":
         return time_project_loop(cfg, mnist, iters)
+    if method == "loop_only":
+        return time_loop_only(cfg, mnist, iters)
     if method == "b":
         return baselines.time_tf1_style(cfg, mnist.train_images, iters)
     if method == "c":
@@ -113,7 +131,8 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
                "flops_per_iteration": flops, "torch": use_torch, "variants": {},
                "method": "each measurement in its own subprocess, methods interleaved "
                          "within each repeat; it/s excludes start-up and compilation"}
-    methods = {"a": iters_a, "b": iters_b, **({"c": iters_c} if use_torch else {})}
+    methods = {"a": iters_a, "loop_only": iters_a, "b": iters_b,
+               **({"c": iters_c} if use_torch else {})}
     raw = {loss: {m: [] for m in methods} for loss in ("log", "xent")}
     matmul, gemms = [], []
     for r in range(repeats):     # interleaved, so drift hits every method alike
@@ -127,7 +146,8 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
     results["matmul_gflops"] = _summary(matmul)
     results["iteration_gemms_only_gflops"] = _summary(gemms)
     peak = results["matmul_gflops"]["median"]
-    names = {"a": "a_project_loop", "b": "b_tf1_style", "c": "c_torch_eager"}
+    names = {"a": "a_project_loop", "loop_only": "compiled_loop_only", "b": "b_tf1_style",
+             "c": "c_torch_eager"}
     for loss, m in raw.items():
         v = {names[k]: _summary(vals) for k, vals in m.items()}
         a = v["a_project_loop"]["median"]
@@ -170,6 +190,7 @@ def format_report(res: dict) -> str:
              f"{res['iteration_gemms_only_gflops']['median']:.1f} GFLOP/s",
              "", f"{'loss':<6}{'method':<34}{'it/s median':>12}{'spread':>16}"]
     names = {"a_project_loop": "(a) project loop, snapshots incl.",
+             "compiled_loop_only": "    its compiled loop alone",
              "b_tf1_style": "(b) TF1-style per-step feed",
              "c_torch_eager": "(c) PyTorch eager CPU"}
     for loss, v in res["variants"].items():

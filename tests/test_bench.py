@@ -1,0 +1,48 @@
+"""The benchmark's parts run and its arithmetic is right (speed itself is not tested)."""
+
+import math
+
+import pytest
+
+from gan_tf import baselines, bench
+from gan_tf.config import Config
+
+
+def test_every_measured_loop_runs_and_reports_a_rate(mnist):
+    cfg = Config()
+    images = mnist.train_images[:2000]
+    for rate in (baselines.time_tf1_style(cfg, images, 10, warmup=2),
+                 bench.time_loop_only(cfg, mnist, 100),
+                 baselines.time_iteration_gemms(cfg, 10)):
+        assert math.isfinite(rate) and rate > 0
+    if baselines.torch_available():
+        assert baselines.time_torch(cfg, images, 10, warmup=2) > 0
+
+
+def test_host_batches_visit_every_image_once_per_epoch():
+    import numpy as np
+    images = np.arange(10, dtype=np.uint8)[:, None].repeat(784, 1)
+    hb = baselines.HostBatches(images, 4, lambda e: np.random.default_rng(e).permutation(10))
+    seen = np.concatenate([hb.indices(t) for t in range(5)])      # 20 = 2 epochs
+    assert sorted(seen[:10]) == list(range(10)) and sorted(seen[10:]) == list(range(10))
+
+
+def test_ratios_fractions_and_targets_from_measurements(monkeypatch):
+    fake = {"matmul": 400.0, "gemm_shapes": 300.0, "a": 900.0, "loop_only": 1000.0,
+            "b": 300.0, "c": 400.0}
+    monkeypatch.setattr(bench, "measure", lambda method, loss, iters, data_dir=None:
+                        fake[method])
+    monkeypatch.setattr(bench, "first_iteration_and_memory", lambda data_dir, iters:
+                        {"first_iteration_s": 9.0, "peak_rss_gib": 1.1, "iters": iters})
+    monkeypatch.setattr(baselines, "torch_available", lambda: True)
+    res = bench.run_bench(repeats=2, log=lambda line: None)
+    v = res["variants"]["log"]
+    assert v["a_over_b"] == pytest.approx(3.0) and v["a_over_c"] == pytest.approx(2.25)
+    flops = baselines.iteration_flops(Config())["iteration"]
+    assert v["a_gflops"] == pytest.approx(900 * flops / 1e9)
+    assert v["matmul_fraction"] == pytest.approx(900 * flops / 1e9 / 400)
+    t = res["targets"]
+    assert t["log: a >= 2.5x b"] and not t["log: a >= 2.5x c"]
+    assert t["peak RSS < 2.0 GiB"] and t["first iteration < 15.0 s"]
+    report = bench.format_report(res)
+    assert "[MISS] log: a >= 2.5x c" in report and "a/b 3.00x" in report
