@@ -37,7 +37,7 @@ results: venv
 	$(PY) -m gan_tf.results
 
 bench: venv
-	$(PY) -m gan_tf.bench
+	$(PY) -m gan_tf.bench $(ARGS)
 
 classifier: venv
 	$(PY) -m gan_tf.classifier --overwrite

@@ -111,6 +111,8 @@ def _worker(method: str, loss: str, iters: int, data_dir) -> float:
         return time_project_loop(cfg, mnist, iters)
     if method == "loop_only":
         return time_loop_only(cfg, mnist, iters)
+    if method == "loop_no_xla":
+        return time_loop_only(dataclasses.replace(cfg, xla=False), mnist, iters)
     if method == "b":
         return baselines.time_tf1_style(cfg, mnist.train_images, iters)
     if method == "c":
@@ -131,7 +133,7 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
                "flops_per_iteration": flops, "torch": use_torch, "variants": {},
                "method": "each measurement in its own subprocess, methods interleaved "
                          "within each repeat; it/s excludes start-up and compilation"}
-    methods = {"a": iters_a, "loop_only": iters_a, "b": iters_b,
+    methods = {"a": iters_a, "loop_only": iters_a, "loop_no_xla": iters_b, "b": iters_b,
                **({"c": iters_c} if use_torch else {})}
     raw = {loss: {m: [] for m in methods} for loss in ("log", "xent")}
     matmul, gemms = [], []
@@ -146,7 +148,8 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
     results["matmul_gflops"] = _summary(matmul)
     results["iteration_gemms_only_gflops"] = _summary(gemms)
     peak = results["matmul_gflops"]["median"]
-    names = {"a": "a_project_loop", "loop_only": "compiled_loop_only", "b": "b_tf1_style",
+    names = {"a": "a_project_loop", "loop_only": "compiled_loop_only",
+             "loop_no_xla": "compiled_loop_without_xla", "b": "b_tf1_style",
              "c": "c_torch_eager"}
     for loss, m in raw.items():
         v = {names[k]: _summary(vals) for k, vals in m.items()}
@@ -191,6 +194,7 @@ def format_report(res: dict) -> str:
              "", f"{'loss':<6}{'method':<34}{'it/s median':>12}{'spread':>16}"]
     names = {"a_project_loop": "(a) project loop, snapshots incl.",
              "compiled_loop_only": "    its compiled loop alone",
+             "compiled_loop_without_xla": "    that loop without XLA",
              "b_tf1_style": "(b) TF1-style per-step feed",
              "c_torch_eager": "(c) PyTorch eager CPU"}
     for loss, v in res["variants"].items():
@@ -222,6 +226,8 @@ def main(argv=None) -> int:
                    help="iterations per (b) and (c) measurement (default 1000)")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     p.add_argument("--out", default="outputs/bench", help="folder for bench.json")
+    p.add_argument("--readme", help="also put the report into this file's "
+                   "<!-- bench:start/end --> section")
     p.add_argument("--worker", help=argparse.SUPPRESS)   # internal: one measurement
     p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -246,8 +252,13 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "bench.json", json.dumps(res, indent=2) + "\n")
-    print(format_report(res))
+    report = format_report(res)
+    print(report)
     print(f"wrote {out / 'bench.json'}")
+    if args.readme:
+        from gan_tf.results import update_readme
+        update_readme(Path(args.readme), f"```\n$ make bench\n{report}\n```",
+                      "<!-- bench:start -->", "<!-- bench:end -->")
     return 0
 
 

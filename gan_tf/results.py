@@ -41,13 +41,14 @@ def table(metric_files: list[Path]) -> str:
     return HEADER + "\n" + "\n".join(rows)
 
 
-def update_readme(readme: Path, text: str) -> None:
+def update_readme(readme: Path, text: str, start: str = START, end: str = END) -> None:
+    """Replace what stands between the markers start and end in readme."""
     content = readme.read_text()
-    if START not in content or END not in content:
-        raise UserError(f"{readme} lacks the markers {START} ... {END}")
-    head, rest = content.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    atomic_write_text(readme, f"{head}{START}\n{text}\n{END}{tail}")
+    if start not in content or end not in content:
+        raise UserError(f"{readme} lacks the markers {start} ... {end}")
+    head, rest = content.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    atomic_write_text(readme, f"{head}{start}\n{text}\n{end}{tail}")
 
 
 def main(argv=None) -> int:

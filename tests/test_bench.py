@@ -29,6 +29,7 @@ def test_host_batches_visit_every_image_once_per_epoch():
 
 def test_ratios_fractions_and_targets_from_measurements(monkeypatch):
     fake = {"matmul": 400.0, "gemm_shapes": 300.0, "a": 900.0, "loop_only": 1000.0,
+            "loop_no_xla": 500.0,
             "b": 300.0, "c": 400.0}
     monkeypatch.setattr(bench, "measure", lambda method, loss, iters, data_dir=None:
                         fake[method])
