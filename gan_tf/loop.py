@@ -28,10 +28,15 @@ STREAM_Z_D, STREAM_Z_G, STREAM_EPOCH, STREAM_SAMPLES = 1, 2, 3, 4
 ALG = "threefry"
 
 
-def stream_seed(seed: int, stream: int, counter):
-    """A stateless-RNG seed for draw number `counter` of `stream`."""
-    base = tf.stack([tf.cast(seed, tf.int64), tf.cast(stream, tf.int64)])
-    return tf.random.experimental.stateless_fold_in(base, tf.cast(counter, tf.int64),
+def stream_seed(seed, stream, counter):
+    """A stateless-RNG seed for draw number `counter` of `stream`; works eagerly too."""
+    return _fold_in(tf.cast(seed, tf.int64), tf.cast(stream, tf.int64),
+                    tf.cast(counter, tf.int64))
+
+
+@tf.function(jit_compile=True)
+def _fold_in(seed, stream, counter):
+    return tf.random.experimental.stateless_fold_in(tf.stack([seed, stream]), counter,
                                                     alg=ALG)
 
 
