@@ -3,6 +3,7 @@
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make results                                    README's Results table from metrics.json
+#   make gaussian-1d | xy-game | mode-collapse      the toy experiments (outputs/NAME/)
 #   make bench                                      speed, side by side (outputs/bench/)
 #   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the test suite
@@ -16,7 +17,7 @@ ARGS ?=
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent evaluate results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent gaussian-1d xy-game mode-collapse evaluate results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -28,6 +29,15 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 
 mnist-basic mnist-xent: venv
 	$(PY) -m gan_tf.train --experiment $@ --iters $(ITERS) $(ARGS)
+
+gaussian-1d: venv
+	$(PY) -m gan_tf.toys.gaussian1d $(ARGS)
+
+xy-game: venv
+	$(PY) -m gan_tf.toys.xy_game $(ARGS)
+
+mode-collapse: venv
+	$(PY) -m gan_tf.toys.mode_collapse $(ARGS)
 
 evaluate: venv
 	@test -n "$(RUN)" || { echo "usage: make evaluate RUN=outputs/NAME"; exit 2; }

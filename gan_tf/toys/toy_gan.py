@@ -17,30 +17,38 @@ from gan_tf.losses import xent_d_loss, xent_g_loss
 from gan_tf.loop import stream_seed
 
 
-def mlp(name, in_dim, hidden, layers, out_dim, seed):
+def mlp(name, in_dim, hidden, layers, out_dim, seed, activation="relu"):
     keras.utils.set_random_seed(seed)
     stack = [keras.Input((in_dim,))]
-    stack += [keras.layers.Dense(hidden, activation="relu") for _ in range(layers)]
+    stack += [keras.layers.Dense(hidden, activation=activation) for _ in range(layers)]
     stack += [keras.layers.Dense(out_dim)]
     return keras.Sequential(stack, name=name)
 
 
 class ToyGAN:
     def __init__(self, sample_data, data_dim: int, *, z_dim=16, hidden=128, layers=2,
-                 pack=1, batch=256, lr=1e-4, beta1=0.5, seed=0):
+                 pack=1, batch=256, lr=1e-4, beta1=0.5, seed=0, z_dist="normal",
+                 activation="relu", d_lr=None):
         if batch % pack:
             raise ValueError(f"batch {batch} must be a multiple of pack {pack}")
         self.sample_data, self.dim, self.z_dim = sample_data, data_dim, z_dim
         self.pack, self.batch, self.seed = pack, batch, seed
-        self.G = mlp("generator", z_dim, hidden, layers, data_dim, seed)
-        self.D = mlp("discriminator", data_dim * pack, hidden, layers, 1, seed + 1)
+        if z_dist not in ("normal", "uniform"):
+            raise ValueError(f"z_dist must be 'normal' or 'uniform', got {z_dist!r}")
+        self.z_dist = z_dist
+        self.G = mlp("generator", z_dim, hidden, layers, data_dim, seed, activation)
+        self.D = mlp("discriminator", data_dim * pack, hidden, layers, 1, seed + 1,
+                     activation)
         self.g_opt = keras.optimizers.Adam(lr, beta_1=beta1)
-        self.d_opt = keras.optimizers.Adam(lr, beta_1=beta1)
+        self.d_opt = keras.optimizers.Adam(d_lr or lr, beta_1=beta1)
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._chunks = {}
 
     def _z(self, n, stream, t):
-        return tf.random.stateless_normal([n, self.z_dim], stream_seed(self.seed, stream, t))
+        seed = stream_seed(self.seed, stream, t)
+        if self.z_dist == "uniform":
+            return tf.random.stateless_uniform([n, self.z_dim], seed, -1.0, 1.0)
+        return tf.random.stateless_normal([n, self.z_dim], seed)
 
     def _packed(self, x):
         return tf.reshape(x, [-1, self.dim * self.pack])
