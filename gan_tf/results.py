@@ -1,8 +1,8 @@
-"""`python -m gan_tf.results`: the README's Results table, made from metrics.json files.
+"""`python -m gan_tf.results`: the README's result tables, made from result files.
 
-Reads every `outputs/**/metrics.json` (or the run folders given), and rewrites the
-part of README.md between the results markers. Never typed by hand: rerun it after
-evaluating a run.
+Reads every `outputs/**/metrics.json` written by gan_tf.evaluate (or the run folders
+given) and the toy experiments' results, and rewrites the parts of README.md
+between their markers. Never typed by hand: rerun it after evaluating a run.
 """
 
 from __future__ import annotations
@@ -51,15 +51,44 @@ def update_readme(readme: Path, text: str, start: str = START, end: str = END) -
     atomic_write_text(readme, f"{head}{start}\n{text}\n{end}{tail}")
 
 
+def toy_sections(outputs: Path) -> dict:
+    """{(start, end): table} for the toy experiments whose results exist."""
+    sections = {}
+    g = outputs / "gaussian-1d" / "metrics.json"
+    if g.is_file():
+        m = json.loads(g.read_text())
+        sections["<!-- gaussian:start -->", "<!-- gaussian:end -->"] = (
+            "| iterations | W1(G, data) | W1(data, fresh data) | G mean, std | data mean, std "
+            "| mean D on data | mean abs(D - 1/2) on data |\n|---|---|---|---|---|---|---|\n"
+            f"| {m['iters']} | {m['wasserstein_1']:.3f} | {m['wasserstein_1_data_vs_data']:.3f} "
+            f"| {m['g_mean']:.2f}, {m['g_std']:.2f} | {m['mu']:.2f}, {m['sigma']:.2f} "
+            f"| {m['d_mean_on_data']:.3f} | {m['d_mean_gap_from_half_on_data']:.3f} |")
+    r = outputs / "mode-collapse" / "results.json"
+    if r.is_file():
+        res = json.loads(r.read_text())
+        rows = ["| mixture | method | modes covered | high quality |", "|---|---|---|---|"]
+        for key, v in res["results"].items():
+            mixture, method = key.split("/")
+            rows.append(f"| {mixture} | {method} | {v['modes_covered_mean']:.1f} ± "
+                        f"{v['modes_covered_std']:.1f} of {v['modes_total']} | "
+                        f"{v['high_quality_mean']:.1%} ± {v['high_quality_std']:.1%} |")
+        rows.append(f"\n{res['iters']} iterations, seeds {res['seeds']}; per-seed numbers "
+                    f"in `outputs/mode-collapse/results.json`.")
+        sections["<!-- modes:start -->", "<!-- modes:end -->"] = "\n".join(rows)
+    return sections
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m gan_tf.results", description=__doc__)
     p.add_argument("runs", nargs="*", help="run folders (default: every outputs/**/"
                                            "metrics.json)")
     p.add_argument("--readme", default="README.md", help="file to update (default README.md)")
     p.add_argument("--print", action="store_true", help="print the table, change nothing")
+    p.add_argument("--outputs", default="outputs", help="where the runs are (default outputs)")
     args = p.parse_args(argv)
     files = ([Path(r) / "metrics.json" for r in args.runs] if args.runs
-             else list(Path("outputs").glob("**/metrics.json")))
+             else [f for f in Path(args.outputs).glob("**/metrics.json")
+                   if "generated" in json.loads(f.read_text())])  # not the toys' files
     try:
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
@@ -67,6 +96,8 @@ def main(argv=None) -> int:
         text = table(files)
         if not args.print:
             update_readme(Path(args.readme), text)
+            for (start, end), section in toy_sections(Path(args.outputs)).items():
+                update_readme(Path(args.readme), section, start, end)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -113,9 +113,29 @@ def test_results_table_is_built_from_metrics_files(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
     assert results.main([str(tmp_path / "b-run"), str(tmp_path / "a-run"), "--readme",
-                         str(readme)]) == 0
+                         str(readme), "--outputs", str(tmp_path)]) == 0
     text = readme.read_text()
     assert "old table" not in text and text.startswith("intro") and text.endswith("outro\n")
     rows = [l for l in text.splitlines() if l.startswith("| `")]
     assert [r.split("`")[1] for r in rows] == ["a-run", "b-run"]
     assert "| 9.75 |" in text and "241.2 ± 1.8" in text
+
+
+def test_toy_sections_are_built_from_their_result_files(tmp_path):
+    from gan_tf import results
+    (tmp_path / "gaussian-1d").mkdir()
+    (tmp_path / "gaussian-1d" / "metrics.json").write_text(json.dumps({
+        "iters": 100, "wasserstein_1": 0.09, "wasserstein_1_data_vs_data": 0.01,
+        "g_mean": 1.97, "g_std": 0.55, "mu": 2.0, "sigma": 0.5, "d_mean_on_data": 0.48,
+        "d_mean_gap_from_half_on_data": 0.03}))
+    (tmp_path / "mode-collapse").mkdir()
+    (tmp_path / "mode-collapse" / "results.json").write_text(json.dumps({
+        "iters": 20000, "seeds": [0, 1], "results": {"ring/vanilla": {
+            "modes_covered_mean": 7.0, "modes_covered_std": 0.5, "modes_total": 8,
+            "high_quality_mean": 0.93, "high_quality_std": 0.01}}}))
+    sections = results.toy_sections(tmp_path)
+    assert "| 100 | 0.090 | 0.010 |" in sections["<!-- gaussian:start -->",
+                                                   "<!-- gaussian:end -->"]
+    assert "| ring | vanilla | 7.0 ± 0.5 of 8 | 93.0% ± 1.0% |" in sections[
+        "<!-- modes:start -->", "<!-- modes:end -->"]
+    assert results.toy_sections(tmp_path / "nothing") == {}
