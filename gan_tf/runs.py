@@ -80,7 +80,7 @@ def check_new_run(run_dir: Path, overwrite: bool) -> None:
     if existing and not overwrite:
         raise UserError(f"{run_dir} already holds a run ({existing}); add --resume to "
                         f"continue it, --overwrite to replace it, or choose another "
-                        f"--run-dir")
+                        f"--run-dir (with make: ARGS=--resume or ARGS=--overwrite)")
 
 
 def clear_run(run_dir: Path) -> None:
