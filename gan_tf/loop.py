@@ -139,19 +139,25 @@ class Trainer:
         first = self._iteration(t0)
         sums = dict(first)
         bad = tf.where(_finite(first), tf.constant(-1, tf.int64), t0)
+        bad_losses = tf.stack([first["d_loss"], first["g_loss"]])
         for i in tf.range(1, steps, dtype=tf.int64):
             out = self._iteration(t0 + i)
             sums = {k: sums[k] + out[k] for k in sums}
-            bad = tf.where((bad < 0) & ~_finite(out), t0 + i, bad)
+            newly_bad = (bad < 0) & ~_finite(out)
+            bad = tf.where(newly_bad, t0 + i, bad)
+            bad_losses = tf.where(newly_bad, tf.stack([out["d_loss"], out["g_loss"]]),
+                                  bad_losses)
         self.iteration.assign(t0 + steps)
-        return {"first": first, "sums": sums, "first_bad_iteration": bad}
+        return {"first": first, "sums": sums, "first_bad_iteration": bad,
+                "first_bad_losses": bad_losses}
 
     # --- the public entry point
 
     def chunk(self, steps: int) -> dict:
         """Run `steps` iterations. Returns numpy scalars: the first iteration's values
         ('first'), their sums over the chunk ('sums'), and the first iteration whose
-        loss was NaN or Inf ('first_bad_iteration', -1 if none)."""
+        loss was NaN or Inf ('first_bad_iteration', -1 if none) with its D and G
+        losses ('first_bad_losses')."""
         if steps not in self._chunks:
             self._chunks[steps] = tf.function(lambda: self._chunk_body(steps),
                                               jit_compile=self.cfg.xla)

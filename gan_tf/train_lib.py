@@ -208,12 +208,15 @@ def _restore(state: dict, trainer, checkpoint: dict, run_dir: Path) -> int:
 
 def _diverged_message(cfg, out, it, run_dir) -> str:
     bad = int(out["first_bad_iteration"])
-    hint = (" (the literal log-loss, log_eps=0, overflows once D's logits pass ~17: "
-            "the default --log-eps 1e-7 clips as Keras does)"
+    hint = (" (the literal log-loss, log_eps=0, takes log(0) once D is sure enough: in "
+            "float32 1 - sigmoid(l) is 0 for logits l above ~17 and sigmoid(l) is 0 below "
+            "~-87; the default --log-eps 1e-7 clips as Keras does)"
             if cfg.loss == "log" and cfg.log_eps == 0 else "")
+    d, g = (float(v) for v in out["first_bad_losses"])
     last = it - it % cfg.snapshot_every
-    return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad}{hint}; stopped. The "
-            f"last good checkpoint (iteration {last}) and frames are kept in {run_dir}")
+    return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad} (D loss {d}, G loss "
+            f"{g}){hint}; stopped. The last good checkpoint (iteration {last}) and frames "
+            f"are kept in {run_dir}")
 
 
 class _BackgroundWrites:

@@ -94,6 +94,10 @@ def test_nan_stops_the_run_naming_iteration_and_loss_keeping_good_outputs(mnist,
                                                r"(\d+).*last good checkpoint") as e:
         train_lib.train(cfg, run, data=mnist, log=lambda line: None)
     bad = int(e.value.args[0].split("at iteration ")[1].split()[0])
+    # The message shows both losses at that iteration, at least one of them not finite.
+    d, g = (float(e.value.args[0].split(f"{k} loss ")[1].split(",")[0].split(")")[0])
+            for k in ("D", "G"))
+    assert not (np.isfinite(d) and np.isfinite(g))
     assert 0 < bad < 1000
     it, ck = weights(run)
     assert it == bad // 100 * 100     # the last snapshot before the bad iteration
