@@ -3,6 +3,7 @@
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make results                                    README's Results table from metrics.json
+#   make saturating-vs-nonsaturating                G's loss saturates (outputs/NAME/)
 #   make gaussian-1d | xy-game | mode-collapse      the toy experiments (outputs/NAME/)
 #   make bench                                      speed, side by side (outputs/bench/)
 #   make classifier                                 retrain the committed MNIST classifier
@@ -17,7 +18,7 @@ ARGS ?=
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent gaussian-1d xy-game mode-collapse evaluate results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -29,6 +30,9 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 
 mnist-basic mnist-xent: venv
 	$(PY) -m gan_tf.train --experiment $@ --iters $(ITERS) $(ARGS)
+
+saturating-vs-nonsaturating: venv
+	$(PY) -m gan_tf.saturation $(ARGS)
 
 gaussian-1d: venv
 	$(PY) -m gan_tf.toys.gaussian1d $(ARGS)

@@ -67,6 +67,12 @@ class Tf1StyleSteps:
         # float(): fetch the losses each step, as sess.run returned them.
         return float(self.d_step(x, z_d)), float(self.g_step(z_g))
 
+    def iteration_k(self, xs, z_ds, z_g) -> tuple[float, float]:
+        """Algorithm 1: len(xs) D steps, then one G step; the last D loss."""
+        for x, z in zip(xs, z_ds):
+            d = float(self.d_step(x, z))
+        return d, float(self.g_step(z_g))
+
 
 def time_tf1_style(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
     """Iterations per second of the TF1-style loop (host batches, host z)."""
@@ -173,7 +179,8 @@ def iteration_flops(cfg) -> dict:
     # G step: G and D forward, D's input gradients (through both layers; not its
     # weight gradients), G's weight gradients and its second layer's input gradient.
     g_step = g_fwd + d_fwd(b) + d_fwd(b) + (g_fwd) + mm(b, h, x)
-    return {"d_step": d_step, "g_step": g_step, "iteration": d_step + g_step}
+    k = getattr(cfg, "d_steps", 1)
+    return {"d_step": d_step, "g_step": g_step, "iteration": k * d_step + g_step}
 
 
 def time_matmul(n: int = 2048, repeats: int = 20) -> float:

@@ -16,6 +16,8 @@ from pathlib import Path
 from gan_tf.errors import UserError
 
 LOSSES = ("log", "xent")
+G_LOSSES = ("nonsaturating", "minimax")
+OPTIMIZERS = ("adam", "sgd")
 INITS = ("xavier_tutorial", "glorot_normal")
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 
@@ -33,6 +35,9 @@ class Config:
     log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
                               "binary cross-entropy does; 0 computes the literal formula "
                               "(float32 overflows to inf/NaN late in training)")
+    g_loss: str = _f("nonsaturating", "G's objective: 'nonsaturating' (maximise log D(G(z)), "
+                                      "the tutorial's) or 'minimax' (minimise log(1 - "
+                                      "D(G(z))), the GAN paper's original game)")
     init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
                                       "N(0, 1/sqrt(fan_in/2)), untruncated) or 'glorot_normal'")
     z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
@@ -40,7 +45,12 @@ class Config:
     # --- how to train
     iters: int = _f(100_000, "training iterations (one D step, then one G step, each)")
     batch_size: int = _f(128, "minibatch size")
-    lr: float = _f(1e-3, "Adam learning rate for D and G (TF1 default)")
+    d_steps: int = _f(1, "discriminator steps per generator step (k of the GAN paper's "
+                         "Algorithm 1), each on a fresh real batch and fresh z")
+    optimizer: str = _f("adam", "'adam' (the tutorial's) or 'sgd' (with --momentum, as the "
+                                "GAN paper)")
+    momentum: float = _f(0.0, "momentum of the 'sgd' optimizer")
+    lr: float = _f(1e-3, "learning rate for D and G (Adam: the TF1 default)")
     beta1: float = _f(0.9, "Adam beta1 (TF1 default)")
     beta2: float = _f(0.999, "Adam beta2 (TF1 default)")
     adam_eps: float = _f(1e-8, "Adam epsilon (TF1 default; Keras' own default is 1e-7)")
@@ -59,12 +69,20 @@ class Config:
     def __post_init__(self):
         problems = []
         for name in ("iters", "batch_size", "snapshot_every", "log_every", "z_dim",
-                     "hidden"):
+                     "hidden", "d_steps"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer, got "
                                 f"{getattr(self, name)}")
         if self.loss not in LOSSES:
             problems.append(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.g_loss not in G_LOSSES:
+            problems.append(f"unknown g_loss {self.g_loss!r}; choose one of "
+                            f"{', '.join(G_LOSSES)}")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"unknown optimizer {self.optimizer!r}; choose one of "
+                            f"{', '.join(OPTIMIZERS)}")
+        if not 0 <= self.momentum < 1:
+            problems.append(f"momentum must be in [0, 1), got {self.momentum}")
         if self.init not in INITS:
             problems.append(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
         if not 0 <= self.log_eps < 0.5:

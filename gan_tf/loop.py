@@ -99,10 +99,11 @@ class Trainer:
 
     # --- one iteration, traced into the loop body
 
-    def _batch(self, t):
+    def _batch(self, b):
+        """Minibatch number b (iteration t's D step j is b = t * d_steps + j)."""
         cfg, n = self.cfg, self.n
-        g = t * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
-        epoch0 = (t * cfg.batch_size) // n
+        g = b * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
+        epoch0 = (b * cfg.batch_size) // n
         if tf.not_equal(epoch0, self._cached_epoch):
             self._perm_a.assign(epoch_permutation(cfg.seed, epoch0, n))
             self._perm_b.assign(epoch_permutation(cfg.seed, epoch0 + 1, n))
@@ -112,27 +113,35 @@ class Trainer:
                        tf.gather(self._perm_b, pos))
         return tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
 
-    def _iteration(self, t):
+    def _d_step(self, b):
         cfg = self.cfg
-        x = self._batch(t)
-        # D step: G's output is an input here, so no gradient flows into G.
-        z = sample_z(cfg.seed, STREAM_Z_D, t, cfg.batch_size, cfg.z_dim)
-        fake = self.G(z, training=True)
+        x = self._batch(b)
+        # G's output is an input here, so no gradient flows into G.
+        fake = self.G(sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim),
+                      training=True)
         with tf.GradientTape() as tape:
             real_logits = self.D(x, training=True)
             fake_logits = self.D(fake, training=True)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
         d_vars = self.D.trainable_variables
         self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
+        return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+
+    def _iteration(self, t):
+        cfg = self.cfg
+        # d_steps D steps (Algorithm 1's k; the tutorial's is 1), each on its own
+        # minibatch and z; the values reported are the last step's.
+        for j in range(cfg.d_steps):
+            d = self._d_step(t * cfg.d_steps + j)
         # G step on a fresh z batch, through the just-updated D.
         z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
         with tf.GradientTape() as tape:
             g_loss = self.g_loss_fn(self.D(self.G(z, training=True), training=True))
         g_vars = self.G.trainable_variables
-        self.g_opt.apply(tape.gradient(g_loss, g_vars), g_vars)
-        return {"d_loss": d_loss, "g_loss": g_loss,
-                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+        grads = tape.gradient(g_loss, g_vars)
+        self.g_opt.apply(grads, g_vars)
+        return {**d, "g_loss": g_loss, "g_grad_norm": tf.linalg.global_norm(grads)}
 
     def _chunk_body(self, steps: int):
         t0 = self.iteration.read_value()
@@ -169,7 +178,10 @@ def _finite(values: dict):
 
 
 def make_optimizer(cfg):
-    """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7)."""
+    """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7), or
+    SGD with momentum as in the GAN paper."""
     import keras
+    if getattr(cfg, "optimizer", "adam") == "sgd":
+        return keras.optimizers.SGD(learning_rate=cfg.lr, momentum=cfg.momentum)
     return keras.optimizers.Adam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
                                  epsilon=cfg.adam_eps)

@@ -48,11 +48,26 @@ def xent_g_loss(fake_logits):
         labels=tf.ones_like(fake_logits), logits=fake_logits))
 
 
+def log_g_loss_minimax(fake_logits, eps=1e-7):
+    """The GAN paper's original G objective, minimise mean(log(1 - D(G(z)))), on
+    probabilities. It saturates: when D rejects fakes confidently, D(G(z)) ~ 0 and
+    its gradient vanishes (the lecture's reason for the non-saturating loss)."""
+    return tf.reduce_mean(tf.math.log(1.0 - _prob(fake_logits, eps)))
+
+
+def xent_g_loss_minimax(fake_logits):
+    """The same minimax objective on logits: -mean(sce(fake, 0)) = mean(log(1 - D))."""
+    return -tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.zeros_like(fake_logits), logits=fake_logits))
+
+
 def get_losses(cfg):
-    """(d_loss_fn, g_loss_fn) for cfg.loss."""
+    """(d_loss_fn, g_loss_fn) for cfg.loss (form) and cfg.g_loss (objective)."""
+    minimax = getattr(cfg, "g_loss", "nonsaturating") == "minimax"
     if cfg.loss == "log":
+        g = log_g_loss_minimax if minimax else log_g_loss
         return (functools.partial(log_d_loss, eps=cfg.log_eps),
-                functools.partial(log_g_loss, eps=cfg.log_eps))
+                functools.partial(g, eps=cfg.log_eps))
     if cfg.loss == "xent":
-        return xent_d_loss, xent_g_loss
+        return xent_d_loss, (xent_g_loss_minimax if minimax else xent_g_loss)
     raise ValueError(f"unknown loss {cfg.loss!r}")

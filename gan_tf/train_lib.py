@@ -148,7 +148,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                 stats.write(record)
                 if writer:
                     with writer.as_default():
-                        for k in ("d_loss", "g_loss", "d_real", "d_fake"):
+                        for k in ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm"):
                             tf.summary.scalar(k, record[k], step=it + n)
                 if it % cfg.snapshot_every == 0:
                     f = out["first"]

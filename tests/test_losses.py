@@ -66,3 +66,22 @@ def test_get_losses_dispatches_on_the_config():
     assert float(d(t(REAL), t(FAKE))) == float(losses.xent_d_loss(t(REAL), t(FAKE)))
     d, g = losses.get_losses(Config(loss="log", log_eps=0.0))
     assert math.isinf(float(g(t([-200.0]))))
+
+
+def test_minimax_g_losses_match_hand_values():
+    want = (math.log(1 - sig(-1)) + math.log(1 - sig(3))) / 2     # mean log(1 - D(G(z)))
+    assert float(losses.log_g_loss_minimax(t(FAKE), eps=0)) == pytest.approx(want, rel=1e-6)
+    assert float(losses.xent_g_loss_minimax(t(FAKE))) == pytest.approx(want, rel=1e-6)
+    d, g = losses.get_losses(Config(loss="xent", g_loss="minimax"))
+    assert float(g(t(FAKE))) == pytest.approx(want, rel=1e-6)
+
+
+def test_minimax_gradient_saturates_where_nonsaturating_does_not():
+    """At D(G(z)) ~ 0 (logit -8), d/dlogit of log(1 - D) is -D ~ -3e-4, while that
+    of -log D is -(1 - D) ~ -1: the lecture's reason for the non-saturating loss."""
+    logit = tf.Variable([-8.0])
+    for fn, want in ((losses.xent_g_loss_minimax, -sig(-8)), (losses.xent_g_loss,
+                                                              -(1 - sig(-8)))):
+        with tf.GradientTape() as tape:
+            value = fn(logit)
+        assert float(tape.gradient(value, logit)[0]) == pytest.approx(want, rel=1e-5)
