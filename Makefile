@@ -1,6 +1,7 @@
 # gan-tf: every target creates the virtualenv from requirements.txt if it is missing.
 #   make mnist-basic [ITERS=N] [ARGS="--resume"]   tutorial GAN, log-loss  -> outputs/mnist-basic/
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
+#   make mnist-deep  [ITERS=N] [ARGS=...]           the second tutorial's deeper MLP GAN
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make results                                    README's Results table from metrics.json
 #   make saturating-vs-nonsaturating                G's loss saturates (outputs/NAME/)
@@ -11,14 +12,14 @@
 PYTHON_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-ITERS ?= 100000
+ITERS ?=
 ARGS ?=
 
 # Development and CI checkouts find MNIST beside them; elsewhere the loader's own
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -28,8 +29,8 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
 	touch $@
 
-mnist-basic mnist-xent: venv
-	$(PY) -m gan_tf.train --experiment $@ --iters $(ITERS) $(ARGS)
+mnist-basic mnist-xent mnist-deep: venv
+	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 saturating-vs-nonsaturating: venv
 	$(PY) -m gan_tf.saturation $(ARGS)

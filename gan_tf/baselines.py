@@ -114,8 +114,8 @@ def time_torch(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
             nn.init.normal_(layer.weight, std=(2.0 / layer.in_features) ** 0.5)
             nn.init.zeros_(layer.bias)
         return net
-    G = mlp(cfg.z_dim, cfg.hidden, 784, [nn.Sigmoid()])
-    D = mlp(784, cfg.hidden, 1, [])
+    G = mlp(cfg.z_dim, cfg.g_hidden[0], 784, [nn.Sigmoid()])
+    D = mlp(784, cfg.d_hidden[0], 1, [])
     adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps)
     g_opt, d_opt = torch.optim.Adam(G.parameters(), **adam), \
         torch.optim.Adam(D.parameters(), **adam)
@@ -167,7 +167,9 @@ def iteration_flops(cfg) -> dict:
     """Matmul FLOPs of one iteration (2 per multiply-add). A dense layer i->o on a
     batch of m costs 2mio forward, 2mio for its weight gradient and 2mio for its
     input gradient; backprop computes only the gradients the step needs."""
-    b, z, h, x = cfg.batch_size, cfg.z_dim, cfg.hidden, 784
+    if len(cfg.d_hidden) != 1 or cfg.d_hidden != cfg.g_hidden:
+        raise ValueError("the FLOP count is for the tutorial's one-hidden-layer MLPs")
+    b, z, h, x = cfg.batch_size, cfg.z_dim, cfg.d_hidden[0], 784
 
     def mm(m, i, o):
         return 2 * m * i * o
@@ -207,7 +209,7 @@ def time_iteration_gemms(cfg, iters: int) -> float:
     small model allow, without activations, losses, Adam, RNG or data gathering.
     Each result feeds the loop's carried tensors, so none is optimised away."""
     import tensorflow as tf
-    b, zd, h, x = cfg.batch_size, cfg.z_dim, cfg.hidden, 784
+    b, zd, h, x = cfg.batch_size, cfg.z_dim, cfg.d_hidden[0], 784
     rnd = lambda *s: tf.random.normal(s, stddev=0.01)            # noqa: E731
     mm = tf.linalg.matmul
 

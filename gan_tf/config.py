@@ -18,6 +18,7 @@ from gan_tf.errors import UserError
 LOSSES = ("log", "xent")
 G_LOSSES = ("nonsaturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
+G_OUTPUTS = ("sigmoid", "tanh")
 INITS = ("xavier_tutorial", "glorot_normal")
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 
@@ -41,7 +42,12 @@ class Config:
     init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
                                       "N(0, 1/sqrt(fan_in/2)), untruncated) or 'glorot_normal'")
     z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
-    hidden: int = _f(128, "hidden units of both D (784-h-1) and G (z-h-784)")
+    d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128)")
+    g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128)")
+    g_output: str = _f("sigmoid", "G's output: 'sigmoid' (images and data in [0, 1]) or "
+                                  "'tanh' (images and data in [-1, 1])")
+    same_z: bool = _f(False, "the G step reuses the D step's z (the second tutorial) "
+                             "instead of drawing a fresh batch")
     # --- how to train
     iters: int = _f(100_000, "training iterations (one D step, then one G step, each)")
     batch_size: int = _f(128, "minibatch size")
@@ -69,10 +75,18 @@ class Config:
     def __post_init__(self):
         problems = []
         for name in ("iters", "batch_size", "snapshot_every", "log_every", "z_dim",
-                     "hidden", "d_steps"):
+                     "d_steps"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer, got "
                                 f"{getattr(self, name)}")
+        for name in ("d_hidden", "g_hidden"):
+            sizes = getattr(self, name)
+            if not sizes or not all(type(h) is int and h > 0 for h in sizes):
+                problems.append(f"{name} must be one or more positive layer sizes, got "
+                                f"{sizes}")
+        if self.g_output not in G_OUTPUTS:
+            problems.append(f"unknown g_output {self.g_output!r}; choose one of "
+                            f"{', '.join(G_OUTPUTS)}")
         if self.loss not in LOSSES:
             problems.append(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.g_loss not in G_LOSSES:
@@ -121,9 +135,12 @@ def override(cfg: Config, changes: dict) -> Config:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UserError(f"unknown config key {key!r}{hint}")
         want = type(getattr(cfg, key))
-        # JSON and Python both allow an int where a float is meant; nothing else coerces.
+        # JSON and Python both allow an int where a float is meant, and JSON has only
+        # lists where a tuple is meant; nothing else coerces.
         if want is float and type(value) is int:
             value = float(value)
+        if want is tuple and type(value) is list:
+            value = tuple(value)
         if type(value) is not want:
             raise UserError(f"config key {key!r} must be {want.__name__}, "
                             f"got {type(value).__name__} {value!r}")

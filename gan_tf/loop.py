@@ -111,14 +111,13 @@ class Trainer:
         pos = tf.cast(g % n, tf.int32)
         idx = tf.where(g // n == epoch0, tf.gather(self._perm_a, pos),
                        tf.gather(self._perm_b, pos))
-        return tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
+        x = tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
+        return x * 2.0 - 1.0 if cfg.g_output == "tanh" else x   # G's output range
 
-    def _d_step(self, b):
-        cfg = self.cfg
+    def _d_step(self, b, z):
         x = self._batch(b)
         # G's output is an input here, so no gradient flows into G.
-        fake = self.G(sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim),
-                      training=True)
+        fake = self.G(z, training=True)
         with tf.GradientTape() as tape:
             real_logits = self.D(x, training=True)
             fake_logits = self.D(fake, training=True)
@@ -133,9 +132,13 @@ class Trainer:
         # d_steps D steps (Algorithm 1's k; the tutorial's is 1), each on its own
         # minibatch and z; the values reported are the last step's.
         for j in range(cfg.d_steps):
-            d = self._d_step(t * cfg.d_steps + j)
-        # G step on a fresh z batch, through the just-updated D.
-        z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
+            b = t * cfg.d_steps + j
+            z = sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim)
+            d = self._d_step(b, z)
+        # G step through the just-updated D, on a fresh z batch (the first tutorial)
+        # or on the last D step's z (same_z, the second tutorial).
+        if not cfg.same_z:
+            z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
         with tf.GradientTape() as tape:
             g_loss = self.g_loss_fn(self.D(self.G(z, training=True), training=True))
         g_vars = self.G.trainable_variables

@@ -1,8 +1,9 @@
-"""The tutorial's two networks as Keras models, and its `xavier_init`.
+"""The tutorials' networks as Keras models, and the first tutorial's `xavier_init`.
 
 D: 784-128-1 with ReLU, returning the *logit* (losses apply the sigmoid when they
 need probabilities). G: z-128-784 with ReLU and a sigmoid output, so images are
-flattened 784-vectors in [0, 1].
+flattened 784-vectors in [0, 1]. Hidden sizes and G's output (tanh, with data in
+[-1, 1], for the second tutorial) come from the config.
 """
 
 from __future__ import annotations
@@ -46,27 +47,34 @@ def _kernel_init(kind: str, seed: int):
 
 def _mlp(name, in_dim, hidden, out_dim, out_activation, init, seed):
     # Each layer draws from its own seed so D and G weights are independent draws.
-    return keras.Sequential([
-        keras.Input((in_dim,)),
-        keras.layers.Dense(hidden, activation="relu", name="hidden",
-                           kernel_initializer=_kernel_init(init, seed),
-                           bias_initializer="zeros"),
-        keras.layers.Dense(out_dim, activation=out_activation, name="out",
-                           kernel_initializer=_kernel_init(init, seed + 1),
-                           bias_initializer="zeros"),
-    ], name=name)
+    names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
+    layers = [keras.Input((in_dim,))]
+    for i, (size, layer_name) in enumerate(zip(hidden, names)):
+        layers.append(keras.layers.Dense(size, activation="relu", name=layer_name,
+                                         kernel_initializer=_kernel_init(init, seed + i),
+                                         bias_initializer="zeros"))
+    layers.append(keras.layers.Dense(out_dim, activation=out_activation, name="out",
+                                     kernel_initializer=_kernel_init(init, seed + len(hidden)),
+                                     bias_initializer="zeros"))
+    return keras.Sequential(layers, name=name)
 
 
 def build_discriminator(cfg) -> keras.Model:
-    """x (batch, 784) in [0, 1] -> logit (batch, 1)."""
-    return _mlp("discriminator", IMAGE_DIM, cfg.hidden, 1, None, cfg.init,
+    """x (batch, 784) in G's output range -> logit (batch, 1)."""
+    return _mlp("discriminator", IMAGE_DIM, cfg.d_hidden, 1, None, cfg.init,
                 seed=2 * cfg.seed + 10_000)
 
 
 def build_generator(cfg) -> keras.Model:
-    """z (batch, z_dim) in [-1, 1] -> image (batch, 784) in [0, 1]."""
-    return _mlp("generator", cfg.z_dim, cfg.hidden, IMAGE_DIM, "sigmoid", cfg.init,
+    """z (batch, z_dim) in [-1, 1] -> image (batch, 784) in [0, 1] (sigmoid) or
+    [-1, 1] (tanh)."""
+    return _mlp("generator", cfg.z_dim, cfg.g_hidden, IMAGE_DIM, cfg.g_output, cfg.init,
                 seed=2 * cfg.seed + 20_000)
+
+
+def to_unit_range(images, cfg):
+    """G's images (or data) mapped to [0, 1] for pictures and metrics."""
+    return (images + 1.0) / 2.0 if cfg.g_output == "tanh" else images
 
 
 def count_params(model: keras.Model) -> int:

@@ -20,6 +20,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
+def _sizes(text: str) -> tuple:
+    """'256,128' -> (256, 128)."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected layer sizes like 256,128, got "
+                                         f"{text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m gan_tf.train", description=(
         "Train the TensorFlow tutorial's vanilla GAN on MNIST. Without --run-dir the run "
@@ -44,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         if isinstance(default, bool):
             p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                            help=help_text)
+        elif isinstance(default, tuple):
+            p.add_argument(flag, dest=f.name, type=_sizes, help=help_text)
         else:
             p.add_argument(flag, dest=f.name, type=type(default), help=help_text)
     return p

@@ -8,7 +8,8 @@ from gan_tf.errors import UserError
 
 def test_defaults_are_the_tutorials():
     c = Config()
-    assert (c.loss, c.z_dim, c.hidden, c.batch_size, c.iters) == ("log", 100, 128, 128, 100_000)
+    assert (c.loss, c.z_dim, c.batch_size, c.iters) == ("log", 100, 128, 100_000)
+    assert (c.d_hidden, c.g_hidden, c.g_output, c.same_z) == ((128,), (128,), "sigmoid", False)
     assert (c.lr, c.beta1, c.beta2, c.adam_eps) == (1e-3, 0.9, 0.999, 1e-8)
     assert (c.snapshot_every, c.init, c.log_eps) == (1000, "xavier_tutorial", 1e-7)
 
@@ -45,8 +46,20 @@ def test_unknown_and_mistyped_keys_are_errors():
 
 
 def test_experiments_change_only_the_loss():
-    assert {"mnist-basic", "mnist-xent"} <= set(experiment_names())
+    assert {"mnist-basic", "mnist-xent", "mnist-deep"} <= set(experiment_names())
     assert load_experiment("mnist-basic") == Config()
     assert load_experiment("mnist_xent") == Config(loss="xent")
     with pytest.raises(UserError, match="unknown experiment 'nope'"):
         load_experiment("nope")
+
+
+def test_layer_sizes_round_trip_and_parse():
+    from gan_tf.train import build_parser
+    c = override(Config(), {"d_hidden": [256, 128]})      # JSON gives lists
+    assert c.d_hidden == (256, 128) and Config.from_json(c.to_json()) == c
+    args = vars(build_parser().parse_args(["--g-hidden", "256,512"]))
+    assert args["g_hidden"] == (256, 512)
+    with pytest.raises(UserError, match="d_hidden must be one or more positive"):
+        override(Config(), {"d_hidden": (256, 0)})
+    with pytest.raises(UserError, match="unknown g_output 'relu'"):
+        override(Config(), {"g_output": "relu"})

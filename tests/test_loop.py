@@ -145,3 +145,33 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
     if cfg.optimizer == "sgd":
         assert type(fast.g_opt).__name__ == "SGD" and fast.g_opt.momentum == 0.9
+
+
+def test_mnist_deep_shapes_ranges_and_same_z(mnist):
+    """The second tutorial's GAN: its layer sizes, data and samples in [-1, 1], and
+    the same z for both steps (checked against the reference steps)."""
+    from gan_tf.baselines import HostBatches, Tf1StyleSteps
+    from gan_tf.config import load_experiment
+    cfg = load_experiment("mnist-deep")
+    images = mnist.train_images[:1000]
+    fast = make_trainer(cfg, images)
+    assert [l.units for l in fast.D.layers] == [256, 128, 1]
+    assert [l.units for l in fast.G.layers] == [256, 512, 784]
+    x = fast._batch(tf.constant(0, tf.int64)).numpy()
+    assert x.min() == -1.0 and x.max() == 1.0
+    out = fast.chunk(5)
+    z = loop.sample_z(cfg.seed, loop.STREAM_Z_D, 0, 16, cfg.z_dim)
+    g = fast.G(z).numpy()
+    assert g.shape == (16, 784) and g.min() >= -1 and g.max() <= 1 and g.min() < 0
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    ref = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
+                        get_losses(cfg))
+    batches = HostBatches(images, cfg.batch_size,
+                          lambda e: loop.epoch_permutation(cfg.seed, e, len(images)).numpy())
+    g_sum = 0.0
+    for t in range(5):
+        z = loop.sample_z(cfg.seed, loop.STREAM_Z_D, t, cfg.batch_size, cfg.z_dim)
+        g_sum += ref.iteration(batches.get(t) * 2 - 1, z, z)[1]
+    assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
+    for a, b in zip(fast.G.weights + fast.D.weights, G.weights + D.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
