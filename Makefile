@@ -3,6 +3,7 @@
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
 #   make mnist-deep  [ITERS=N] [ARGS=...]           the second tutorial's deeper MLP GAN
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
+#   make latent RUN=outputs/mnist-basic             z interpolation and arithmetic of a run
 #   make results                                    README's Results table from metrics.json
 #   make saturating-vs-nonsaturating                G's loss saturates (outputs/NAME/)
 #   make gaussian-1d | xy-game | mode-collapse      the toy experiments (outputs/NAME/)
@@ -19,7 +20,7 @@ ARGS ?=
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -47,6 +48,10 @@ mode-collapse: venv
 evaluate: venv
 	@test -n "$(RUN)" || { echo "usage: make evaluate RUN=outputs/NAME"; exit 2; }
 	$(PY) -m gan_tf.evaluate $(RUN)
+
+latent: venv
+	@test -n "$(RUN)" || { echo "usage: make latent RUN=outputs/NAME"; exit 2; }
+	$(PY) -m gan_tf.latent $(RUN)
 
 results: venv
 	$(PY) -m gan_tf.results

@@ -139,3 +139,25 @@ def test_toy_sections_are_built_from_their_result_files(tmp_path):
     assert "| ring | vanilla | 7.0 ± 0.5 of 8 | 93.0% ± 1.0% |" in sections[
         "<!-- modes:start -->", "<!-- modes:end -->"]
     assert results.toy_sections(tmp_path / "nothing") == {}
+
+
+def test_latent_walks_and_arithmetic_on_a_trained_generator(mnist, mnist_dir, tmp_path,
+                                                            capsys):
+    from gan_tf import latent, train_lib
+    from gan_tf.config import Config
+    run = tmp_path / "run"
+    train_lib.train(Config(iters=3000), run, data=mnist, log=lambda line: None)
+    from gan_tf.networks import load_generator
+    G = load_generator(run / "generator.keras")
+    walks, z = latent.interpolations(G, 100, 3, 5, np.random.default_rng(0))
+    assert walks.shape == (3, 5, 784) and 0 <= walks.min() and walks.max() <= 1
+    np.testing.assert_allclose(z[:, 2], (z[:, 0] + z[:, 4]) / 2, atol=1e-6)  # straight
+    out = latent.arithmetic(G, load_classifier(), 100, np.random.default_rng(0))
+    a, b = out["digits"]
+    assert a != b and out["label"][:2] == [a, a] and out["label"][2] == b
+    k = out["kind_ink"]
+    assert k["thick_a"] > k["thin_a"]        # the kinds are what their names say
+    assert latent.main([str(run)]) == 0
+    for name in ("interpolation.png", "arithmetic.png", "latent.json"):
+        assert (run / name).exists()
+    assert "classified as" in capsys.readouterr().out
