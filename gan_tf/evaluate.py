@@ -72,18 +72,15 @@ def check_range(images: np.ndarray) -> np.ndarray:
 
 def generate(run_dir: Path, num_samples: int, seed: int) -> np.ndarray:
     """num_samples images in [0, 1] from the run's final generator."""
-    from gan_tf.networks import load_generator
+    from gan_tf.networks import load_generator, unit_images
     path = run_dir / "generator.keras"
     if not path.is_file():
         raise UserError(f"no generator at {path}: is {run_dir} a finished run?")
     G = load_generator(path)
     z_dim = int(G.inputs[0].shape[-1])
     z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim)).astype(np.float32)
-    x = np.concatenate([G(z[i:i + 1000], training=False).numpy()
-                        for i in range(0, num_samples, 1000)])
-    if G.layers[-1].activation.__name__ == "tanh":   # images in [-1, 1]
-        x = (x + 1.0) / 2.0
-    return x
+    return np.concatenate([unit_images(G, z[i:i + 1000])
+                           for i in range(0, num_samples, 1000)])
 
 
 def write_neighbours(samples, mnist, path: Path, count: int = 8, k: int = 3) -> None:

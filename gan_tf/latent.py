@@ -26,22 +26,19 @@ from gan_tf.errors import UserError
 
 def interpolations(G, z_dim: int, pairs: int, steps: int, rng) -> np.ndarray:
     """(pairs, steps, 784) images in [0, 1]."""
+    from gan_tf.networks import unit_images
     a = rng.uniform(-1, 1, (pairs, 1, z_dim))
     b = rng.uniform(-1, 1, (pairs, 1, z_dim))
     alpha = np.linspace(0, 1, steps)[None, :, None]
     z = (a + alpha * (b - a)).reshape(-1, z_dim).astype(np.float32)
-    return _images(G, z).reshape(pairs, steps, -1), z.reshape(pairs, steps, z_dim)
-
-
-def _images(G, z) -> np.ndarray:
-    x = G(z, training=False).numpy()
-    return (x + 1.0) / 2.0 if G.layers[-1].activation.__name__ == "tanh" else x
+    return unit_images(G, z).reshape(pairs, steps, -1), z.reshape(pairs, steps, z_dim)
 
 
 def arithmetic(G, classifier, z_dim: int, rng, n: int = 5000) -> dict:
     from gan_tf.classifier import predict
+    from gan_tf.networks import unit_images
     z = rng.uniform(-1, 1, (n, z_dim)).astype(np.float32)
-    x = _images(G, z)
+    x = unit_images(G, z)
     probs, _ = predict(classifier, x)
     label, conf = probs.argmax(1), probs.max(1)
     ink = x.mean(1)
@@ -62,7 +59,7 @@ def arithmetic(G, classifier, z_dim: int, rng, n: int = 5000) -> dict:
     means = [z[thick_a].mean(0), z[thin_a].mean(0), z[thin_b].mean(0)]
     result = means[0] - means[1] + means[2]
     row_z = np.stack(means + [result]).astype(np.float32)
-    row = _images(G, row_z)
+    row = unit_images(G, row_z)
     row_probs, _ = predict(classifier, row)
     names = [f"thick {a}", f"thin {a}", f"thin {b}", f"thick {a} - thin {a} + thin {b}"]
     return {"digits": [a, b], "images": row, "names": names,

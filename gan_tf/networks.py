@@ -72,9 +72,11 @@ def build_generator(cfg) -> keras.Model:
                 seed=2 * cfg.seed + 20_000)
 
 
-def to_unit_range(images, cfg):
-    """G's images (or data) mapped to [0, 1] for pictures and metrics."""
-    return (images + 1.0) / 2.0 if cfg.g_output == "tanh" else images
+def unit_images(G, z) -> np.ndarray:
+    """G(z) as a NumPy array in [0, 1], for pictures and metrics: a tanh generator's
+    [-1, 1] output is rescaled (read from the model, so saved generators work too)."""
+    x = G(z, training=False).numpy()
+    return (x + 1.0) / 2.0 if G.layers[-1].activation.__name__ == "tanh" else x
 
 
 def count_params(model: keras.Model) -> int:

@@ -97,7 +97,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
         frame = it // cfg.snapshot_every
         z = (loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, frame, SAMPLES_PER_FRAME, cfg.z_dim)
              if cfg.fresh_sample_noise else fixed_z)
-        images = networks.to_unit_range(G(z, training=False).numpy(), cfg)
+        images = networks.unit_images(G, z)
         if writer:
             with writer.as_default():
                 tf.summary.image("samples", snapshots.grid_array(images)[None, :, :, None],
