@@ -15,6 +15,23 @@ def make_trainer(cfg, images):
                         get_losses(cfg), cfg, images)
 
 
+def reference(cfg, images):
+    """Independent G, D and TF1-style steps for cfg, and host-side batches in the
+    loop's epoch orders: the plain reference the compiled loop must match."""
+    from gan_tf.baselines import HostBatches, Tf1StyleSteps
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
+                          get_losses(cfg))
+    batches = HostBatches(images, cfg.batch_size,
+                          lambda e: loop.epoch_permutation(cfg.seed, e, len(images)).numpy())
+    return G, D, steps, batches
+
+
+def assert_same_weights(fast, G, D):
+    for a, b in zip(fast.G.weights + fast.D.weights, G.weights + D.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
+
+
 def test_batches_follow_tf1_next_batch_epoch_by_epoch():
     """Image i holds the value i: the batches, laid end to end, must be a sequence of
     whole permutations of the 10 images, each epoch's order different."""
@@ -79,17 +96,11 @@ def test_fast_loop_matches_the_plain_reference_steps(mnist, loss, xla):
     """The compiled many-iteration loop against the TF1-style loop (one tf.function per
     step, NumPy batches from a host-side next_batch) fed the same random numbers:
     same losses, same weights, across three epoch boundaries of a small data set."""
-    from gan_tf.baselines import HostBatches, Tf1StyleSteps
     images = mnist.train_images[:1000]
     cfg = Config(loss=loss, xla=xla)
     fast = make_trainer(cfg, images)
     out = fast.chunk(25)
-
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    ref = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                        get_losses(cfg))
-    batches = HostBatches(images, cfg.batch_size,
-                          lambda e: loop.epoch_permutation(cfg.seed, e, len(images)).numpy())
+    G, D, ref, batches = reference(cfg, images)
     losses = []
     for t in range(25):
         losses.append(ref.iteration(
@@ -100,8 +111,7 @@ def test_fast_loop_matches_the_plain_reference_steps(mnist, loss, xla):
     assert out["first"]["g_loss"] == pytest.approx(losses[0][1], rel=1e-5)
     assert out["sums"]["d_loss"] == pytest.approx(sum(l[0] for l in losses), rel=1e-4)
     assert out["sums"]["g_loss"] == pytest.approx(sum(l[1] for l in losses), rel=1e-4)
-    for a, b in zip(fast.G.weights + fast.D.weights, G.weights + D.weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
+    assert_same_weights(fast, G, D)
 
 
 def test_iteration_flop_count_by_hand():
@@ -121,17 +131,12 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
     """Algorithm 1's k D steps, the minimax G loss and SGD with momentum, in the
     compiled loop, against the TF1-style steps fed the same batches and z."""
     import dataclasses
-    from gan_tf.baselines import HostBatches, Tf1StyleSteps
     images = mnist.train_images[:1000]
     cfg = dataclasses.replace(Config(), **changes)
     k = cfg.d_steps
     fast = make_trainer(cfg, images)
     out = fast.chunk(12)
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    ref = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                        get_losses(cfg))
-    batches = HostBatches(images, cfg.batch_size,
-                          lambda e: loop.epoch_permutation(cfg.seed, e, len(images)).numpy())
+    G, D, ref, batches = reference(cfg, images)
     g_sum = 0.0
     for t in range(12):
         bs = [t * k + j for j in range(k)]
@@ -141,8 +146,7 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
             loop.sample_z(cfg.seed, loop.STREAM_Z_G, t, cfg.batch_size, cfg.z_dim))
         g_sum += g
     assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
-    for a, b in zip(fast.G.weights + fast.D.weights, G.weights + D.weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
+    assert_same_weights(fast, G, D)
     if cfg.optimizer == "sgd":
         assert type(fast.g_opt).__name__ == "SGD" and fast.g_opt.momentum == 0.9
 
@@ -150,7 +154,6 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
 def test_mnist_deep_shapes_ranges_and_same_z(mnist):
     """The second tutorial's GAN: its layer sizes, data and samples in [-1, 1], and
     the same z for both steps (checked against the reference steps)."""
-    from gan_tf.baselines import HostBatches, Tf1StyleSteps
     from gan_tf.config import load_experiment
     cfg = load_experiment("mnist-deep")
     images = mnist.train_images[:1000]
@@ -163,15 +166,10 @@ def test_mnist_deep_shapes_ranges_and_same_z(mnist):
     z = loop.sample_z(cfg.seed, loop.STREAM_Z_D, 0, 16, cfg.z_dim)
     g = fast.G(z).numpy()
     assert g.shape == (16, 784) and g.min() >= -1 and g.max() <= 1 and g.min() < 0
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    ref = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                        get_losses(cfg))
-    batches = HostBatches(images, cfg.batch_size,
-                          lambda e: loop.epoch_permutation(cfg.seed, e, len(images)).numpy())
+    G, D, ref, batches = reference(cfg, images)
     g_sum = 0.0
     for t in range(5):
         z = loop.sample_z(cfg.seed, loop.STREAM_Z_D, t, cfg.batch_size, cfg.z_dim)
         g_sum += ref.iteration(batches.get(t) * 2 - 1, z, z)[1]
     assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
-    for a, b in zip(fast.G.weights + fast.D.weights, G.weights + D.weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
+    assert_same_weights(fast, G, D)
