@@ -18,7 +18,6 @@ import dataclasses
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -73,16 +72,21 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         first = None
-        while proc.poll() is None:
+        while True:
+            # wait4 reports this child's own resource use (getrusage(RUSAGE_CHILDREN)
+            # would give the largest of every worker this benchmark has run).
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
             if first is None and read_stats(run / "stats.jsonl"):
                 first = time.perf_counter() - t0
             time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise RuntimeError(f"training subprocess failed: {' '.join(cmd)}")
         if first is None:
             first = time.perf_counter() - t0
-    # ru_maxrss of children: the largest of them, in KiB on Linux.
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20
+    rss = usage.ru_maxrss / 2 ** 20      # KiB on Linux
     return {"first_iteration_s": round(first, 2), "peak_rss_gib": round(rss, 3),
             "iters": iters}
 

@@ -47,3 +47,10 @@ def test_ratios_fractions_and_targets_from_measurements(monkeypatch):
     assert t["peak RSS < 2.0 GiB"] and t["first iteration < 15.0 s"]
     report = bench.format_report(res)
     assert "[MISS] log: a >= 2.5x c" in report and "a/b 3.00x" in report
+
+
+def test_first_iteration_and_memory_of_a_real_training_process(mnist_dir):
+    p = bench.first_iteration_and_memory(mnist_dir, 200)
+    assert 0 < p["first_iteration_s"] < 120
+    # TensorFlow alone takes a few hundred MB; MNIST on the device ~50 MB more.
+    assert 0.2 < p["peak_rss_gib"] < 4
