@@ -19,7 +19,9 @@ LOSSES = ("log", "xent")
 G_LOSSES = ("nonsaturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 G_OUTPUTS = ("sigmoid", "tanh")
-INITS = ("xavier_tutorial", "glorot_normal")
+INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal")
+ARCHS = ("mlp", "dcgan")
+DATASETS = ("mnist", "fashion_mnist")
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 
 
@@ -39,8 +41,17 @@ class Config:
     g_loss: str = _f("nonsaturating", "G's objective: 'nonsaturating' (maximise log D(G(z)), "
                                       "the tutorial's) or 'minimax' (minimise log(1 - "
                                       "D(G(z))), the GAN paper's original game)")
+    dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
+                               "10 classes of clothing)")
+    arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets) or "
+                          "'dcgan' (strided convolutions, batch norm; see networks.py)")
+    conv_width: int = _f(64, "for arch 'dcgan': channels of D's first convolution and G's "
+                             "last hidden one; the others have twice as many")
+    conditional: bool = _f(False, "condition G and D on the one-hot label (Mirza & "
+                                  "Osindero's cGAN); frames get one row per class")
     init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
-                                      "N(0, 1/sqrt(fan_in/2)), untruncated) or 'glorot_normal'")
+                                      "N(0, 1/sqrt(fan_in/2)), untruncated), "
+                                      "'glorot_normal', or 'dcgan_normal' (N(0, 0.02))")
     z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
     d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128)")
     g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128)")
@@ -62,6 +73,11 @@ class Config:
     adam_eps: float = _f(1e-8, "Adam epsilon (TF1 default; Keras' own default is 1e-7)")
     seed: int = _f(0, "seed of every random stream: init, z, data order, sample noise")
     xla: bool = _f(True, "compile the training loop with XLA (jit_compile); much faster")
+    strategy: str = _f("default", "tf.distribute strategy: 'default' (one device), "
+                                  "'mirrored' (all local GPUs, or --devices) or "
+                                  "'multiworker' (processes/machines from TF_CONFIG)")
+    devices: str = _f("", "for strategy 'mirrored': comma-separated devices, e.g. "
+                          "/gpu:0,/gpu:1 (default: all local GPUs)")
     # --- what to record
     snapshot_every: int = _f(1000, "iterations between sample frames, 'Iter:' lines and "
                                    "checkpoints")
@@ -75,7 +91,7 @@ class Config:
     def __post_init__(self):
         problems = []
         for name in ("iters", "batch_size", "snapshot_every", "log_every", "z_dim",
-                     "d_steps"):
+                     "d_steps", "conv_width"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer, got "
                                 f"{getattr(self, name)}")
@@ -87,6 +103,15 @@ class Config:
         if self.g_output not in G_OUTPUTS:
             problems.append(f"unknown g_output {self.g_output!r}; choose one of "
                             f"{', '.join(G_OUTPUTS)}")
+        if self.arch not in ARCHS:
+            problems.append(f"unknown arch {self.arch!r}; choose one of {', '.join(ARCHS)}")
+        from gan_tf.distribute import STRATEGIES
+        if self.strategy not in STRATEGIES:
+            problems.append(f"unknown strategy {self.strategy!r}; choose one of "
+                            f"{', '.join(STRATEGIES)}")
+        if self.dataset not in DATASETS:
+            problems.append(f"unknown dataset {self.dataset!r}; choose one of "
+                            f"{', '.join(DATASETS)}")
         if self.loss not in LOSSES:
             problems.append(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.g_loss not in G_LOSSES:

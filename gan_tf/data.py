@@ -1,14 +1,19 @@
-"""MNIST: find it, read the IDX files, verify them, split them as the tutorial did.
+"""MNIST and Fashion-MNIST: find them, read the IDX files, verify them, split them as
+the tutorial did.
 
-Where the files come from, in order:
+Where the files come from, in order (NAME is mnist or fashion_mnist):
   1. `--data-dir DIR` (the `data_dir` argument),
-  2. `$GAN_TF_DATA_DIR`,
-  3. `data/mnist/` in the project, then `../shared/data/mnist/` beside it (the
-     development and CI layout), used only if they hold the four files,
-  4. tensorflow-datasets' `mnist`, which downloads on a machine with internet access.
-Local files are checked against the SHA-256 of their *uncompressed* content (the
-published MNIST checksums), so a truncated, corrupted or substituted file is
-named instead of silently training on it.
+  2. `$GAN_TF_DATA_DIR` (MNIST) or `$GAN_TF_FASHION_MNIST_DIR`,
+  3. `data/NAME/` in the project, then `../shared/data/NAME/` beside it (the
+     development and CI layout), then for Fashion-MNIST Debian's
+     /usr/share/datasets/fashion-mnist/ (`apt-get install dataset-fashion-mnist`);
+     a folder is used only if it holds the four files,
+  4. tensorflow-datasets' `NAME`, which downloads on a machine with internet access.
+Local files are checked against the SHA-256 of their *uncompressed* content, so a
+truncated, corrupted or substituted file is named instead of silently training
+on it. MNIST's are the published checksums; Fashion-MNIST publishes only MD5s of
+its .gz files, so its SHA-256s were computed here from Debian's
+dataset-fashion-mnist 0.0~git20200523 (recompressed, so the .gz MD5s differ).
 
 The tutorial's `input_data.read_data_sets` held out the last 5,000 training images
 for validation and trained on the first 55,000; `Mnist` keeps the same split.
@@ -39,8 +44,33 @@ MNIST_SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
-HOW_TO_PROVIDE = (f"pass --data-dir DIR or set {ENV_VAR}=DIR, where DIR holds the four MNIST "
-                  f"IDX files ({', '.join(n + '.gz' for n in MNIST_SHA256)})")
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    title: str
+    sha256: dict
+    env_var: str
+    extra_dirs: tuple = ()     # system-wide installs, searched after the project's
+
+    def how_to_provide(self) -> str:
+        return (f"pass --data-dir DIR or set {self.env_var}=DIR, where DIR holds the four "
+                f"{self.title} IDX files ({', '.join(n + '.gz' for n in self.sha256)})")
+
+
+SOURCES = {
+    "mnist": DatasetSource("MNIST", MNIST_SHA256, ENV_VAR),
+    "fashion_mnist": DatasetSource("Fashion-MNIST", FASHION_MNIST_SHA256,
+                                   "GAN_TF_FASHION_MNIST_DIR",
+                                   (Path("/usr/share/datasets/fashion-mnist"),)),
+}
+HOW_TO_PROVIDE = SOURCES["mnist"].how_to_provide()
 
 
 @dataclass(frozen=True)
@@ -58,34 +88,44 @@ class Mnist:
 def load_mnist(data_dir: str | os.PathLike | None = None, *,
                internet_probe=None) -> Mnist:
     """MNIST from the first source that has it (see the module docstring)."""
+    return load_dataset("mnist", data_dir, internet_probe=internet_probe)
+
+
+def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None, *,
+                 internet_probe=None) -> Mnist:
+    """Dataset `name` ('mnist' or 'fashion_mnist') from the first source that has it."""
+    if name not in SOURCES:
+        raise UserError(f"unknown dataset {name!r}; choose one of {', '.join(SOURCES)}")
+    src = SOURCES[name]
     if data_dir is not None:
-        return _from_dir(Path(data_dir), "--data-dir")
-    if os.environ.get(ENV_VAR):
-        return _from_dir(Path(os.environ[ENV_VAR]), f"${ENV_VAR}")
-    for candidate in (PROJECT_DIR / "data" / "mnist",
-                      PROJECT_DIR.parent / "shared" / "data" / "mnist"):
-        if all((candidate / (n + ".gz")).is_file() for n in MNIST_SHA256):
-            return _from_dir(candidate, str(candidate))
-    return _from_tfds(internet_probe or internet_available)
+        return _from_dir(Path(data_dir), "--data-dir", src)
+    if os.environ.get(src.env_var):
+        return _from_dir(Path(os.environ[src.env_var]), f"${src.env_var}", src)
+    for candidate in (PROJECT_DIR / "data" / name,
+                      PROJECT_DIR.parent / "shared" / "data" / name, *src.extra_dirs):
+        if all((candidate / (n + ".gz")).is_file() for n in src.sha256):
+            return _from_dir(candidate, str(candidate), src)
+    return _from_tfds(name, src, internet_probe or internet_available)
 
 
 # --- local IDX files
 
-def _from_dir(path: Path, origin: str) -> Mnist:
+def _from_dir(path: Path, origin: str, src: DatasetSource = SOURCES["mnist"]) -> Mnist:
     if not path.is_dir():
-        raise UserError(f"MNIST data dir {str(path)!r} (from {origin}) does not exist or is "
-                        f"not a folder; {HOW_TO_PROVIDE}")
-    arrays = {name: read_idx(path / (name + ".gz"), MNIST_SHA256[name])
-              for name in MNIST_SHA256}
+        raise UserError(f"{src.title} data dir {str(path)!r} (from {origin}) does not exist "
+                        f"or is not a folder; {src.how_to_provide()}")
+    arrays = {name: read_idx(path / (name + ".gz"), src.sha256[name], src)
+              for name in src.sha256}
     return _split(arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"],
                   arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"],
                   source=str(path))
 
 
-def read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
+def read_idx(path: Path, sha256: str | None = None,
+             src: DatasetSource = SOURCES["mnist"]) -> np.ndarray:
     """One gzip-compressed IDX file as a uint8 array, its content checked against sha256."""
     if not path.is_file():
-        raise UserError(f"missing MNIST file {path}; {HOW_TO_PROVIDE}")
+        raise UserError(f"missing {src.title} file {path}; {src.how_to_provide()}")
     try:
         with gzip.open(path, "rb") as f:
             raw = f.read()
@@ -97,7 +137,7 @@ def read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
         if got != sha256:
             raise UserError(f"checksum mismatch for {path}: the uncompressed content has "
                             f"SHA-256 {got[:16]}..., expected {sha256[:16]}...; the file is "
-                            f"corrupted or not the original MNIST, replace it")
+                            f"corrupted or not the original {src.title}, replace it")
     return parse_idx(raw, str(path))
 
 
@@ -121,7 +161,7 @@ def _split(train_x, train_y, test_x, test_y, source: str) -> Mnist:
     train_x = train_x.reshape(len(train_x), -1)
     test_x = test_x.reshape(len(test_x), -1)
     if train_x.shape[1] != 784 or len(train_x) != len(train_y) or len(train_x) <= VALIDATION_SIZE:
-        raise UserError(f"MNIST from {source} has unexpected shapes {train_x.shape}, "
+        raise UserError(f"data from {source} has unexpected shapes {train_x.shape}, "
                         f"{train_y.shape}")
     cut = len(train_x) - VALIDATION_SIZE
     return Mnist(train_x[:cut], train_y[:cut].astype(np.int64),
@@ -141,8 +181,8 @@ def internet_available(host: str = "storage.googleapis.com", port: int = 443,
         return False
 
 
-def _from_tfds(internet_probe) -> Mnist:
-    """tfds' MNIST: from its cache if prepared, else downloaded.
+def _from_tfds(name: str, src: DatasetSource, internet_probe) -> Mnist:
+    """tfds' copy: from its cache if prepared, else downloaded.
 
     Offline, tfds.load retries its download for minutes before failing; we ask for
     the cached copy first (download=False fails at once) and probe the network
@@ -152,17 +192,17 @@ def _from_tfds(internet_probe) -> Mnist:
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:
-        raise UserError(f"no local MNIST and tensorflow-datasets is unusable ({e}); "
-                        f"{HOW_TO_PROVIDE}") from None
+        raise UserError(f"no local {src.title} and tensorflow-datasets is unusable ({e}); "
+                        f"{src.how_to_provide()}") from None
 
     def load(download: bool):
-        return tfds.as_numpy(tfds.load("mnist", split=["train", "test"], batch_size=-1,
+        return tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
                                        as_supervised=True, download=download))
     try:
         (tx, ty), (vx, vy) = load(download=False)
     except Exception:  # not in tfds' cache: tfds raises AssertionError or DatasetNotFound
         if not internet_probe():
-            raise UserError(f"MNIST not found locally and no internet access to download "
-                            f"it; {HOW_TO_PROVIDE}") from None
+            raise UserError(f"{src.title} not found locally and no internet access to "
+                            f"download it; {src.how_to_provide()}") from None
         (tx, ty), (vx, vy) = load(download=True)
-    return _split(tx, ty, vx, vy, source="tensorflow-datasets mnist")
+    return _split(tx, ty, vx, vy, source=f"tensorflow-datasets {name}")

@@ -24,9 +24,11 @@ PARZEN_VALIDATION = 1000   # validation images for the sigma search, as the pape
 
 
 def evaluate_images(images: np.ndarray, mnist, classifier, *, reference: dict | None = None,
-                    log=lambda line: None) -> dict:
+                    labels: np.ndarray | None = None, log=lambda line: None) -> dict:
     """All measures of `images` (N, 784) in [0, 1]. Returns {'generated': {...},
-    'real': {...}}; pass `reference` (an earlier 'real') to skip recomputing it."""
+    'real': {...}}; pass `reference` (an earlier 'real') to skip recomputing it. With
+    `labels` (a conditional G's conditioning labels) also how often the classifier
+    agrees with them, per label."""
     from gan_tf.classifier import predict
     images = check_range(images)
     test = mnist.test_images.astype(np.float32) / 255.0
@@ -43,6 +45,8 @@ def evaluate_images(images: np.ndarray, mnist, classifier, *, reference: dict | 
            "frechet_distance": metrics.frechet_distance(*metrics.gaussian_fit(feats_g),
                                                         mu_t, cov_t),
            **metrics.mode_coverage(probs_g, mnist.test_labels)}
+    if labels is not None:
+        gen.update(label_accuracy(probs_g, labels))
     log(f"[{next(step)}/{stages}] Parzen window on the samples")
     gen.update(metrics.parzen(images, val, test))
     if reference is None:
@@ -60,6 +64,15 @@ def evaluate_images(images: np.ndarray, mnist, classifier, *, reference: dict | 
     return {"generated": gen, "real": reference}
 
 
+def label_accuracy(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Share of samples the classifier assigns to their conditioning label: overall,
+    per label, and the worst label's."""
+    hit = probs.argmax(1) == np.asarray(labels)
+    per = {str(k): float(hit[labels == k].mean()) for k in np.unique(labels)}
+    return {"label_accuracy": float(hit.mean()), "label_accuracy_per_label": per,
+            "label_accuracy_min": min(per.values())}
+
+
 def check_range(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images, np.float32).reshape(len(images), -1)
     if images.shape[1] != 784:
@@ -70,17 +83,34 @@ def check_range(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def generate(run_dir: Path, num_samples: int, seed: int) -> np.ndarray:
-    """num_samples images in [0, 1] from the run's final generator."""
-    from gan_tf.networks import load_generator, unit_images
+def generate(run_dir: Path, num_samples: int, seed: int):
+    """(images, labels): num_samples images in [0, 1] from the run's final generator;
+    a conditional generator's are conditioned on every label in turn (labels None
+    otherwise)."""
+    from gan_tf.networks import NUM_CLASSES, is_conditional, load_generator, unit_images, \
+        z_dim_of
     path = run_dir / "generator.keras"
     if not path.is_file():
         raise UserError(f"no generator at {path}: is {run_dir} a finished run?")
     G = load_generator(path)
-    z_dim = int(G.inputs[0].shape[-1])
-    z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim)).astype(np.float32)
-    return np.concatenate([unit_images(G, z[i:i + 1000])
-                           for i in range(0, num_samples, 1000)])
+    z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim_of(G)))
+    z = z.astype(np.float32)
+    labels = np.arange(num_samples) % NUM_CLASSES if is_conditional(G) else None
+    images = np.concatenate([
+        unit_images(G, z[i:i + 1000], None if labels is None else labels[i:i + 1000])
+        for i in range(0, num_samples, 1000)])
+    return images, labels
+
+
+def refuse_other_datasets(run_dir: Path) -> None:
+    """Every measure here is made with the MNIST classifier and MNIST images."""
+    config = run_dir / "config.json"
+    if config.is_file():
+        dataset = json.loads(config.read_text()).get("dataset", "mnist")
+        if dataset != "mnist":
+            raise UserError(f"{run_dir} was trained on {dataset}, but the measures here "
+                            f"use an MNIST classifier and MNIST images; only MNIST runs "
+                            f"can be evaluated")
 
 
 def write_neighbours(samples, mnist, path: Path, count: int = 8, k: int = 3) -> None:
@@ -105,6 +135,10 @@ def format_table(result: dict) -> str:
             ("  sigma chosen", "parzen_sigma", "{:.3f}")]
     for name, key, fmt in rows:
         lines.append(f"{name:<34}{fmt.format(g[key]):>14}{fmt.format(r[key]):>14}")
+    if "label_accuracy" in g:
+        per = g["label_accuracy_per_label"]
+        lines.append(f"{'classified as their label':<34}{g['label_accuracy']:>14.4f}")
+        lines.append("  per label: " + "  ".join(f"{k}: {v:.3f}" for k, v in per.items()))
     lines.append("real data: test images (score, classes); 10,000 training vs test images "
                  "(Frechet floor); training images as Parzen centres")
     lines.append(f"paper's GAN Parzen estimate: {PAPER_PARZEN}")
@@ -128,10 +162,11 @@ def main(argv=None) -> int:
     try:
         if args.num_samples < 100:
             raise UserError(f"--num-samples must be at least 100, got {args.num_samples}")
+        refuse_other_datasets(run_dir)
         mnist = load_mnist(args.data_dir)
-        samples = generate(run_dir, args.num_samples, args.seed)
+        samples, labels = generate(run_dir, args.num_samples, args.seed)
         classifier = load_classifier()
-        result = evaluate_images(samples, mnist, classifier,
+        result = evaluate_images(samples, mnist, classifier, labels=labels,
                                  log=lambda line: print(line, file=sys.stderr, flush=True))
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -9,6 +9,10 @@ arithmetic.png: the lecture's "smiling woman - neutral woman + neutral man" on
     value). The row shows G(mean z) of thick A, thin A and thin B, then
     G(z_thick A - z_thin A + z_thin B): if "thickness" is a direction in z, a thick B.
 latent.json: the ink and the classifier's label of each image in that row.
+
+A conditional G (cGAN) gets labels too: interpolation row r is conditioned on digit
+r mod 10; the arithmetic's samples on random digits, and its row on A, A, B, B, so
+the last image asks for a B in the style "thick" found in z.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ import numpy as np
 from gan_tf.errors import UserError
 
 
+def _labels(G, labels):
+    from gan_tf.networks import is_conditional
+    return np.asarray(labels) if is_conditional(G) else None
+
+
 def interpolations(G, z_dim: int, pairs: int, steps: int, rng) -> np.ndarray:
     """(pairs, steps, 784) images in [0, 1]."""
     from gan_tf.networks import unit_images
@@ -31,14 +40,16 @@ def interpolations(G, z_dim: int, pairs: int, steps: int, rng) -> np.ndarray:
     b = rng.uniform(-1, 1, (pairs, 1, z_dim))
     alpha = np.linspace(0, 1, steps)[None, :, None]
     z = (a + alpha * (b - a)).reshape(-1, z_dim).astype(np.float32)
-    return unit_images(G, z).reshape(pairs, steps, -1), z.reshape(pairs, steps, z_dim)
+    labels = _labels(G, np.repeat(np.arange(pairs) % 10, steps))
+    return (unit_images(G, z, labels).reshape(pairs, steps, -1),
+            z.reshape(pairs, steps, z_dim))
 
 
 def arithmetic(G, classifier, z_dim: int, rng, n: int = 5000) -> dict:
     from gan_tf.classifier import predict
     from gan_tf.networks import unit_images
     z = rng.uniform(-1, 1, (n, z_dim)).astype(np.float32)
-    x = unit_images(G, z)
+    x = unit_images(G, z, _labels(G, rng.integers(0, 10, n)))
     probs, _ = predict(classifier, x)
     label, conf = probs.argmax(1), probs.max(1)
     ink = x.mean(1)
@@ -59,7 +70,7 @@ def arithmetic(G, classifier, z_dim: int, rng, n: int = 5000) -> dict:
     means = [z[thick_a].mean(0), z[thin_a].mean(0), z[thin_b].mean(0)]
     result = means[0] - means[1] + means[2]
     row_z = np.stack(means + [result]).astype(np.float32)
-    row = unit_images(G, row_z)
+    row = unit_images(G, row_z, _labels(G, [a, a, b, b]))
     row_probs, _ = predict(classifier, row)
     names = [f"thick {a}", f"thin {a}", f"thin {b}", f"thick {a} - thin {a} + thin {b}"]
     return {"digits": [a, b], "images": row, "names": names,
@@ -80,7 +91,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the z draws (default 0)")
     args = p.parse_args(argv)
     from gan_tf.classifier import load_classifier
-    from gan_tf.networks import load_generator
+    from gan_tf.networks import load_generator, z_dim_of
     from gan_tf.runs import atomic_write_text
     from gan_tf.snapshots import save_rows
     run = Path(args.run_dir)
@@ -91,7 +102,7 @@ def main(argv=None) -> int:
             raise UserError(f"no generator at {run / 'generator.keras'}: is {run} a "
                             f"finished run?")
         G = load_generator(run / "generator.keras")
-        z_dim = int(G.inputs[0].shape[-1])
+        z_dim = z_dim_of(G)
         rng = np.random.default_rng(args.seed)
         walks, _ = interpolations(G, z_dim, args.pairs, args.steps, rng)
         arith = arithmetic(G, load_classifier(), z_dim, rng)

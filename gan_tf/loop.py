@@ -77,12 +77,22 @@ class Trainer:
     global index g = t*B + k: epoch g // N, position g % N.
     """
 
-    def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images):
+    def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images, train_labels=None,
+                 strategy=None):
+        """Under a tf.distribute `strategy`, create G, D, the optimizers and this
+        Trainer inside strategy.scope()."""
         self.G, self.D, self.g_opt, self.d_opt = G, D, g_opt, d_opt
+        self.strategy = strategy
+        self.replicas = 1 if strategy is None else strategy.num_replicas_in_sync
         self.d_loss_fn, self.g_loss_fn = loss_fns
         self.cfg = cfg
         self.images = tf.constant(train_images, tf.uint8)     # (N, 784), on the device
         self.n = int(train_images.shape[0])
+        self.labels = None
+        if cfg.conditional:
+            if train_labels is None or len(train_labels) != self.n:
+                raise ValueError("a conditional GAN needs one label per training image")
+            self.labels = tf.constant(train_labels, tf.int32)
         if self.n < cfg.batch_size:
             raise ValueError(f"batch_size {cfg.batch_size} exceeds the {self.n} images")
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
@@ -100,7 +110,8 @@ class Trainer:
     # --- one iteration, traced into the loop body
 
     def _batch(self, b):
-        """Minibatch number b (iteration t's D step j is b = t * d_steps + j)."""
+        """Minibatch number b (iteration t's D step j is b = t * d_steps + j): images in
+        G's output range and, for a conditional GAN, their one-hot labels (else None)."""
         cfg, n = self.cfg, self.n
         g = b * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
         epoch0 = (b * cfg.batch_size) // n
@@ -112,20 +123,16 @@ class Trainer:
         idx = tf.where(g // n == epoch0, tf.gather(self._perm_a, pos),
                        tf.gather(self._perm_b, pos))
         x = tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
-        return x * 2.0 - 1.0 if cfg.g_output == "tanh" else x   # G's output range
+        x = x * 2.0 - 1.0 if cfg.g_output == "tanh" else x   # G's output range
+        y = None if self.labels is None else tf.one_hot(tf.gather(self.labels, idx), 10)
+        return x, y
 
-    def _d_step(self, b, z):
-        x = self._batch(b)
-        # G's output is an input here, so no gradient flows into G.
-        fake = self.G(z, training=True)
-        with tf.GradientTape() as tape:
-            real_logits = self.D(x, training=True)
-            fake_logits = self.D(fake, training=True)
-            d_loss = self.d_loss_fn(real_logits, fake_logits)
-        d_vars = self.D.trainable_variables
-        self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
-        return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+    # A conditional GAN's models take [input, one-hot label].
+    def _g(self, z, y):
+        return self.G(z if y is None else [z, y], training=True)
+
+    def _d(self, x, y):
+        return self.D(x if y is None else [x, y], training=True)
 
     def _iteration(self, t):
         cfg = self.cfg
@@ -134,17 +141,67 @@ class Trainer:
         for j in range(cfg.d_steps):
             b = t * cfg.d_steps + j
             z = sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim)
-            d = self._d_step(b, z)
+            x, y = self._batch(b)
+            d = self._replicated(self._d_step, x, y, z)
         # G step through the just-updated D, on a fresh z batch (the first tutorial)
-        # or on the last D step's z (same_z, the second tutorial).
+        # or on the last D step's z (same_z, the second tutorial); a cGAN keeps the
+        # last D step's labels.
         if not cfg.same_z:
             z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
+        return {**d, **self._replicated(self._g_step, z, y)}
+
+    def _d_step(self, x, y, z):
+        x, y, z = self._local(x), self._local(y), self._local(z)
+        # G's output is an input here, so no gradient flows into G. A cGAN's fakes
+        # are drawn for the real batch's labels, as the cGAN tutorial feeds one y_mb.
+        fake = self._g(z, y)
+        # Real and fake go through D as separate batches (so batch norm, in the
+        # DCGAN, normalises each on its own, as the DCGAN authors did).
         with tf.GradientTape() as tape:
-            g_loss = self.g_loss_fn(self.D(self.G(z, training=True), training=True))
+            real_logits = self._d(x, y)
+            fake_logits = self._d(fake, y)
+            d_loss = self._replica_share(self.d_loss_fn(real_logits, fake_logits))
+        d_vars = self.D.trainable_variables
+        self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
+        return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+
+    def _g_step(self, z, y):
+        z, y = self._local(z), self._local(y)
+        with tf.GradientTape() as tape:
+            g_loss = self._replica_share(self.g_loss_fn(self._d(self._g(z, y), y)))
         g_vars = self.G.trainable_variables
         grads = tape.gradient(g_loss, g_vars)
         self.g_opt.apply(grads, g_vars)
-        return {**d, "g_loss": g_loss, "g_grad_norm": tf.linalg.global_norm(grads)}
+        if self.replicas > 1:   # the norm of the summed (global-batch) gradient
+            grads = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, grads)
+        return {"g_loss": g_loss, "g_grad_norm": tf.linalg.global_norm(grads)}
+
+    # --- tf.distribute: the same algorithm on N replicas (see gan_tf/distribute.py)
+
+    def _local(self, t):
+        """This replica's slice of a global batch (the whole batch on one device)."""
+        if t is None or self.replicas == 1:
+            return t
+        n = self.cfg.batch_size // self.replicas
+        r = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return t[r * n:(r + 1) * n]
+
+    def _replica_share(self, loss):
+        # Keras' optimizer *sums* the replicas' gradients: each replica's mean over its
+        # equal slice, divided by N, makes the sum the global batch's mean.
+        return loss if self.replicas == 1 else loss / self.replicas
+
+    def _replicated(self, step, *args):
+        """step(*args) on every replica; losses summed (see _replica_share), the other
+        values (means over equal slices, or equal everywhere) averaged."""
+        if self.strategy is None:
+            return step(*args)
+        out = self.strategy.run(step, args=args)
+        sum_, mean = tf.distribute.ReduceOp.SUM, tf.distribute.ReduceOp.MEAN
+        return {k: self.strategy.reduce(sum_ if k.endswith("_loss") else mean, v, axis=None)
+                for k, v in out.items()}
 
     def _chunk_body(self, steps: int):
         t0 = self.iteration.read_value()
@@ -171,8 +228,12 @@ class Trainer:
         loss was NaN or Inf ('first_bad_iteration', -1 if none) with its D and G
         losses ('first_bad_losses')."""
         if steps not in self._chunks:
+            # XLA compiles one device's program; under a strategy (whose all-reduce
+            # spans devices) the chunk runs as a TF graph. Compiling each replica's
+            # forward and backward pass alone was tried: 16% slower on 2 logical CPUs.
             self._chunks[steps] = tf.function(lambda: self._chunk_body(steps),
-                                              jit_compile=self.cfg.xla)
+                                              jit_compile=self.cfg.xla and
+                                              self.strategy is None)
         return tf.nest.map_structure(lambda v: v.numpy(), self._chunks[steps]())
 
 

@@ -17,13 +17,17 @@ from gan_tf.runs import atomic_write_text
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 HEADER = ("| run | iterations | MNIST score | Fréchet dist. | digits ≥1% | class KL "
-          "| p>0.9 | Parzen (nats) |\n|---|---|---|---|---|---|---|---|")
+          "| p>0.9 | Parzen (nats) | as labelled (worst digit) |"
+          "\n|---|---|---|---|---|---|---|---|---|")
 
 
 def _row(name, iters, m) -> str:
+    # Only a conditional G has labels to agree with.
+    labelled = (f"{100 * m['label_accuracy']:.1f}% ({100 * m['label_accuracy_min']:.1f}%)"
+                if "label_accuracy" in m else "")
     return (f"| {name} | {iters} | {m['mnist_score']:.2f} | {m['frechet_distance']:.2f} "
             f"| {m['modes_covered']} | {m['class_kl']:.3f} | {m['confident_share']:.3f} "
-            f"| {m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} |")
+            f"| {m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} | {labelled} |")
 
 
 def table(metric_files: list[Path]) -> str:
@@ -37,7 +41,7 @@ def table(metric_files: list[Path]) -> str:
         rows.append(_row(f"`{path.parent.name}`", iters, m["generated"]))
         real = m["real"]
     rows.append(_row("real MNIST (same pipeline)", "", real))
-    rows.append("| GAN paper, Table 1 (Parzen only) | | | | | | | 225 ± 2 |")
+    rows.append("| GAN paper, Table 1 (Parzen only) | | | | | | | 225 ± 2 | |")
     return HEADER + "\n" + "\n".join(rows)
 
 

@@ -38,7 +38,8 @@ def grid_figure_png(images: np.ndarray, image_shape=(28, 28)) -> bytes:
         r, c = divmod(i, side)
         big = np.kron(np.reshape(img, image_shape), np.ones((tile, tile), np.float32))
         canvas[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = big
-    fig = Figure(figsize=(4, 4))
+    size = max(4, side)   # 4 inches for the tutorial's 4x4; an inch a cell beyond that
+    fig = Figure(figsize=(size, size))
     FigureCanvasAgg(fig)
     # The area matplotlib's default subplot parameters give a 4x4 GridSpec.
     ax = fig.add_axes((0.125, 0.11, 0.775, 0.77))

@@ -60,12 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def default_run_dir(experiment: str | None, dataset: str | None) -> str:
+    """outputs/EXPERIMENT (the bare command: outputs/, as the tutorial wrote to out/);
+    a Fashion-MNIST run gets its own folder, never the MNIST run's."""
+    if dataset == "fashion_mnist":
+        return f"outputs/{experiment or 'vanilla'}-fashion-mnist"
+    return f"outputs/{experiment}" if experiment else "outputs"
+
+
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
     args = vars(build_parser().parse_args(argv))
     experiment = args.pop("experiment", None)
-    run_dir = args.pop("run_dir", None) or ("outputs/" + experiment if experiment
-                                            else "outputs")
+    run_dir = args.pop("run_dir", None) or default_run_dir(experiment, args.get("dataset"))
     data_dir = args.pop("data_dir", None)
     resume = args.pop("resume", False)
     overwrite = args.pop("overwrite", False)

@@ -8,6 +8,7 @@ build or restore the models -> train in chunks, snapshotting and checkpointing e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 import threading
@@ -18,12 +19,15 @@ import numpy as np
 
 from gan_tf import runs, snapshots
 from gan_tf.config import Config
-from gan_tf.data import Mnist, load_mnist
+from gan_tf.data import Mnist, load_dataset
 from gan_tf.errors import TrainingDiverged, UserError
 from gan_tf.progress import Progress
 
-SAMPLES_PER_FRAME = 16
-RESUMABLE_CHANGES = ("iters",)  # a resumed run may be extended, nothing else changed
+SAMPLES_PER_FRAME = 16      # the tutorial's 4x4 grid
+CLASSES = 10                # a cGAN's frame: one row per class, CLASSES x CLASSES
+# A resumed run may be extended, and moved to other devices (the algorithm is the
+# same under every strategy); nothing else may change.
+RESUMABLE_CHANGES = ("iters", "strategy", "devices")
 
 
 def resume_config(run_dir: Path, changes: dict) -> Config:
@@ -42,62 +46,73 @@ def resume_config(run_dir: Path, changes: dict) -> Config:
 def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False,
           data: Mnist | None = None, data_dir=None, log=None) -> dict:
     """Train (or continue) the run in run_dir. Returns a summary dict with 'status'
-    ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any."""
+    ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any.
+
+    Under cfg.strategy 'multiworker' every worker calls this; only the chief writes
+    into run_dir, the others into a temporary folder they delete at the end."""
+    from gan_tf import distribute
     run_dir = Path(run_dir)
+    chief = distribute.is_chief(cfg)
     # --- refuse bad input before writing anything
     if resume:
         saved = Config.from_json(runs.read_config_text(run_dir))
-        if dataclasses.replace(saved, iters=cfg.iters) != cfg:
+        if dataclasses.replace(saved, **{k: getattr(cfg, k) for k in RESUMABLE_CHANGES}) != cfg:
             raise UserError(f"config differs from the one saved in {run_dir}; build it "
                             f"with resume_config()")
         checkpoint = runs.load_checkpoint(run_dir / runs.CHECKPOINT)
-    else:
+    elif chief:
         runs.check_new_run(run_dir, overwrite)
     if data is None:
-        data = load_mnist(data_dir)
+        data = load_dataset(cfg.dataset, data_dir)
 
     # Imported here, not at module level, so argument errors answer without TF's start-up.
     import tensorflow as tf
     from gan_tf import loop, networks
     from gan_tf.losses import get_losses
+    strategy = distribute.make_strategy(cfg)   # first: multiworker configures TF's start-up
+    distribute.check_batch(cfg, strategy)
 
     # --- the run folder: config first
-    if not resume:
+    if not chief:   # a worker's outputs are thrown away: the chief writes the run's
+        import tempfile
+        run_dir = Path(tempfile.mkdtemp(prefix="gan-tf-worker-"))
+        log = log or (lambda line: None)
+    elif not resume:
         if overwrite:
             runs.clear_run(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         runs.atomic_write_text(run_dir / runs.CONFIG, cfg.to_json())
     (run_dir / runs.FRAMES).mkdir(exist_ok=True)
 
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    g_opt, d_opt = loop.make_optimizer(cfg), loop.make_optimizer(cfg)
-    trainer = loop.Trainer(G, D, g_opt, d_opt, get_losses(cfg), cfg, data.train_images)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+        g_opt, d_opt = loop.make_optimizer(cfg), loop.make_optimizer(cfg)
+        trainer = loop.Trainer(G, D, g_opt, d_opt, get_losses(cfg), cfg, data.train_images,
+                               data.train_labels, strategy=strategy)
     state = {"G": G.weights, "D": D.weights, "g_opt": g_opt.variables,
              "d_opt": d_opt.variables}
     start = 0
     if resume:
         start = _restore(state, trainer, checkpoint, run_dir)
-        runs.truncate_stats(run_dir / runs.STATS, start)
-        runs.remove_frames_after(run_dir, start // cfg.snapshot_every)
+        if chief:
+            runs.truncate_stats(run_dir / runs.STATS, start)
+            runs.remove_frames_after(run_dir, start // cfg.snapshot_every)
 
     progress = Progress(cfg.iters, start)
     emit = log or progress.log
     emit(f"{'Resuming' if resume else 'Starting'} {run_dir} at iteration {start} of "
-         f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}")
+         f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}"
+         + (f", {cfg.strategy} strategy over {trainer.replicas} replicas" if strategy else ""))
     stats = runs.StatsLog(run_dir / runs.STATS)
     writer = tf.summary.create_file_writer(str(run_dir / "tensorboard")) \
         if cfg.tensorboard else None
-    fixed_z = loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, 0, SAMPLES_PER_FRAME, cfg.z_dim)
-
     background = _BackgroundWrites()
 
     def snapshot(it):
         """Frame and checkpoint of iteration `it`: the arrays are taken now, the slow
         part (drawing the PNG, writing files) runs while training goes on."""
         frame = it // cfg.snapshot_every
-        z = (loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, frame, SAMPLES_PER_FRAME, cfg.z_dim)
-             if cfg.fresh_sample_noise else fixed_z)
-        images = networks.unit_images(G, z)
+        images = networks.unit_images(G, *frame_inputs(cfg, frame))
         if writer:
             with writer.as_default():
                 tf.summary.image("samples", snapshots.grid_array(images)[None, :, :, None],
@@ -128,9 +143,11 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                     snapshot(it)
                 if it >= cfg.iters:
                     break
-                if stop.signum is not None:
+                if distribute.any_worker(strategy, stop.signum is not None):
                     checkpoint(it)
-                    summary.update(status="interrupted", signal=stop.signum)
+                    # A worker stopped because another one was signalled says SIGTERM.
+                    summary.update(status="interrupted",
+                                   signal=stop.signum or int(signal.SIGTERM))
                     emit(f"Stopped by signal {stop.signum} at iteration {it}; checkpoint "
                          f"saved. Continue with --resume --run-dir {run_dir}")
                     break
@@ -163,10 +180,14 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
         stats.close()
         if writer:
             writer.close()
-        _finish_pictures(run_dir, cfg)
+        if chief:
+            _finish_pictures(run_dir, cfg)
 
     if summary["status"] == "complete":
         runs.atomic_save(run_dir / "generator.keras", G.save)
+    if not chief:
+        import shutil
+        shutil.rmtree(run_dir, ignore_errors=True)
     trained = it - start
     rate = progress.rate()
     summary.update(iteration=it, it_per_s=round(rate, 1),
@@ -176,6 +197,19 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     emit(f"{summary['status'].capitalize()}: iteration {it}, {trained} iterations at "
          f"{rate:.1f} it/s; outputs in {run_dir}")
     return summary
+
+
+def frame_inputs(cfg: Config, frame: int):
+    """(z, labels) of frame `frame`'s samples: the same z for every frame unless
+    cfg.fresh_sample_noise. The tutorial's 16 samples; a cGAN's grid has one row per
+    class whose columns share one z, so a column shows one "style" in every class."""
+    from gan_tf import loop
+    counter = frame if cfg.fresh_sample_noise else 0
+    if not cfg.conditional:
+        return loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, counter, SAMPLES_PER_FRAME,
+                             cfg.z_dim), None
+    z = loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, counter, CLASSES, cfg.z_dim).numpy()
+    return np.tile(z, (CLASSES, 1)), np.repeat(np.arange(CLASSES), CLASSES)
 
 
 def _finish_pictures(run_dir: Path, cfg: Config) -> None:

@@ -23,3 +23,15 @@ def mnist_dir() -> Path:
 def mnist(mnist_dir):
     from gan_tf.data import load_mnist
     return load_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    """Debian's dataset-fashion-mnist; .ci/run installs it. Skipped, loudly, where it
+    cannot be installed (no root): the MNIST tests cover the same code paths."""
+    path = Path(os.environ.get("GAN_TF_FASHION_MNIST_DIR")
+                or "/usr/share/datasets/fashion-mnist")
+    if not (path / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"Fashion-MNIST not at {path}: apt-get install -y dataset-fashion-mnist "
+                    f"or set GAN_TF_FASHION_MNIST_DIR")
+    return path

@@ -86,3 +86,25 @@ def test_offline_without_files_fails_within_seconds(tmp_path, monkeypatch):
                                         "GAN_TF_DATA_DIR"):
         data.load_mnist(internet_probe=probe)
     assert time.monotonic() - t0 < 30
+
+
+def test_fashion_mnist_is_verified_and_split_like_mnist(fashion_dir, mnist_dir):
+    fashion = data.load_dataset("fashion_mnist", fashion_dir)
+    assert fashion.train_images.shape == (55_000, 784) and fashion.val_images.shape == (5_000, 784)
+    assert fashion.test_images.shape == (10_000, 784)
+    assert list(fashion.train_labels[:10]) == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    # 6,000 training and 1,000 test images of each of the 10 classes.
+    full = np.concatenate([fashion.train_labels, fashion.val_labels])
+    assert list(np.bincount(full)) == [6000] * 10
+    assert list(np.bincount(fashion.test_labels)) == [1000] * 10
+    # MNIST's files are not Fashion-MNIST's: the checksums say so, by name.
+    with pytest.raises(UserError, match="not the original Fashion-MNIST"):
+        data.load_dataset("fashion_mnist", mnist_dir)
+    with pytest.raises(UserError, match="unknown dataset 'kmnist'"):
+        data.load_dataset("kmnist")
+
+
+def test_fashion_mnist_has_its_own_env_var(fashion_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_TF_FASHION_MNIST_DIR", str(fashion_dir))
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path))    # MNIST's, not consulted here
+    assert data.load_dataset("fashion_mnist").source == str(fashion_dir)

@@ -83,8 +83,8 @@ def test_evaluate_command_on_a_short_run(mnist, mnist_dir, tmp_path, capsys):
     assert (run / "nearest_neighbours.png").exists()
     assert "Parzen log-likelihood" in capsys.readouterr().out
     # The same seed draws the same samples: the numbers are reproducible.
-    a = evaluate.generate(run, 50, seed=3)
-    assert np.array_equal(a, evaluate.generate(run, 50, seed=3))
+    a, labels = evaluate.generate(run, 50, seed=3)
+    assert labels is None and np.array_equal(a, evaluate.generate(run, 50, seed=3)[0])
 
 
 def test_evaluate_refuses_a_folder_without_generator(tmp_path, mnist_dir, capsys):
@@ -97,7 +97,7 @@ def test_tanh_generators_are_rescaled_to_unit_range(tmp_path):
     G = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
         784, activation="tanh", kernel_initializer=keras.initializers.RandomNormal(stddev=3))])
     G.save(tmp_path / "generator.keras")
-    x = evaluate.generate(tmp_path, 200, seed=0)
+    x, _ = evaluate.generate(tmp_path, 200, seed=0)
     assert 0 <= x.min() < 0.2 and 0.8 < x.max() <= 1
 
 
@@ -106,9 +106,10 @@ def test_results_table_is_built_from_metrics_files(tmp_path):
     gen = {"mnist_score": 4.5, "frechet_distance": 80.0, "modes_covered": 8,
            "class_kl": 0.5, "confident_share": 0.7, "parzen_ll": 90.0, "parzen_se": 1.8}
     real = {**gen, "mnist_score": 9.75, "parzen_ll": 241.2}
-    for name in ("b-run", "a-run"):
+    cgan = {**gen, "label_accuracy": 0.97, "label_accuracy_min": 0.951}
+    for name, g in (("b-run", gen), ("a-run", cgan)):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "metrics.json").write_text(json.dumps({"generated": gen,
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"generated": g,
                                                                    "real": real}))
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
@@ -119,6 +120,7 @@ def test_results_table_is_built_from_metrics_files(tmp_path):
     rows = [l for l in text.splitlines() if l.startswith("| `")]
     assert [r.split("`")[1] for r in rows] == ["a-run", "b-run"]
     assert "| 9.75 |" in text and "241.2 ± 1.8" in text
+    assert rows[0].endswith("| 97.0% (95.1%) |") and rows[1].endswith("| 90.0 ± 1.8 |  |")
 
 
 def test_toy_sections_are_built_from_their_result_files(tmp_path):
@@ -161,3 +163,39 @@ def test_latent_walks_and_arithmetic_on_a_trained_generator(mnist, mnist_dir, tm
     for name in ("interpolation.png", "arithmetic.png", "latent.json"):
         assert (run / name).exists()
     assert "classified as" in capsys.readouterr().out
+
+
+def test_label_accuracy_by_hand():
+    probs = np.eye(10)[[0, 0, 1, 1, 2, 3]]          # classifier's answers
+    labels = np.array([0, 0, 1, 2, 2, 2])           # what G was asked for
+    got = evaluate.label_accuracy(probs, labels)
+    assert got["label_accuracy"] == pytest.approx(4 / 6)
+    assert got["label_accuracy_per_label"] == {"0": 1.0, "1": 1.0, "2": pytest.approx(1 / 3)}
+    assert got["label_accuracy_min"] == pytest.approx(1 / 3)
+
+
+def test_conditional_runs_are_evaluated_per_label(mnist, mnist_dir, tmp_path, capsys):
+    from gan_tf import latent, networks, train_lib
+    from gan_tf.config import Config
+    run = tmp_path / "cgan"
+    train_lib.train(Config(conditional=True, loss="xent", iters=200, snapshot_every=100),
+                    run, data=mnist, log=lambda line: None)
+    images, labels = evaluate.generate(run, 1000, seed=0)
+    assert list(np.bincount(labels)) == [100] * 10     # every label equally often
+    assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
+                          str(mnist_dir)]) == 0
+    m = json.loads((run / "metrics.json").read_text())["generated"]
+    assert set(m["label_accuracy_per_label"]) == {str(k) for k in range(10)}
+    assert 0 <= m["label_accuracy_min"] <= m["label_accuracy"] <= 1
+    assert "classified as their label" in capsys.readouterr().out
+    # The latent tool conditions interpolation row r on digit r mod 10.
+    G = networks.load_generator(run / "generator.keras")
+    walks, z = latent.interpolations(G, 100, 3, 4, np.random.default_rng(0))
+    np.testing.assert_allclose(walks[2], networks.unit_images(G, z[2], [2] * 4), atol=1e-6)
+
+
+def test_runs_on_other_datasets_are_refused(tmp_path, capsys):
+    from gan_tf.config import Config
+    (tmp_path / "config.json").write_text(Config(dataset="fashion_mnist").to_json())
+    assert evaluate.main([str(tmp_path)]) == 2
+    assert "trained on fashion_mnist" in capsys.readouterr().err

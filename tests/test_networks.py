@@ -27,7 +27,9 @@ def test_shapes_and_output_ranges():
                                             (networks.build_generator, (100, 128))])
 def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
     model = build(Config())
-    for layer, fan_in in zip(model.layers, fan_ins):
+    dense = [layer for layer in model.layers if layer.weights]
+    assert len(dense) == len(fan_ins)
+    for layer, fan_in in zip(dense, fan_ins):
         w = layer.kernel.numpy()
         want = 1 / math.sqrt(fan_in / 2)
         # The sample std of n normal draws has relative standard error ~1/sqrt(2n).
@@ -42,11 +44,30 @@ def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
 
 
 def test_glorot_option_is_different_and_seeds_are_reproducible():
-    a = networks.build_discriminator(Config()).layers[0].kernel.numpy()
-    b = networks.build_discriminator(Config()).layers[0].kernel.numpy()
-    c = networks.build_discriminator(Config(seed=1)).layers[0].kernel.numpy()
-    g = networks.build_discriminator(Config(init="glorot_normal")).layers[0].kernel.numpy()
+    def first(cfg):
+        return networks.build_discriminator(cfg).get_layer("hidden").kernel.numpy()
+    a, b, c = first(Config()), first(Config()), first(Config(seed=1))
+    g = first(Config(init="glorot_normal"))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     # Keras' GlorotNormal: truncated at 2 sigma, rescaled so the std is sqrt(2/(in+out)).
     assert g.std() == pytest.approx(math.sqrt(2 / (784 + 128)), rel=0.05)
     assert np.abs(g).max() <= 2 * math.sqrt(2 / (784 + 128)) / 0.87962566 + 1e-6
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_conditional_models_take_and_use_the_one_hot_label(arch):
+    cfg = Config(conditional=True, arch=arch, conv_width=8)
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    assert [tuple(i.shape[1:]) for i in G.inputs] == [(100,), (10,)]
+    assert [tuple(i.shape[1:]) for i in D.inputs] == [(784,), (10,)]
+    if arch == "mlp":   # the label is concatenated to the tutorial's input layers
+        assert networks.count_params(D) == 794 * 128 + 128 + 128 + 1
+        assert networks.count_params(G) == 110 * 128 + 128 + 128 * 784 + 784
+    z = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+    x3, x7 = networks.unit_images(G, z, [3] * 4), networks.unit_images(G, z, [7] * 4)
+    assert np.abs(x3 - x7).max() > 1e-3
+    d3 = D([x3, networks.one_hot([3] * 4)]).numpy()
+    d7 = D([x3, networks.one_hot([7] * 4)]).numpy()
+    assert np.abs(d3 - d7).max() > 1e-4
+    with pytest.raises(ValueError, match="needs labels"):
+        networks.unit_images(G, z)
