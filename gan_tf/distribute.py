@@ -52,6 +52,11 @@ def is_chief(cfg) -> bool:
     return kind == "worker" and index == 0 and "chief" not in conf.get("cluster", {})
 
 
+def task_name() -> str:
+    task = tf_config().get("task", {})
+    return f"{task.get('type', 'worker')} {task.get('index', 0)}"
+
+
 def make_strategy(cfg):
     """The tf.distribute strategy of cfg.strategy, or None for the default. Call it
     before any other TensorFlow work: MultiWorkerMirroredStrategy must configure

@@ -75,6 +75,8 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     # --- the run folder: config first
     if not chief:   # a worker's outputs are thrown away: the chief writes the run's
         import tempfile
+        (log or print)(f"{distribute.task_name()}: training; the chief writes the outputs "
+                       f"to {run_dir}")
         run_dir = Path(tempfile.mkdtemp(prefix="gan-tf-worker-"))
         log = log or (lambda line: None)
     elif not resume:
@@ -102,7 +104,9 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     emit = log or progress.log
     emit(f"{'Resuming' if resume else 'Starting'} {run_dir} at iteration {start} of "
          f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}"
-         + (f", {cfg.strategy} strategy over {trainer.replicas} replicas" if strategy else ""))
+         + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
+            + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
+            if strategy else ""))
     stats = runs.StatsLog(run_dir / runs.STATS)
     writer = tf.summary.create_file_writer(str(run_dir / "tensorboard")) \
         if cfg.tensorboard else None
