@@ -4,6 +4,7 @@
 #   make mnist-deep  [ITERS=N] [ARGS=...]           the second tutorial's deeper MLP GAN
 #   make mnist-dcgan [ITERS=N] [ARGS=...]           DCGAN (convolutions, batch norm)
 #   make mnist-cgan  [ITERS=N] [ARGS=...]           conditional GAN, one row per digit
+#   make mnist-cdcgan [ITERS=N] [ARGS=...]          the DCGAN, conditioned as the cGAN
 #     any of them on Fashion-MNIST: ARGS="--dataset fashion_mnist"
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make latent RUN=outputs/mnist-basic             z interpolation and arithmetic of a run
@@ -23,7 +24,7 @@ ARGS ?=
 # search order applies (see README), ending with a tensorflow-datasets download.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -33,7 +34,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
 	touch $@
 
-mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan: venv
+mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan: venv
 	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 saturating-vs-nonsaturating: venv

@@ -91,6 +91,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the z draws (default 0)")
     args = p.parse_args(argv)
     from gan_tf.classifier import load_classifier
+    from gan_tf.evaluate import run_dataset
     from gan_tf.networks import load_generator, z_dim_of
     from gan_tf.runs import atomic_write_text
     from gan_tf.snapshots import save_rows
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
         z_dim = z_dim_of(G)
         rng = np.random.default_rng(args.seed)
         walks, _ = interpolations(G, z_dim, args.pairs, args.steps, rng)
-        arith = arithmetic(G, load_classifier(), z_dim, rng)
+        arith = arithmetic(G, load_classifier(dataset=run_dataset(run)), z_dim, rng)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ from gan_tf.errors import UserError
 from gan_tf.runs import atomic_write_text
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-HEADER = ("| run | iterations | MNIST score | Fréchet dist. | digits ≥1% | class KL "
+HEADER = ("| run | iterations | score | Fréchet dist. | classes ≥1% | class KL "
           "| p>0.9 | Parzen (nats) | as labelled (worst digit) |"
           "\n|---|---|---|---|---|---|---|---|---|")
 
@@ -30,19 +30,28 @@ def _row(name, iters, m) -> str:
             f"| {m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} | {labelled} |")
 
 
+TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
 def table(metric_files: list[Path]) -> str:
+    """One row per run, grouped by dataset, each group followed by its real data."""
     if not metric_files:
         raise UserError("no metrics.json found; run python -m gan_tf.evaluate RUN_DIR first")
-    rows, real = [], None
+    groups = {}
     for path in sorted(metric_files):
         m = json.loads(path.read_text())
         cfg_path = path.parent / "config.json"
         iters = json.loads(cfg_path.read_text())["iters"] if cfg_path.exists() else "?"
+        rows, _ = groups.setdefault(m.get("dataset", "mnist"), ([], None))
         rows.append(_row(f"`{path.parent.name}`", iters, m["generated"]))
-        real = m["real"]
-    rows.append(_row("real MNIST (same pipeline)", "", real))
-    rows.append("| GAN paper, Table 1 (Parzen only) | | | | | | | 225 ± 2 | |")
-    return HEADER + "\n" + "\n".join(rows)
+        groups[m.get("dataset", "mnist")] = (rows, m["real"])
+    lines = []
+    for dataset in sorted(groups, key=lambda d: d != "mnist"):   # MNIST first
+        rows, real = groups[dataset]
+        lines += rows + [_row(f"real {TITLES.get(dataset, dataset)} (same pipeline)", "",
+                              real)]
+    lines.append("| GAN paper, Table 1 (MNIST, Parzen only) | | | | | | | 225 ± 2 | |")
+    return HEADER + "\n" + "\n".join(lines)
 
 
 def update_readme(readme: Path, text: str, start: str = START, end: str = END) -> None:

@@ -194,8 +194,26 @@ def test_conditional_runs_are_evaluated_per_label(mnist, mnist_dir, tmp_path, ca
     np.testing.assert_allclose(walks[2], networks.unit_images(G, z[2], [2] * 4), atol=1e-6)
 
 
-def test_runs_on_other_datasets_are_refused(tmp_path, capsys):
+def test_fashion_mnist_runs_are_measured_against_fashion_mnist(fashion_dir, tmp_path,
+                                                              capsys):
+    from gan_tf import train_lib
+    from gan_tf.classifier import MIN_TEST_ACCURACIES, weights_path
     from gan_tf.config import Config
-    (tmp_path / "config.json").write_text(Config(dataset="fashion_mnist").to_json())
-    assert evaluate.main([str(tmp_path)]) == 2
-    assert "trained on fashion_mnist" in capsys.readouterr().err
+    from gan_tf.data import load_dataset
+    fashion = load_dataset("fashion_mnist", fashion_dir)
+    clf = load_classifier(dataset="fashion_mnist")
+    acc = accuracy(clf, fashion.test_images / 255.0, fashion.test_labels)
+    note = json.loads(weights_path("fashion_mnist").with_suffix(".json").read_text())
+    assert acc >= MIN_TEST_ACCURACIES["fashion_mnist"]
+    assert acc == pytest.approx(note["test_accuracy"], abs=1e-4)
+    run = tmp_path / "run"
+    train_lib.train(Config(dataset="fashion_mnist", iters=100, snapshot_every=100), run,
+                    data=fashion, log=lambda line: None)
+    assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
+                          str(fashion_dir)]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["dataset"] == "fashion_mnist"
+    # The real side is Fashion-MNIST's own: its classifier's score and its Parzen
+    # baseline, not MNIST's (9.75 and 241 nats).
+    assert 7.5 < m["real"]["mnist_score"] < 9.0 and m["real"]["parzen_ll"] > 300
+    assert "Fashion-MNIST score" in capsys.readouterr().out
