@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gan_tf.distribute import STRATEGIES
 from gan_tf.errors import UserError
 
 LOSSES = ("log", "xent")
@@ -22,6 +23,10 @@ G_OUTPUTS = ("sigmoid", "tanh")
 INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal")
 ARCHS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
+# Fields whose value must be one of a few names.
+CHOICES = {"loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
+           "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
+           "strategy": STRATEGIES}
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 
 
@@ -95,35 +100,17 @@ class Config:
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer, got "
                                 f"{getattr(self, name)}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                problems.append(f"unknown {name} {getattr(self, name)!r}; choose one of "
+                                f"{', '.join(allowed)}")
         for name in ("d_hidden", "g_hidden"):
             sizes = getattr(self, name)
             if not sizes or not all(type(h) is int and h > 0 for h in sizes):
                 problems.append(f"{name} must be one or more positive layer sizes, got "
                                 f"{sizes}")
-        if self.g_output not in G_OUTPUTS:
-            problems.append(f"unknown g_output {self.g_output!r}; choose one of "
-                            f"{', '.join(G_OUTPUTS)}")
-        if self.arch not in ARCHS:
-            problems.append(f"unknown arch {self.arch!r}; choose one of {', '.join(ARCHS)}")
-        from gan_tf.distribute import STRATEGIES
-        if self.strategy not in STRATEGIES:
-            problems.append(f"unknown strategy {self.strategy!r}; choose one of "
-                            f"{', '.join(STRATEGIES)}")
-        if self.dataset not in DATASETS:
-            problems.append(f"unknown dataset {self.dataset!r}; choose one of "
-                            f"{', '.join(DATASETS)}")
-        if self.loss not in LOSSES:
-            problems.append(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if self.g_loss not in G_LOSSES:
-            problems.append(f"unknown g_loss {self.g_loss!r}; choose one of "
-                            f"{', '.join(G_LOSSES)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"unknown optimizer {self.optimizer!r}; choose one of "
-                            f"{', '.join(OPTIMIZERS)}")
         if not 0 <= self.momentum < 1:
             problems.append(f"momentum must be in [0, 1), got {self.momentum}")
-        if self.init not in INITS:
-            problems.append(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
         if not 0 <= self.log_eps < 0.5:
             problems.append(f"log_eps must be in [0, 0.5), got {self.log_eps}")
         if self.lr <= 0 or self.adam_eps < 0 or self.gif_fps <= 0:

@@ -198,8 +198,10 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                    wall_s=round(time.perf_counter() - t_start, 1))
     if trained:
         summary["first_chunk_s"] = round(t_first, 2)
-    emit(f"{summary['status'].capitalize()}: iteration {it}, {trained} iterations at "
-         f"{rate:.1f} it/s; outputs in {run_dir}")
+    # The rate leaves out the first chunk (it includes tracing and compiling).
+    speed = f"at {rate:.1f} it/s" if rate > 0 else "(too few to time after compiling)"
+    emit(f"{summary['status'].capitalize()}: iteration {it}, {trained} iterations {speed}; "
+         f"outputs in {run_dir}")
     return summary
 
 
