@@ -67,7 +67,7 @@ classifier: venv
 	$(PY) -m gan_tf.classifier --overwrite
 
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -rs tests
 
 clean-venv:
 	rm -rf $(VENV)

@@ -17,7 +17,7 @@ from gan_tf.runs import atomic_write_text
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 HEADER = ("| run | iterations | score | Fréchet dist. | classes ≥1% | class KL "
-          "| p>0.9 | Parzen (nats) | as labelled (worst digit) |"
+          "| p>0.9 | Parzen (nats) | as labelled (worst class) |"
           "\n|---|---|---|---|---|---|---|---|---|")
 
 
