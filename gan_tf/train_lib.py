@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from gan_tf import runs, snapshots
 from gan_tf.config import Config
+from gan_tf.control import BackgroundWrites, StopRequests
 from gan_tf.data import Mnist, load_dataset
 from gan_tf.errors import TrainingDiverged, UserError
 from gan_tf.progress import Progress
@@ -60,7 +60,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
             raise UserError(f"config differs from the one saved in {run_dir}; build it "
                             f"with resume_config()")
         checkpoint = runs.load_checkpoint(run_dir / runs.CHECKPOINT)
-    elif chief:
+    else:   # every worker checks, so that all refuse together instead of waiting
         runs.check_new_run(run_dir, overwrite)
     if data is None:
         data = load_dataset(cfg.dataset, data_dir)
@@ -71,6 +71,8 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     from gan_tf.losses import get_losses
     strategy = distribute.make_strategy(cfg)   # first: multiworker configures TF's start-up
     distribute.check_batch(cfg, strategy)
+    # Nothing is written until every worker has made the checks above.
+    distribute.any_worker(strategy, False)
 
     # --- the run folder: config first
     if not chief:   # a worker's outputs are thrown away: the chief writes the run's
@@ -110,7 +112,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     stats = runs.StatsLog(run_dir / runs.STATS)
     writer = tf.summary.create_file_writer(str(run_dir / "tensorboard")) \
         if cfg.tensorboard else None
-    background = _BackgroundWrites()
+    background = BackgroundWrites()
 
     def snapshot(it):
         """Frame and checkpoint of iteration `it`: the arrays are taken now, the slow
@@ -138,7 +140,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     # --- the loop
     summary = {"status": "complete", "run_dir": str(run_dir)}
     it = start
-    stop = _StopRequests()
+    stop = StopRequests()
     t_start = time.perf_counter()
     try:
         with stop:
@@ -257,55 +259,3 @@ def _diverged_message(cfg, out, it, run_dir) -> str:
     return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad} (D loss {d}, G loss "
             f"{g}){hint}; stopped. The last good checkpoint (iteration {last}) and frames "
             f"are kept in {run_dir}")
-
-
-class _BackgroundWrites:
-    """Runs one write job at a time on a worker thread. Submitting waits for the
-    previous job, so at most one snapshot is in flight; wait() re-raises its error."""
-
-    def __init__(self):
-        self._thread, self._error = None, None
-
-    def submit(self, job) -> None:
-        self.wait()
-        self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
-        self._thread.start()
-
-    def _run(self, job):
-        try:
-            job()
-        except BaseException as e:  # surfaced on the training thread by wait()
-            self._error = e
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-
-class _StopRequests:
-    """While active, SIGINT/SIGTERM only set `signum`: the loop then checkpoints and
-    returns at the next chunk boundary. A second signal stops at once."""
-
-    def __init__(self):
-        self.signum = None
-        self._old = {}
-
-    def _handle(self, signum, frame):
-        if self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for s in (signal.SIGINT, signal.SIGTERM):
-                self._old[s] = signal.signal(s, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        for s, h in self._old.items():
-            signal.signal(s, h)
-        return False

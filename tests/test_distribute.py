@@ -92,6 +92,10 @@ def test_two_workers_train_write_once_and_resume(mnist, tmp_path):
     assert Config.from_json((run / "config.json").read_text()).strategy == "multiworker"
     assert list(tmp.iterdir()) == []        # the worker's throwaway folder is gone
 
+    # Started again without --resume: every worker refuses, none waits for the others.
+    codes, outs = _finish(_workers(run, tmp, _free_ports(2), "--iters", "60"), timeout=60)
+    assert codes == [2, 2] and all("already holds a run" in o for o in outs), outs
+
     codes, outs = _finish(_workers(run, tmp, _free_ports(2), "--iters", "60", "--resume"))
     assert codes == [0, 0], outs
     assert [r["iter"] for r in runs.read_stats(run / runs.STATS)] == [10, 20, 30, 40, 50, 60]

@@ -9,8 +9,6 @@ from gan_tf.config import Config, experiment_names, load_experiment, override
 from gan_tf.losses import get_losses
 from gan_tf.train import default_run_dir
 
-from conftest import fashion_dir  # noqa: F401  (a fixture)
-
 
 def test_the_tutorials_experiments_are_all_there():
     assert {"mnist-basic", "mnist-xent", "mnist-deep", "mnist-dcgan",
