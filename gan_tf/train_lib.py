@@ -81,10 +81,12 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                        f"to {run_dir}")
         run_dir = Path(tempfile.mkdtemp(prefix="gan-tf-worker-"))
         log = log or (lambda line: None)
-    elif not resume:
-        if overwrite:
+    else:
+        if overwrite and not resume:
             runs.clear_run(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
+        # A resumed run's config is rewritten too: the iterations it now runs to (and
+        # its strategy) are what the folder holds.
         runs.atomic_write_text(run_dir / runs.CONFIG, cfg.to_json())
     (run_dir / runs.FRAMES).mkdir(exist_ok=True)
 

@@ -83,6 +83,7 @@ def test_resume_may_extend_but_not_change_a_run(mnist, tmp_path):
     assert train_lib.train(cfg, run, resume=True, data=mnist,
                            log=lambda line: None)["iteration"] == 200
     assert len(runs.frame_paths(run)) == 3
+    assert Config.from_json((run / "config.json").read_text()).iters == 200
 
 
 def test_nan_stops_the_run_naming_iteration_and_loss_keeping_good_outputs(mnist, tmp_path):
