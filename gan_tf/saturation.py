@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import os
 import sys
 from pathlib import Path
@@ -46,11 +45,8 @@ def run(run_dir: Path, iters: int = 5000, base: Config | None = None, data=None,
 
 
 def plot(records: dict, path: Path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from gan_tf.runs import atomic_write_bytes
-    fig = Figure(figsize=(10, 4))
-    FigureCanvasAgg(fig)
+    from gan_tf.snapshots import new_figure, save_figure
+    fig = new_figure((10, 4))
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for g_loss, recs in records.items():
         its = [r["iter"] for r in recs]
@@ -64,9 +60,7 @@ def plot(records: dict, path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path, dpi=90)
 
 
 def main(argv=None) -> int:

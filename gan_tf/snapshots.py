@@ -1,4 +1,5 @@
-"""Pictures of a run: sample grids, the training GIF, the loss plot.
+"""Pictures of a run: sample grids, the training GIF, the loss plot, and the figure,
+PNG and GIF helpers every other picture of the project (toys, saturation) uses.
 
 Pure functions: each takes arrays (or records) and a path, writes that one file
 atomically, and touches no global matplotlib state (no pyplot).
@@ -18,6 +19,55 @@ from matplotlib.figure import Figure
 
 from gan_tf.runs import atomic_write_bytes
 
+
+# --- shared helpers
+
+def new_figure(figsize) -> Figure:
+    """A matplotlib Figure with its own Agg canvas, outside pyplot's global state."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_png(fig: Figure, **savefig_kwargs) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig_kwargs)
+    return buf.getvalue()
+
+
+def save_figure(fig: Figure, path: Path, **savefig_kwargs) -> None:
+    atomic_write_bytes(Path(path), figure_png(fig, **savefig_kwargs))
+
+
+def figure_rgb(fig: Figure) -> np.ndarray:
+    """The drawn figure as an (H, W, 3) uint8 array, e.g. a GIF frame."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def save_png(image: np.ndarray, path: Path) -> None:
+    """An (H, W, 3) uint8 array as a PNG file."""
+    buf = io.BytesIO()
+    iio.imwrite(buf, image, extension=".png")
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def save_frames_gif(frames: list[np.ndarray], path: Path, fps: float) -> None:
+    """Image arrays (grey, RGB or RGBA; smaller ones padded with white), in order, as
+    one looping GIF."""
+    if not frames:
+        raise ValueError("no frames to assemble into a GIF")
+    frames = [_rgb(f) for f in frames]
+    h = max(f.shape[0] for f in frames)
+    w = max(f.shape[1] for f in frames)
+    frames = [np.pad(f, ((0, h - f.shape[0]), (0, w - f.shape[1]), (0, 0)),
+                     constant_values=255) for f in frames]
+    data = iio.imwrite("<bytes>", np.stack(frames), extension=".gif",
+                       duration=int(round(1000.0 / fps)), loop=0)
+    atomic_write_bytes(Path(path), data)
+
+
+# --- a run's pictures
 
 def grid_figure_png(images: np.ndarray, image_shape=(28, 28)) -> bytes:
     """The tutorial's `plot(samples)` look: a 4x4-inch figure of a square grid with
@@ -39,15 +89,12 @@ def grid_figure_png(images: np.ndarray, image_shape=(28, 28)) -> bytes:
         big = np.kron(np.reshape(img, image_shape), np.ones((tile, tile), np.float32))
         canvas[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = big
     size = max(4, side)   # 4 inches for the tutorial's 4x4; an inch a cell beyond that
-    fig = Figure(figsize=(size, size))
-    FigureCanvasAgg(fig)
+    fig = new_figure((size, size))
     # The area matplotlib's default subplot parameters give a 4x4 GridSpec.
     ax = fig.add_axes((0.125, 0.11, 0.775, 0.77))
     ax.axis("off")
     ax.imshow(canvas, cmap="Greys_r", vmin=0.0, vmax=1.0, interpolation="antialiased")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return buf.getvalue()
+    return figure_png(fig, bbox_inches="tight")
 
 
 def save_grid(images: np.ndarray, path: Path, image_shape=(28, 28)) -> None:
@@ -66,17 +113,8 @@ def grid_array(images: np.ndarray, image_shape=(28, 28)) -> np.ndarray:
 
 
 def write_gif(frame_paths: list[Path], path: Path, fps: float = 10.0) -> None:
-    """All frames, in order, as one looping GIF."""
-    if not frame_paths:
-        raise ValueError("no frames to assemble into a GIF")
-    frames = [_rgb(iio.imread(p)) for p in frame_paths]
-    h = max(f.shape[0] for f in frames)
-    w = max(f.shape[1] for f in frames)
-    frames = [np.pad(f, ((0, h - f.shape[0]), (0, w - f.shape[1]), (0, 0)),
-                     constant_values=255) for f in frames]
-    data = iio.imwrite("<bytes>", np.stack(frames), extension=".gif",
-                       duration=int(round(1000.0 / fps)), loop=0)
-    atomic_write_bytes(Path(path), data)
+    """All frame files, in order, as one looping GIF."""
+    save_frames_gif([iio.imread(p) for p in frame_paths], path, fps)
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:
@@ -90,8 +128,7 @@ def _rgb(frame: np.ndarray) -> np.ndarray:
 
 def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
     """D and G loss against iterations, from stats.jsonl records (window means)."""
-    fig = Figure(figsize=(8, 4.5))
-    FigureCanvasAgg(fig)
+    fig = new_figure((8, 4.5))
     ax = fig.add_subplot(1, 1, 1)
     its = [r["iter"] for r in records]
     ax.plot(its, [r["d_loss"] for r in records], label="D loss")
@@ -102,17 +139,14 @@ def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    atomic_write_bytes(Path(path), buf.getvalue())
+    save_figure(fig, path, dpi=100)
 
 
 def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28, 28)) -> None:
     """A (rows, cols, 784) array of images in [0, 1] as one grid PNG, with optional
     titles over the columns (e.g. a sample beside its nearest training images)."""
     rows, cols = images.shape[:2]
-    fig = Figure(figsize=(1.1 * cols, 1.1 * rows + 0.3))
-    FigureCanvasAgg(fig)
+    fig = new_figure((1.1 * cols, 1.1 * rows + 0.3))
     gs = gridspec.GridSpec(rows, cols, figure=fig, wspace=0.05, hspace=0.05)
     for r in range(rows):
         for c in range(cols):
@@ -122,6 +156,4 @@ def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28,
                       vmax=1.0)
             if r == 0 and c < len(column_titles):
                 ax.set_title(column_titles[c], fontsize=8)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    atomic_write_bytes(Path(path), buf.getvalue())
+    save_figure(fig, path, bbox_inches="tight")

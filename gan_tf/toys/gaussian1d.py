@@ -12,7 +12,6 @@ training.gif (the whole run) and metrics.json to outputs/gaussian-1d.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
@@ -67,27 +66,24 @@ def draw(ax, gan: ToyGAN, title: str) -> None:
     ax.set_xlabel("x")
 
 
-def _figure_png(draw_fn, figsize) -> np.ndarray:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize)
-    canvas = FigureCanvasAgg(fig)
+def _figure_rgb(draw_fn, figsize) -> np.ndarray:
+    from gan_tf.snapshots import figure_rgb, new_figure
+    fig = new_figure(figsize)
     draw_fn(fig)
     fig.tight_layout()
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return figure_rgb(fig)
 
 
 def run(run_dir: Path, iters: int = 15000, seed: int = 0, frame_every: int = 300) -> dict:
-    import imageio.v3 as iio
-    from gan_tf.runs import atomic_write_bytes, atomic_write_text
+    from gan_tf.runs import atomic_write_text
+    from gan_tf.snapshots import save_frames_gif, save_png
     run_dir.mkdir(parents=True, exist_ok=True)
     gan = make_gan(seed)
     stages = {0, iters // 10, iters // 3, iters}
     frames, stage_images = [], {}
     for it in range(0, iters + 1, frame_every):
         title = f"iteration {it}"
-        frames.append(_figure_png(lambda fig: (draw(fig.add_subplot(1, 1, 1), gan, title),
+        frames.append(_figure_rgb(lambda fig: (draw(fig.add_subplot(1, 1, 1), gan, title),
                                                fig.axes[0].legend(fontsize=8)), (5, 3.5)))
         for s in sorted(stages):
             if it <= s < it + frame_every and s not in stage_images:
@@ -95,12 +91,9 @@ def run(run_dir: Path, iters: int = 15000, seed: int = 0, frame_every: int = 300
         if it < iters:
             gan.train(min(frame_every, iters - it))
     metrics = measure(gan)
-    atomic_write_bytes(run_dir / "training.gif", iio.imwrite(
-        "<bytes>", np.stack(frames), extension=".gif", duration=100, loop=0))
+    save_frames_gif(frames, run_dir / "training.gif", fps=10)
     picks = [frames[i // frame_every] for i in sorted(stage_images.values())]
-    buf = io.BytesIO()
-    iio.imwrite(buf, np.concatenate(picks, axis=1), extension=".png")
-    atomic_write_bytes(run_dir / "stages.png", buf.getvalue())
+    save_png(np.concatenate(picks, axis=1), run_dir / "stages.png")
     atomic_write_text(run_dir / "metrics.json", json.dumps(
         {"iters": iters, "seed": seed, "mu": MU, "sigma": SIGMA, **metrics}, indent=2) + "\n")
     return metrics

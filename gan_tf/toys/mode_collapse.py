@@ -15,7 +15,6 @@ outputs/mode-collapse.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
@@ -63,23 +62,20 @@ def _scatter(ax, cloud, mixture, title):
 
 def _render(panels) -> np.ndarray:
     """panels: rows of (cloud, mixture, title) -> an RGB image."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from gan_tf.snapshots import figure_rgb, new_figure
     rows, cols = len(panels), len(panels[0])
-    fig = Figure(figsize=(2.6 * cols, 2.6 * rows))
-    canvas = FigureCanvasAgg(fig)
+    fig = new_figure((2.6 * cols, 2.6 * rows))
     for r, row in enumerate(panels):
         for c, (cloud, mixture, title) in enumerate(row):
             _scatter(fig.add_subplot(rows, cols, r * cols + c + 1), cloud, mixture, title)
     fig.tight_layout()
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return figure_rgb(fig)
 
 
 def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2), frames: int = 20,
         log=print) -> dict:
-    import imageio.v3 as iio
-    from gan_tf.runs import atomic_write_bytes, atomic_write_text
+    from gan_tf.runs import atomic_write_text
+    from gan_tf.snapshots import save_frames_gif, save_png
     run_dir.mkdir(parents=True, exist_ok=True)
     results, clouds = {}, {}
     for mixture in mixtures.MIXTURES:
@@ -104,11 +100,8 @@ def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2), frames: int = 20,
         panels = [[(clouds[mx, me][k][1], mx, f"{mx}, {me}, iteration {clouds[mx, me][k][0]}")
                    for me in METHODS] for mx in mixtures.MIXTURES]
         frames_rgb.append(_render(panels))
-    atomic_write_bytes(run_dir / "training.gif", iio.imwrite(
-        "<bytes>", np.stack(frames_rgb), extension=".gif", duration=250, loop=0))
-    buf = io.BytesIO()
-    iio.imwrite(buf, frames_rgb[-1], extension=".png")
-    atomic_write_bytes(run_dir / "final.png", buf.getvalue())
+    save_frames_gif(frames_rgb, run_dir / "training.gif", fps=4)
+    save_png(frames_rgb[-1], run_dir / "final.png")
     out = {"iters": iters, "seeds": list(seeds), "training": TRAINING, "results": results}
     atomic_write_text(run_dir / "results.json", json.dumps(out, indent=2) + "\n")
     return out

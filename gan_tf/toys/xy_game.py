@@ -18,7 +18,6 @@ folder (default outputs/xy-game).
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -60,11 +59,8 @@ def play(eta: float, steps: int, mode: str, start=(1.0, 0.0), dtype="float64") -
 
 
 def plot_trajectories(paths: dict, eta: float, path: Path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from gan_tf.runs import atomic_write_bytes
-    fig = Figure(figsize=(10, 5))
-    FigureCanvasAgg(fig)
+    from gan_tf.snapshots import new_figure, save_figure
+    fig = new_figure((10, 5))
     for i, (mode, p) in enumerate(paths.items()):
         ax = fig.add_subplot(1, 2, i + 1)
         ax.plot(p[:, 0], p[:, 1], lw=0.8)
@@ -76,23 +72,17 @@ def plot_trajectories(paths: dict, eta: float, path: Path) -> None:
         ax.set_aspect("equal")
         ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path, dpi=90)
 
 
 def orbit_gif(paths: dict, path: Path, frames: int = 40) -> None:
     """Both trajectories drawn up to step k, for k across the run."""
-    import imageio.v3 as iio
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from gan_tf.runs import atomic_write_bytes
+    from gan_tf.snapshots import figure_rgb, new_figure, save_frames_gif
     n = len(next(iter(paths.values())))
     lim = max(np.abs(p).max() for p in paths.values()) * 1.1
     images = []
     for k in np.linspace(2, n, frames).astype(int):
-        fig = Figure(figsize=(6, 3))
-        canvas = FigureCanvasAgg(fig)
+        fig = new_figure((6, 3))
         for i, (mode, p) in enumerate(paths.items()):
             ax = fig.add_subplot(1, 2, i + 1)
             ax.plot(p[:k, 0], p[:k, 1], lw=0.8)
@@ -101,10 +91,8 @@ def orbit_gif(paths: dict, path: Path, frames: int = 40) -> None:
             ax.set_ylim(-lim, lim)
             ax.set_aspect("equal")
             ax.set_title(f"{mode}, step {k - 1}", fontsize=8)
-        canvas.draw()
-        images.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
-    atomic_write_bytes(path, iio.imwrite("<bytes>", np.stack(images), extension=".gif",
-                                         duration=100, loop=0))
+        images.append(figure_rgb(fig))
+    save_frames_gif(images, path, fps=10)
 
 
 def main(argv=None) -> int:
