@@ -88,12 +88,9 @@ def generate(run_dir: Path, num_samples: int, seed: int):
     """(images, labels): num_samples images in [0, 1] from the run's final generator;
     a conditional generator's are conditioned on every label in turn (labels None
     otherwise)."""
-    from gan_tf.networks import NUM_CLASSES, is_conditional, load_generator, unit_images, \
-        z_dim_of
-    path = run_dir / "generator.keras"
-    if not path.is_file():
-        raise UserError(f"no generator at {path}: is {run_dir} a finished run?")
-    G = load_generator(path)
+    from gan_tf.networks import NUM_CLASSES, is_conditional, load_run_generator, \
+        unit_images, z_dim_of
+    G = load_run_generator(run_dir)
     z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim_of(G)))
     z = z.astype(np.float32)
     labels = np.arange(num_samples) % NUM_CLASSES if is_conditional(G) else None

@@ -92,17 +92,14 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from gan_tf.classifier import load_classifier
     from gan_tf.evaluate import run_dataset
-    from gan_tf.networks import load_generator, z_dim_of
+    from gan_tf.networks import load_run_generator, z_dim_of
     from gan_tf.runs import atomic_write_text
     from gan_tf.snapshots import save_rows
     run = Path(args.run_dir)
     try:
         if args.pairs <= 0 or args.steps < 2:
             raise UserError("--pairs must be positive and --steps at least 2")
-        if not (run / "generator.keras").is_file():
-            raise UserError(f"no generator at {run / 'generator.keras'}: is {run} a "
-                            f"finished run?")
-        G = load_generator(run / "generator.keras")
+        G = load_run_generator(run)
         z_dim = z_dim_of(G)
         rng = np.random.default_rng(args.seed)
         walks, _ = interpolations(G, z_dim, args.pairs, args.steps, rng)

@@ -28,8 +28,9 @@ CONFIG = "config.json"
 STATS = "stats.jsonl"
 CHECKPOINT = "checkpoint.npz"
 FRAMES = "frames"
+GENERATOR = "generator.keras"
 ARTIFACTS = (CONFIG, STATS, CHECKPOINT, FRAMES, "training.gif", "losses.png",
-             "generator.keras", "tensorboard")
+             GENERATOR, "tensorboard")
 
 
 # --- atomic files

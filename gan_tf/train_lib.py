@@ -192,7 +192,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
             _finish_pictures(run_dir, cfg)
 
     if summary["status"] == "complete":
-        runs.atomic_save(run_dir / "generator.keras", G.save)
+        runs.atomic_save(run_dir / runs.GENERATOR, G.save)
     if not chief:
         import shutil
         shutil.rmtree(run_dir, ignore_errors=True)
