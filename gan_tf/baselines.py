@@ -181,8 +181,8 @@ def iteration_flops(cfg) -> dict:
     # G step: G and D forward, D's input gradients (through both layers; not its
     # weight gradients), G's weight gradients and its second layer's input gradient.
     g_step = g_fwd + d_fwd(b) + d_fwd(b) + (g_fwd) + mm(b, h, x)
-    k = getattr(cfg, "d_steps", 1)
-    return {"d_step": d_step, "g_step": g_step, "iteration": k * d_step + g_step}
+    return {"d_step": d_step, "g_step": g_step,
+            "iteration": cfg.d_steps * d_step + g_step}
 
 
 def time_matmul(n: int = 2048, repeats: int = 20) -> float:

@@ -29,6 +29,11 @@ from gan_tf import baselines
 from gan_tf.config import Config
 from gan_tf.runs import atomic_write_text, read_stats
 
+def _child_env() -> dict:
+    """The environment of a benchmark subprocess: this checkout importable."""
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+
 TARGETS = {"a_over_b": 2.5, "a_over_c": 2.5, "matmul_fraction": 0.60,
            "peak_rss_gib": 2.0, "first_iteration_s": 15.0}
 
@@ -67,9 +72,8 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
                str(run), "--log-every", "100", "--no-tensorboard"]
         if data_dir:
             cmd += ["--data-dir", str(data_dir)]
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, env=_child_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         first = None
         while True:
@@ -96,8 +100,7 @@ def measure(method: str, loss: str, iters: int, data_dir=None) -> float:
     spinning pools, torch's OpenMP) steal cores from another's measurement."""
     cmd = [sys.executable, "-m", "gan_tf.bench", "--worker", method, "--loss", loss,
            "--iters", str(iters)] + (["--data-dir", str(data_dir)] if data_dir else [])
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out = subprocess.run(cmd, env=_child_env(), capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark worker failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
     return float(out.stdout.strip().splitlines()[-1])

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from gan_tf.networks import NUM_CLASSES
+
 # Random streams; each is folded with a counter (iteration, epoch or frame).
 STREAM_Z_D, STREAM_Z_G, STREAM_EPOCH, STREAM_SAMPLES = 1, 2, 3, 4
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
@@ -124,7 +126,8 @@ class Trainer:
                        tf.gather(self._perm_b, pos))
         x = tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
         x = x * 2.0 - 1.0 if cfg.g_output == "tanh" else x   # G's output range
-        y = None if self.labels is None else tf.one_hot(tf.gather(self.labels, idx), 10)
+        y = None if self.labels is None else tf.one_hot(tf.gather(self.labels, idx),
+                                                              NUM_CLASSES)
         return x, y
 
     # A conditional GAN's models take [input, one-hot label].
@@ -245,7 +248,7 @@ def make_optimizer(cfg):
     """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7), or
     SGD with momentum as in the GAN paper."""
     import keras
-    if getattr(cfg, "optimizer", "adam") == "sgd":
+    if cfg.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=cfg.lr, momentum=cfg.momentum)
     return keras.optimizers.Adam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
                                  epsilon=cfg.adam_eps)

@@ -63,7 +63,7 @@ def xent_g_loss_minimax(fake_logits):
 
 def get_losses(cfg):
     """(d_loss_fn, g_loss_fn) for cfg.loss (form) and cfg.g_loss (objective)."""
-    minimax = getattr(cfg, "g_loss", "nonsaturating") == "minimax"
+    minimax = cfg.g_loss == "minimax"
     if cfg.loss == "log":
         g = log_g_loss_minimax if minimax else log_g_loss
         return (functools.partial(log_d_loss, eps=cfg.log_eps),

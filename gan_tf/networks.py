@@ -20,6 +20,7 @@ input, the one-hot label: G sees [z, y], D sees [x, y] (for the DCGAN, y enters 
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -62,17 +63,6 @@ def _kernel_init(kind: str, seed: int):
     raise ValueError(f"unknown init {kind!r}")
 
 
-class _Seeds:
-    """Each layer draws from its own seed, so D and G weights are independent draws."""
-
-    def __init__(self, base):
-        self.next = base
-
-    def __call__(self):
-        self.next += 1
-        return self.next - 1
-
-
 def _inputs(cfg, main_shape, main_name):
     """The model's inputs and what its first layer sees."""
     x = keras.Input(main_shape, name=main_name)
@@ -87,10 +77,10 @@ def _mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
     names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
     for size, layer_name in zip(hidden, names):
         h = keras.layers.Dense(size, activation="relu", name=layer_name,
-                               kernel_initializer=_kernel_init(cfg.init, seeds()),
+                               kernel_initializer=_kernel_init(cfg.init, next(seeds)),
                                bias_initializer="zeros")(h)
     out = keras.layers.Dense(out_dim, activation=out_activation, name="out",
-                             kernel_initializer=_kernel_init(cfg.init, seeds()),
+                             kernel_initializer=_kernel_init(cfg.init, next(seeds)),
                              bias_initializer="zeros")(h)
     return keras.Model(inputs, out, name=name)
 
@@ -118,7 +108,7 @@ def _dcgan_discriminator(cfg, seeds):
     def conv(h, filters, name, bn):
         # No bias where batch norm follows: its beta is the bias.
         h = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=not bn,
-                                kernel_initializer=_kernel_init(cfg.init, seeds()),
+                                kernel_initializer=_kernel_init(cfg.init, next(seeds)),
                                 name=name)(h)
         if bn:
             h = _batch_norm(cfg, name + "_bn")(h)
@@ -126,8 +116,8 @@ def _dcgan_discriminator(cfg, seeds):
     h = conv(h, w, "conv1", bn=False)        # DCGAN: no batch norm on D's input layer
     h = conv(h, 2 * w, "conv2", bn=True)     # 14x14 -> 7x7
     h = keras.layers.Flatten(name="flatten")(h)
-    out = keras.layers.Dense(1, name="out", kernel_initializer=_kernel_init(cfg.init, seeds()),
-                             bias_initializer="zeros")(h)
+    out = keras.layers.Dense(1, name="out", bias_initializer="zeros",
+                             kernel_initializer=_kernel_init(cfg.init, next(seeds)))(h)
     return keras.Model(inputs, out, name="discriminator")
 
 
@@ -135,17 +125,17 @@ def _dcgan_generator(cfg, seeds):
     w = cfg.conv_width
     inputs, h = _inputs(cfg, (cfg.z_dim,), "z")
     h = keras.layers.Dense(7 * 7 * 2 * w, use_bias=False, name="project",
-                           kernel_initializer=_kernel_init(cfg.init, seeds()))(h)
+                           kernel_initializer=_kernel_init(cfg.init, next(seeds)))(h)
     h = _batch_norm(cfg, "project_bn")(h)
     h = keras.layers.ReLU(name="project_relu")(h)
     h = keras.layers.Reshape((7, 7, 2 * w), name="to_maps")(h)
     h = keras.layers.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=False,
-                                     kernel_initializer=_kernel_init(cfg.init, seeds()),
+                                     kernel_initializer=_kernel_init(cfg.init, next(seeds)),
                                      name="deconv1")(h)                       # 14x14
     h = _batch_norm(cfg, "deconv1_bn")(h)
     h = keras.layers.ReLU(name="deconv1_relu")(h)
     h = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same",        # 28x28
-                                     kernel_initializer=_kernel_init(cfg.init, seeds()),
+                                     kernel_initializer=_kernel_init(cfg.init, next(seeds)),
                                      name="deconv2")(h)
     h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
     out = keras.layers.Activation(cfg.g_output, name="out")(h)
@@ -154,7 +144,8 @@ def _dcgan_generator(cfg, seeds):
 
 def build_discriminator(cfg) -> keras.Model:
     """x (batch, 784) in G's output range [, one-hot label] -> logit (batch, 1)."""
-    seeds = _Seeds(2 * cfg.seed + 10_000)
+    # Each layer draws from its own seed, so D and G weights are independent draws.
+    seeds = itertools.count(2 * cfg.seed + 10_000)
     if cfg.arch == "dcgan":
         return _dcgan_discriminator(cfg, seeds)
     return _mlp("discriminator", cfg, IMAGE_DIM, "x", cfg.d_hidden, 1, None, seeds)
@@ -163,7 +154,7 @@ def build_discriminator(cfg) -> keras.Model:
 def build_generator(cfg) -> keras.Model:
     """z (batch, z_dim) in [-1, 1] [, one-hot label] -> image (batch, 784) in [0, 1]
     (sigmoid) or [-1, 1] (tanh)."""
-    seeds = _Seeds(2 * cfg.seed + 20_000)
+    seeds = itertools.count(2 * cfg.seed + 20_000)
     if cfg.arch == "dcgan":
         return _dcgan_generator(cfg, seeds)
     return _mlp("generator", cfg, cfg.z_dim, "z", cfg.g_hidden, IMAGE_DIM, cfg.g_output,

@@ -23,8 +23,7 @@ from gan_tf.data import Mnist, load_dataset
 from gan_tf.errors import TrainingDiverged, UserError
 from gan_tf.progress import Progress
 
-SAMPLES_PER_FRAME = 16      # the tutorial's 4x4 grid
-CLASSES = 10                # a cGAN's frame: one row per class, CLASSES x CLASSES
+SAMPLES_PER_FRAME = 16      # the tutorial's 4x4 grid; a cGAN's: one row per class
 # A resumed run may be extended, and moved to other devices (the algorithm is the
 # same under every strategy); nothing else may change.
 RESUMABLE_CHANGES = ("iters", "strategy", "devices")
@@ -214,12 +213,14 @@ def frame_inputs(cfg: Config, frame: int):
     cfg.fresh_sample_noise. The tutorial's 16 samples; a cGAN's grid has one row per
     class whose columns share one z, so a column shows one "style" in every class."""
     from gan_tf import loop
+    from gan_tf.networks import NUM_CLASSES
     counter = frame if cfg.fresh_sample_noise else 0
     if not cfg.conditional:
         return loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, counter, SAMPLES_PER_FRAME,
                              cfg.z_dim), None
-    z = loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, counter, CLASSES, cfg.z_dim).numpy()
-    return np.tile(z, (CLASSES, 1)), np.repeat(np.arange(CLASSES), CLASSES)
+    z = loop.sample_z(cfg.seed, loop.STREAM_SAMPLES, counter, NUM_CLASSES, cfg.z_dim)
+    return np.tile(z.numpy(), (NUM_CLASSES, 1)), np.repeat(np.arange(NUM_CLASSES),
+                                                           NUM_CLASSES)
 
 
 def _finish_pictures(run_dir: Path, cfg: Config) -> None:
