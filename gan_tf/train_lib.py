@@ -117,7 +117,10 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
 
     def snapshot(it):
         """Frame and checkpoint of iteration `it`: the arrays are taken now, the slow
-        part (drawing the PNG, writing files) runs while training goes on."""
+        part (drawing the PNG, writing files) runs while training goes on. Only the
+        chief's are kept, so only the chief makes them."""
+        if not chief:
+            return
         frame = it // cfg.snapshot_every
         images = networks.unit_images(G, *frame_inputs(cfg, frame))
         if writer:
@@ -135,6 +138,8 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
         return {"iteration": np.int64(it), **arrays}
 
     def checkpoint(it):
+        if not chief:
+            return
         background.wait()
         runs.save_checkpoint(run_dir / runs.CHECKPOINT, checkpoint_arrays(it))
 
@@ -155,7 +160,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
                     # A worker stopped because another one was signalled says SIGTERM.
                     summary.update(status="interrupted",
                                    signal=stop.signum or int(signal.SIGTERM))
-                    emit(f"Stopped by signal {stop.signum} at iteration {it}; checkpoint "
+                    emit(f"Stopped by signal {summary['signal']} at iteration {it}; checkpoint "
                          f"saved. Continue with --resume --run-dir {run_dir}")
                     break
                 n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it)
