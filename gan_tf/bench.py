@@ -50,11 +50,8 @@ def time_project_loop(cfg: Config, mnist, iters: int) -> float:
 def time_loop_only(cfg: Config, mnist, iters: int) -> float:
     """it/s of the compiled loop alone (Trainer.chunk), without train()'s snapshots,
     checkpoints and logs: (a) minus this is what the bookkeeping costs."""
-    from gan_tf import loop, networks
-    from gan_tf.losses import get_losses
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    trainer = loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                           get_losses(cfg), cfg, mnist.train_images)
+    from gan_tf import loop
+    trainer = loop.build_trainer(cfg, mnist.train_images)
     trainer.chunk(cfg.log_every)                      # compile
     calls = max(1, iters // cfg.log_every)
     t0 = time.perf_counter()

@@ -17,6 +17,8 @@ uninterrupted run would have drawn.
 
 from __future__ import annotations
 
+import contextlib
+
 import tensorflow as tf
 
 from gan_tf.networks import NUM_CLASSES
@@ -238,6 +240,17 @@ class Trainer:
                                               jit_compile=self.cfg.xla and
                                               self.strategy is None)
         return tf.nest.map_structure(lambda v: v.numpy(), self._chunks[steps]())
+
+
+def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Trainer:
+    """G, D and their optimizers for cfg, fresh, and the Trainer that runs them (all
+    created inside strategy.scope() when a strategy is given)."""
+    from gan_tf import networks
+    from gan_tf.losses import get_losses
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+        return Trainer(G, D, make_optimizer(cfg), make_optimizer(cfg), get_losses(cfg), cfg,
+                       train_images, train_labels, strategy=strategy)
 
 
 def _finite(values: dict):

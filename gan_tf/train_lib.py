@@ -8,7 +8,6 @@ build or restore the models -> train in chunks, snapshotting and checkpointing e
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import signal
 import time
@@ -67,7 +66,6 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     # Imported here, not at module level, so argument errors answer without TF's start-up.
     import tensorflow as tf
     from gan_tf import loop, networks
-    from gan_tf.losses import get_losses
     strategy = distribute.make_strategy(cfg)   # first: multiworker configures TF's start-up
     distribute.check_batch(cfg, strategy)
     # Nothing is written until every worker has made the checks above.
@@ -89,11 +87,8 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
         runs.atomic_write_text(run_dir / runs.CONFIG, cfg.to_json())
     (run_dir / runs.FRAMES).mkdir(exist_ok=True)
 
-    with strategy.scope() if strategy else contextlib.nullcontext():
-        G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-        g_opt, d_opt = loop.make_optimizer(cfg), loop.make_optimizer(cfg)
-        trainer = loop.Trainer(G, D, g_opt, d_opt, get_losses(cfg), cfg, data.train_images,
-                               data.train_labels, strategy=strategy)
+    trainer = loop.build_trainer(cfg, data.train_images, data.train_labels, strategy)
+    G, D, g_opt, d_opt = trainer.G, trainer.D, trainer.g_opt, trainer.d_opt
     state = {"G": G.weights, "D": D.weights, "g_opt": g_opt.variables,
              "d_opt": d_opt.variables}
     start = 0

@@ -6,7 +6,6 @@ import pytest
 
 from gan_tf import loop, networks, train_lib
 from gan_tf.config import Config, experiment_names, load_experiment, override
-from gan_tf.losses import get_losses
 from gan_tf.train import default_run_dir
 
 
@@ -39,10 +38,7 @@ def test_every_experiment_trains_on_real_data_with_outputs_in_range(name, mnist,
     assert 0 <= x.min() and x.max() <= 1 and x.std() > 0
     # G's raw output and the data D sees share one range: [0, 1] or [-1, 1].
     raw = G(z if labels is None else [z, networks.one_hot(labels)], training=False).numpy()
-    trainer = loop.Trainer(G, networks.build_discriminator(cfg), loop.make_optimizer(cfg),
-                           loop.make_optimizer(cfg), get_losses(cfg), cfg,
-                           mnist.train_images, mnist.train_labels)
-    real, y = trainer._batch(0)
+    real, y = loop.build_trainer(cfg, mnist.train_images, mnist.train_labels)._batch(0)
     low = -1.0 if cfg.g_output == "tanh" else 0.0
     assert real.numpy().min() == low and real.numpy().max() == 1.0
     assert low <= raw.min() and raw.max() <= 1.0
@@ -78,10 +74,8 @@ def test_dcgan_follows_the_dcgan_guidelines():
 
 def test_dcgan_batch_norm_trains_its_statistics_and_samples_use_them(mnist):
     cfg = override(load_experiment("mnist-dcgan"), {"conv_width": 8})
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    trainer = loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                           get_losses(cfg), cfg, mnist.train_images)
-    bn = D.get_layer("conv2_bn")
+    trainer = loop.build_trainer(cfg, mnist.train_images)
+    G, bn = trainer.G, trainer.D.get_layer("conv2_bn")
     assert not bn.moving_mean.numpy().any()
     trainer.chunk(3)
     assert bn.moving_mean.numpy().any()      # updated by training=True calls
@@ -95,17 +89,14 @@ def test_cgan_batches_carry_the_labels_of_their_own_images():
     images = np.repeat(np.arange(50, dtype=np.uint8)[:, None], 784, axis=1)  # image i = i
     labels = (np.arange(50) * 7) % 10
     cfg = Config(conditional=True, batch_size=16, xla=False)
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    trainer = loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                           get_losses(cfg), cfg, images, labels)
+    trainer = loop.build_trainer(cfg, images, labels)
     for b in range(8):   # crosses epoch boundaries
         x, y = trainer._batch(b)
         index = np.round(x.numpy()[:, 0] * 255).astype(int)
         assert np.array_equal(y.numpy().argmax(1), labels[index])
         assert np.array_equal(y.numpy().sum(1), np.ones(16))
     with pytest.raises(ValueError, match="one label per training image"):
-        loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                     get_losses(cfg), cfg, images)
+        loop.build_trainer(cfg, images)
 
 
 def test_cgan_learns_to_draw_the_digit_it_is_asked_for(mnist):
@@ -116,9 +107,8 @@ def test_cgan_learns_to_draw_the_digit_it_is_asked_for(mnist):
     from gan_tf.classifier import load_classifier, predict
     from gan_tf.evaluate import label_accuracy
     cfg = override(load_experiment("mnist-cgan"), {"iters": 10_000})
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    trainer = loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                           get_losses(cfg), cfg, mnist.train_images, mnist.train_labels)
+    trainer = loop.build_trainer(cfg, mnist.train_images, mnist.train_labels)
+    G = trainer.G
     z = np.random.default_rng(1).uniform(-1, 1, (1000, cfg.z_dim)).astype(np.float32)
     labels = np.arange(1000) % 10
     classifier = load_classifier()

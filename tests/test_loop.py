@@ -10,9 +10,7 @@ from gan_tf.losses import get_losses
 
 
 def make_trainer(cfg, images):
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-    return loop.Trainer(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
-                        get_losses(cfg), cfg, images)
+    return loop.build_trainer(cfg, images)
 
 
 def reference(cfg, images):
