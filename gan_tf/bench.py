@@ -72,13 +72,12 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=_child_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        first = None
+        first, peak_kib = None, 0
         while True:
-            # wait4 reports this child's own resource use (getrusage(RUSAGE_CHILDREN)
-            # would give the largest of every worker this benchmark has run).
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak_kib = max(peak_kib, _peak_rss_kib(proc.pid))
             if first is None and read_stats(run / "stats.jsonl"):
                 first = time.perf_counter() - t0
             time.sleep(0.02)
@@ -87,9 +86,24 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
             raise RuntimeError(f"training subprocess failed: {' '.join(cmd)}")
         if first is None:
             first = time.perf_counter() - t0
-    rss = usage.ru_maxrss / 2 ** 20      # KiB on Linux
+    # Without /proc, wait4's figure; it can include this parent's size at the fork.
+    rss = (peak_kib or usage.ru_maxrss) / 2 ** 20      # KiB
     return {"first_iteration_s": round(first, 2), "peak_rss_gib": round(rss, 3),
             "iters": iters}
+
+
+def _peak_rss_kib(pid: int) -> int:
+    """The process's own peak RSS (VmHWM) so far, 0 where /proc is unreadable. Not
+    wait4's ru_maxrss: Linux carries the forking parent's RSS across exec into it, so
+    a child of a large process (a test run holding many models) reads as large."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def measure(method: str, loss: str, iters: int, data_dir=None) -> float:

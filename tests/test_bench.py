@@ -1,11 +1,17 @@
 """The benchmark's parts run and its arithmetic is right (speed itself is not tested)."""
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
 from gan_tf import baselines, bench
 from gan_tf.config import Config
+
+from conftest import REPO
 
 
 def test_every_measured_loop_runs_and_reports_a_rate(mnist):
@@ -54,3 +60,19 @@ def test_first_iteration_and_memory_of_a_real_training_process(mnist_dir):
     assert 0 < p["first_iteration_s"] < 120
     # TensorFlow alone takes a few hundred MB; MNIST on the device ~50 MB more.
     assert 0.2 < p["peak_rss_gib"] < 4
+
+
+def test_peak_memory_is_the_training_process_own_not_its_parents(mnist_dir, tmp_path):
+    """Linux carries a forking parent's RSS into the child's wait4 figure; the
+    benchmark reads the child's own high-water mark instead. Here the parent holds
+    3 GB while it measures: the child must still read about 1 GiB, not 3."""
+    script = tmp_path / "parent.py"
+    script.write_text("import json, sys\nimport numpy as np\n"
+                      "ballast = np.ones(3 * 10 ** 9 // 8)\n"
+                      "from gan_tf import bench\n"
+                      "print(json.dumps(bench.first_iteration_and_memory(sys.argv[1], 200)))\n")
+    out = subprocess.run([sys.executable, str(script), str(mnist_dir)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    p = json.loads(out.stdout.strip().splitlines()[-1])
+    assert 0.2 < p["peak_rss_gib"] < 1.8
