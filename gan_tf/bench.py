@@ -27,7 +27,8 @@ from pathlib import Path
 
 from gan_tf import baselines
 from gan_tf.config import Config
-from gan_tf.runs import atomic_write_text, read_stats
+from gan_tf.files import atomic_write_text
+from gan_tf.runs import RunFolder
 
 def _child_env() -> dict:
     """The environment of a benchmark subprocess: this checkout importable."""
@@ -78,7 +79,7 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
             if pid:
                 break
             peak_kib = max(peak_kib, _peak_rss_kib(proc.pid))
-            if first is None and read_stats(run / "stats.jsonl"):
+            if first is None and RunFolder(run).read_stats():
                 first = time.perf_counter() - t0
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)

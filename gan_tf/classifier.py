@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     p.add_argument("--overwrite", action="store_true", help="replace existing weights")
     args = p.parse_args(argv)
     from gan_tf.data import load_dataset
-    from gan_tf.runs import atomic_save, atomic_write_text
+    from gan_tf.files import atomic_save, atomic_write_text
     out = Path(args.out) if args.out else weights_path(args.dataset)
     minimum = MIN_TEST_ACCURACIES[args.dataset]
     try:

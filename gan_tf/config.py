@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,24 @@ DATASETS = ("mnist", "fashion_mnist")
 CHOICES = {"loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
            "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
            "strategy": STRATEGIES}
+# Upper limits: far above any sensible run, low enough that a typo cannot ask for
+# terabytes, overflow the int64 sample counter (iteration * d_steps * batch_size) or
+# trace a graph for minutes. batch_size: both datasets train on 55,000 images.
+INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
+              "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024}
+MAX_LAYERS, MAX_WIDTH = 8, 16_384
+MAX_SEED = 2**31 - 1    # Keras' seeded initializers take 32-bit seeds
+# name: (lower test, upper test, what is allowed)
+FLOAT_RANGES = {
+    "lr": (lambda v: v > 0, lambda v: v <= 10, "in (0, 10]"),
+    "momentum": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "beta1": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "beta2": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "adam_eps": (lambda v: v >= 0, lambda v: v <= 1, "in [0, 1]"),
+    "log_eps": (lambda v: v >= 0, lambda v: v < 0.5, "in [0, 0.5)"),
+    # A GIF stores each frame's delay in hundredths of a second, up to 655.35 s.
+    "gif_fps": (lambda v: v >= 0.1, lambda v: v <= 50, "in [0.1, 50] frames per second"),
+}
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 
 
@@ -95,30 +114,32 @@ class Config:
 
     def __post_init__(self):
         problems = []
-        for name in ("iters", "batch_size", "snapshot_every", "log_every", "z_dim",
-                     "d_steps", "conv_width"):
-            if getattr(self, name) <= 0:
-                problems.append(f"{name} must be a positive integer, got "
-                                f"{getattr(self, name)}")
+        for name, most in INT_LIMITS.items():
+            value = getattr(self, name)
+            if not 0 < value <= most:
+                problems.append(f"{name} must be a positive integer up to {most:,}, got "
+                                f"{value}")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 problems.append(f"unknown {name} {getattr(self, name)!r}; choose one of "
                                 f"{', '.join(allowed)}")
         for name in ("d_hidden", "g_hidden"):
             sizes = getattr(self, name)
-            if not sizes or not all(type(h) is int and h > 0 for h in sizes):
-                problems.append(f"{name} must be one or more positive layer sizes, got "
-                                f"{sizes}")
-        if not 0 <= self.momentum < 1:
-            problems.append(f"momentum must be in [0, 1), got {self.momentum}")
-        if not 0 <= self.log_eps < 0.5:
-            problems.append(f"log_eps must be in [0, 0.5), got {self.log_eps}")
-        if self.lr <= 0 or self.adam_eps < 0 or self.gif_fps <= 0:
-            problems.append("lr and gif_fps must be positive and adam_eps non-negative")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
-            problems.append("beta1 and beta2 must be in [0, 1)")
-        if (self.log_every > 0 and self.snapshot_every > 0
-                and self.snapshot_every % self.log_every):
+            if not (sizes and len(sizes) <= MAX_LAYERS
+                    and all(type(h) is int and 0 < h <= MAX_WIDTH for h in sizes)):
+                problems.append(f"{name} must be 1 to {MAX_LAYERS} layer sizes, each from 1 "
+                                f"to {MAX_WIDTH:,}, got {sizes}")
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
+        # NaN passes every comparison with False, so finiteness is checked first.
+        bad_float = [n for n in FLOAT_RANGES if not math.isfinite(getattr(self, n))]
+        if bad_float:
+            problems.append(f"{', '.join(bad_float)} must be finite numbers")
+        for name, (low, high, text) in FLOAT_RANGES.items():
+            value = getattr(self, name)
+            if name not in bad_float and not (low(value) and high(value)):
+                problems.append(f"{name} must be {text}, got {value}")
+        if self.snapshot_every % self.log_every:
             problems.append(f"log_every ({self.log_every}) must divide snapshot_every "
                             f"({self.snapshot_every})")
         if problems:
@@ -129,7 +150,12 @@ class Config:
 
     @classmethod
     def from_json(cls, text: str) -> "Config":
-        return override(cls(), json.loads(text))
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Config":
+        """A saved config: missing keys take today's defaults, unknown keys are errors."""
+        return override(cls(), values)
 
 
 def field_help() -> dict:
@@ -166,9 +192,10 @@ def experiment_names() -> list[str]:
 
 
 def load_experiment(name: str) -> Config:
-    """Config of `experiments/NAME.py` (dashes or underscores), via its get_config()."""
+    """Config of `experiments/NAME.py` (dashes or underscores), via its get_config().
+    Only the names experiment_names() lists: a path is never executed."""
     path = EXPERIMENTS_DIR / (name.replace("-", "_") + ".py")
-    if not path.is_file():
+    if name.replace("_", "-") not in experiment_names():
         raise UserError(f"unknown experiment {name!r}; available: "
                         f"{', '.join(experiment_names())}")
     spec = importlib.util.spec_from_file_location(f"gan_tf_experiment_{path.stem}", path)

@@ -32,11 +32,26 @@ def tf_config() -> dict:
     text = os.environ.get("TF_CONFIG", "")
     if not text:
         return {}
+    see = "see the README's 'Several GPUs or machines'"
     try:
-        return json.loads(text)
+        conf = json.loads(text)
     except json.JSONDecodeError as e:
-        raise UserError(f"TF_CONFIG is not valid JSON ({e}); see the README's "
-                        f"'Several GPUs or machines'") from None
+        raise UserError(f"TF_CONFIG is not valid JSON ({e}); {see}") from None
+    if not isinstance(conf, dict):
+        raise UserError(f"TF_CONFIG must be a JSON object with 'cluster' and 'task', got "
+                        f"a {type(conf).__name__}; {see}")
+    task, cluster = conf.get("task", {}), conf.get("cluster", {})
+    if not isinstance(task, dict) or not isinstance(cluster, dict):
+        raise UserError(f"TF_CONFIG's 'task' and 'cluster' must be objects; {see}")
+    if not (type(task.get("index", 0)) is int and task.get("index", 0) >= 0) or \
+            not isinstance(task.get("type", "worker"), str):
+        raise UserError(f"TF_CONFIG's task needs a 'type' name and a non-negative integer "
+                        f"'index', got {task}; {see}")
+    if not all(isinstance(v, list) and all(isinstance(a, str) for a in v)
+               for v in cluster.values()):
+        raise UserError(f"TF_CONFIG's cluster maps each job to a list of 'host:port' "
+                        f"addresses, got {cluster}; {see}")
+    return conf
 
 
 def is_chief(cfg) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 
 from gan_tf import metrics
 from gan_tf.errors import UserError
+from gan_tf.files import os_error_line
 
 PAPER_PARZEN = "225 ± 2 (Goodfellow et al. 2014, Table 1)"
 PARZEN_VALIDATION = 1000   # validation images for the sigma search, as the paper
@@ -84,13 +85,11 @@ def check_range(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def generate(run_dir: Path, num_samples: int, seed: int):
+def generate(G, num_samples: int, seed: int):
     """(images, labels): num_samples images in [0, 1] from the run's final generator;
     a conditional generator's are conditioned on every label in turn (labels None
     otherwise)."""
-    from gan_tf.networks import NUM_CLASSES, is_conditional, load_run_generator, \
-        unit_images, z_dim_of
-    G = load_run_generator(run_dir)
+    from gan_tf.networks import NUM_CLASSES, is_conditional, unit_images, z_dim_of
     z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim_of(G)))
     z = z.astype(np.float32)
     labels = np.arange(num_samples) % NUM_CLASSES if is_conditional(G) else None
@@ -98,14 +97,6 @@ def generate(run_dir: Path, num_samples: int, seed: int):
         unit_images(G, z[i:i + 1000], None if labels is None else labels[i:i + 1000])
         for i in range(0, num_samples, 1000)])
     return images, labels
-
-
-def run_dataset(run_dir: Path) -> str:
-    """The dataset the run trained on (its config.json; MNIST without one): its
-    images and its classifier are the yardstick."""
-    config = run_dir / "config.json"
-    return json.loads(config.read_text()).get("dataset", "mnist") if config.is_file() \
-        else "mnist"
 
 
 def write_neighbours(samples, mnist, path: Path, count: int = 8, k: int = 3) -> None:
@@ -121,16 +112,9 @@ def format_table(result: dict) -> str:
     g, r = result["generated"], result["real"]
     lines = [f"{'measure':<34}{'generated':>14}{'real data':>14}"]
     title = {"fashion_mnist": "Fashion-MNIST"}.get(result.get("dataset"), "MNIST")
-    rows = [(f"{title} score (max 10)", "mnist_score", "{:.3f}"),
-            ("Frechet distance (classifier)", "frechet_distance", "{:.3f}"),
-            ("classes with >= 1% of samples", "modes_covered", "{}"),
-            ("KL(classes || test classes)", "class_kl", "{:.4f}"),
-            ("share classified with p > 0.9", "confident_share", "{:.3f}"),
-            ("Parzen log-likelihood (nats)", "parzen_ll", "{:.1f}"),
-            ("  its standard error", "parzen_se", "{:.1f}"),
-            ("  sigma chosen", "parzen_sigma", "{:.3f}")]
-    for name, key, fmt in rows:
-        lines.append(f"{name:<34}{fmt.format(g[key]):>14}{fmt.format(r[key]):>14}")
+    for m in metrics.MEASURES:
+        name = m.label.format(title=title)
+        lines.append(f"{name:<34}{m.fmt.format(g[m.key]):>14}{m.fmt.format(r[m.key]):>14}")
     if "label_accuracy" in g:
         per = g["label_accuracy_per_label"]
         lines.append(f"{'classified as their label':<34}{g['label_accuracy']:>14.4f}")
@@ -154,29 +138,35 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from gan_tf.classifier import load_classifier
     from gan_tf.data import load_dataset
-    from gan_tf.runs import atomic_write_text
-    run_dir = Path(args.run_dir)
+    from gan_tf.files import atomic_write_text
+    from gan_tf.runs import METRICS, NEIGHBOURS, RunFolder
+    run = RunFolder(args.run_dir)
     t0 = time.time()
     try:
-        if args.num_samples < 100:
-            raise UserError(f"--num-samples must be at least 100, got {args.num_samples}")
-        dataset = run_dataset(run_dir)
+        if not 100 <= args.num_samples <= 100_000:
+            raise UserError(f"--num-samples must be 100 to 100000, got {args.num_samples}")
+        if args.seed < 0:
+            raise UserError(f"--seed must be non-negative, got {args.seed}")
+        dataset = run.dataset()
+        iteration = run.finished_iteration()
         mnist = load_dataset(dataset, args.data_dir)
-        samples, labels = generate(run_dir, args.num_samples, args.seed)
+        samples, labels = generate(run.load_generator(), args.num_samples, args.seed)
         classifier = load_classifier(dataset=dataset)
         result = evaluate_images(samples, mnist, classifier, labels=labels,
                                  log=lambda line: print(line, file=sys.stderr, flush=True))
+        result.update(run=str(run), dataset=dataset, iteration=iteration,
+                      num_samples=args.num_samples, seed=args.seed,
+                      paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
+        atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
+        write_neighbours(samples, mnist, run / NEIGHBOURS)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    result.update(run=str(run_dir), dataset=dataset, num_samples=args.num_samples,
-                  seed=args.seed,
-                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
-    atomic_write_text(run_dir / "metrics.json", json.dumps(result, indent=2) + "\n")
-    write_neighbours(samples, mnist, run_dir / "nearest_neighbours.png")
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2
     print(format_table(result))
-    print(f"wrote {run_dir / 'metrics.json'} and {run_dir / 'nearest_neighbours.png'} "
-          f"({result['seconds']} s)")
+    print(f"wrote {run / METRICS} and {run / NEIGHBOURS} ({result['seconds']} s)")
     return 0
 
 

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -91,27 +90,33 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the z draws (default 0)")
     args = p.parse_args(argv)
     from gan_tf.classifier import load_classifier
-    from gan_tf.evaluate import run_dataset
-    from gan_tf.networks import load_run_generator, z_dim_of
-    from gan_tf.runs import atomic_write_text
+    from gan_tf.files import atomic_write_text, os_error_line
+    from gan_tf.networks import z_dim_of
+    from gan_tf.runs import ARITHMETIC, INTERPOLATION, LATENT, RunFolder
     from gan_tf.snapshots import save_rows
-    run = Path(args.run_dir)
+    run = RunFolder(args.run_dir)
     try:
-        if args.pairs <= 0 or args.steps < 2:
-            raise UserError("--pairs must be positive and --steps at least 2")
-        G = load_run_generator(run)
+        if args.seed < 0:
+            raise UserError(f"--seed must be non-negative, got {args.seed}")
+        if not (0 < args.pairs <= 100 and 2 <= args.steps <= 100):
+            raise UserError("--pairs must be 1 to 100 and --steps 2 to 100")
+        dataset = run.dataset()
+        G = run.load_generator()
         z_dim = z_dim_of(G)
         rng = np.random.default_rng(args.seed)
         walks, _ = interpolations(G, z_dim, args.pairs, args.steps, rng)
-        arith = arithmetic(G, load_classifier(dataset=run_dataset(run)), z_dim, rng)
+        arith = arithmetic(G, load_classifier(dataset=dataset), z_dim, rng)
+        save_rows(walks, run / INTERPOLATION)
+        save_rows(arith["images"][None], run / ARITHMETIC, column_titles=arith["names"])
+        info = {k: v for k, v in arith.items() if k != "images"}
+        atomic_write_text(run / LATENT, json.dumps({"seed": args.seed, **info},
+                                                   indent=2) + "\n")
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    save_rows(walks, run / "interpolation.png")
-    save_rows(arith["images"][None], run / "arithmetic.png", column_titles=arith["names"])
-    info = {k: v for k, v in arith.items() if k != "images"}
-    atomic_write_text(run / "latent.json", json.dumps({"seed": args.seed, **info},
-                                                      indent=2) + "\n")
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2
     for name, ink, label in zip(arith["names"], arith["ink"], arith["label"]):
         print(f"{name:<32} ink {ink:.3f}  classified as {label}")
     print(f"wrote {run}/interpolation.png, arithmetic.png, latent.json")

@@ -23,6 +23,8 @@ import tensorflow as tf
 
 from gan_tf.networks import NUM_CLASSES
 
+# What one iteration reports (the D step's values, then the G step's).
+VALUES = ("d_loss", "d_real", "d_fake", "g_loss", "g_grad_norm")
 # Random streams; each is folded with a counter (iteration, epoch or frame).
 STREAM_Z_D, STREAM_Z_G, STREAM_EPOCH, STREAM_SAMPLES = 1, 2, 3, 4
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
@@ -109,7 +111,7 @@ class Trainer:
         # can be restored into them before the first step.
         d_opt.build(D.trainable_variables)
         g_opt.build(G.trainable_variables)
-        self._chunks = {}
+        self._chunk = None
 
     # --- one iteration, traced into the loop body
 
@@ -141,19 +143,33 @@ class Trainer:
 
     def _iteration(self, t):
         cfg = self.cfg
-        # d_steps D steps (Algorithm 1's k; the tutorial's is 1), each on its own
-        # minibatch and z; the values reported are the last step's.
-        for j in range(cfg.d_steps):
-            b = t * cfg.d_steps + j
-            z = sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim)
-            x, y = self._batch(b)
-            d = self._replicated(self._d_step, x, y, z)
+        k = cfg.d_steps
+        # k D steps (Algorithm 1's k; the tutorial's is 1), each on its own minibatch
+        # and z; the values reported are the last step's. Steps after the first run
+        # in a graph loop, so tracing (and a stop request's wait) does not grow with k.
+        d, z, y = self._d_step_at(t * k)
+        if k > 1:
+            labels = () if y is None else (y,)   # a loop carries tensors, never None
+
+            def body(j, d, z, *_):
+                d, z, y = self._d_step_at(t * k + j)
+                return (j + 1, d, z) + (() if y is None else (y,))
+            _, d, z, *labels = tf.while_loop(lambda j, *_: j < k, body,
+                                             (tf.constant(1, tf.int64), d, z) + labels)
+            y = labels[0] if labels else None
         # G step through the just-updated D, on a fresh z batch (the first tutorial)
         # or on the last D step's z (same_z, the second tutorial); a cGAN keeps the
         # last D step's labels.
         if not cfg.same_z:
             z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
         return {**d, **self._replicated(self._g_step, z, y)}
+
+    def _d_step_at(self, b):
+        """D step on minibatch b: its values, and the z and labels (or None) it used."""
+        cfg = self.cfg
+        z = sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim)
+        x, y = self._batch(b)
+        return self._replicated(self._d_step, x, y, z), z, y
 
     def _d_step(self, x, y, z):
         x, y, z = self._local(x), self._local(y), self._local(z)
@@ -208,38 +224,70 @@ class Trainer:
         return {k: self.strategy.reduce(sum_ if k.endswith("_loss") else mean, v, axis=None)
                 for k, v in out.items()}
 
-    def _chunk_body(self, steps: int):
+    def _chunk_body(self, steps):
+        # Every iteration runs through the same loop body (none is peeled off to
+        # report the first one's values) and the trip count is a tensor: one program
+        # serves every chunk length, so where chunks start and end, and so where a run
+        # was stopped and resumed, cannot change a single bit of the training.
         t0 = self.iteration.read_value()
-        first = self._iteration(t0)
-        sums = dict(first)
-        bad = tf.where(_finite(first), tf.constant(-1, tf.int64), t0)
-        bad_losses = tf.stack([first["d_loss"], first["g_loss"]])
-        for i in tf.range(1, steps, dtype=tf.int64):
-            out = self._iteration(t0 + i)
-            sums = {k: sums[k] + out[k] for k in sums}
+        zero = tf.constant(0.0)
+        first = {k: zero for k in VALUES}
+        sums = {k: zero for k in VALUES}
+        bad = tf.constant(-1, tf.int64)
+        bad_losses = tf.stack([zero, zero])
+        i = tf.constant(0, tf.int64)
+        # A while, not `for i in tf.range(steps)`: autograph gives that loop a
+        # maximum_iterations, which XLA must know when compiling, so every chunk
+        # length compiled anew (2.4 s each on this CPU).
+        while i < steps:
+            t = t0 + i
+            out = self._iteration(t)
+            first = {k: tf.where(i == 0, out[k], first[k]) for k in VALUES}
+            sums = {k: sums[k] + out[k] for k in VALUES}
             newly_bad = (bad < 0) & ~_finite(out)
-            bad = tf.where(newly_bad, t0 + i, bad)
+            bad = tf.where(newly_bad, t, bad)
             bad_losses = tf.where(newly_bad, tf.stack([out["d_loss"], out["g_loss"]]),
                                   bad_losses)
+            i += 1
         self.iteration.assign(t0 + steps)
         return {"first": first, "sums": sums, "first_bad_iteration": bad,
                 "first_bad_losses": bad_losses}
 
     # --- the public entry point
 
+    def state(self) -> dict:
+        """Every variable a checkpoint holds, by a name that does not depend on the
+        order or count of models built before (Keras numbers optimizers adam, adam_1,
+        ...): G/<layer>/<weight>, D/..., g_opt/<slot>, d_opt/<slot>."""
+        named = {}
+        for key, model in (("G", self.G), ("D", self.D)):
+            named.update({f"{key}/{v.path}": v for v in model.weights})
+        for key, opt in (("g_opt", self.g_opt), ("d_opt", self.d_opt)):
+            named.update({f"{key}/{v.path.split('/', 1)[-1]}": v for v in opt.variables})
+        return named
+
+    def legacy_state(self) -> dict:
+        """The same variables as checkpoints before 2026-11 listed them: by position."""
+        lists = {"G": self.G.weights, "D": self.D.weights, "g_opt": self.g_opt.variables,
+                 "d_opt": self.d_opt.variables}
+        return {f"{k}/{i:03d}": v for k, vs in lists.items() for i, v in enumerate(vs)}
+
     def chunk(self, steps: int) -> dict:
         """Run `steps` iterations. Returns numpy scalars: the first iteration's values
         ('first'), their sums over the chunk ('sums'), and the first iteration whose
         loss was NaN or Inf ('first_bad_iteration', -1 if none) with its D and G
         losses ('first_bad_losses')."""
-        if steps not in self._chunks:
+        if self._chunk is None:
             # XLA compiles one device's program; under a strategy (whose all-reduce
             # spans devices) the chunk runs as a TF graph. Compiling each replica's
             # forward and backward pass alone was tried: 16% slower on 2 logical CPUs.
-            self._chunks[steps] = tf.function(lambda: self._chunk_body(steps),
-                                              jit_compile=self.cfg.xla and
-                                              self.strategy is None)
-        return tf.nest.map_structure(lambda v: v.numpy(), self._chunks[steps]())
+            self._chunk = tf.function(self._chunk_body,
+                                      input_signature=[tf.TensorSpec([], tf.int64)],
+                                      jit_compile=self.cfg.xla and self.strategy is None)
+        if steps < 1:
+            raise ValueError(f"a chunk runs at least one iteration, got {steps}")
+        return tf.nest.map_structure(lambda v: v.numpy(),
+                                     self._chunk(tf.constant(steps, tf.int64)))
 
 
 def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Trainer:

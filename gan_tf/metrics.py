@@ -13,6 +13,8 @@ so each generated number has a real-data number beside it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 NUM_CLASSES = 10
@@ -120,3 +122,37 @@ def nearest_neighbours(samples: np.ndarray, train: np.ndarray, k: int = 3,
         best_d = np.take_along_axis(d, order, 1)
         best_i = np.take_along_axis(i, order, 1)
     return best_i, best_d
+
+
+# --- how each measure is reported: the one table that evaluate's printout and the
+# README's results table (gan_tf.results) both read
+
+@dataclass(frozen=True)
+class Measure:
+    key: str            # in metrics.json's 'generated' and 'real'
+    label: str          # evaluate's printout ({title}: MNIST or Fashion-MNIST)
+    fmt: str            # evaluate's printout
+    column: str = ""    # results table header; "" for measures it leaves out
+    cell: object = None  # results table: metrics dict -> text
+
+
+def _fmt(key, fmt):
+    return lambda m: fmt.format(m[key])
+
+
+MEASURES = (
+    Measure("mnist_score", "{title} score (max 10)", "{:.3f}", "score",
+            _fmt("mnist_score", "{:.2f}")),
+    Measure("frechet_distance", "Frechet distance (classifier)", "{:.3f}", "Fréchet dist.",
+            _fmt("frechet_distance", "{:.2f}")),
+    Measure("modes_covered", "classes with >= 1% of samples", "{}", "classes ≥1%",
+            _fmt("modes_covered", "{}")),
+    Measure("class_kl", "KL(classes || test classes)", "{:.4f}", "class KL",
+            _fmt("class_kl", "{:.3f}")),
+    Measure("confident_share", "share classified with p > 0.9", "{:.3f}", "p>0.9",
+            _fmt("confident_share", "{:.3f}")),
+    Measure("parzen_ll", "Parzen log-likelihood (nats)", "{:.1f}", "Parzen (nats)",
+            lambda m: f"{m['parzen_ll']:.1f} ± {m['parzen_se']:.1f}"),
+    Measure("parzen_se", "  its standard error", "{:.1f}"),
+    Measure("parzen_sigma", "  sigma chosen", "{:.3f}"),
+)

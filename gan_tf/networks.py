@@ -195,13 +195,3 @@ def load_generator(path) -> keras.Model:
     """A saved generator. (Loading it needs TutorialXavier registered, which importing
     this module does; plain keras.saving.load_model works after `import gan_tf.networks`.)"""
     return keras.saving.load_model(path, compile=False)
-
-
-def load_run_generator(run_dir) -> keras.Model:
-    """The final generator of a finished run folder; a clear error if there is none."""
-    from gan_tf.errors import UserError
-    from gan_tf.runs import GENERATOR
-    path = Path(run_dir) / GENERATOR
-    if not path.is_file():
-        raise UserError(f"no generator at {path}: is {run_dir} a finished run?")
-    return load_generator(path)

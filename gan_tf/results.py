@@ -13,21 +13,44 @@ import sys
 from pathlib import Path
 
 from gan_tf.errors import UserError
-from gan_tf.runs import atomic_write_text
+from gan_tf.files import atomic_write_text
+from gan_tf.metrics import MEASURES
+from gan_tf.runs import METRICS, RunFolder
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-HEADER = ("| run | iterations | score | Fréchet dist. | classes ≥1% | class KL "
-          "| p>0.9 | Parzen (nats) | as labelled (worst class) |"
-          "\n|---|---|---|---|---|---|---|---|---|")
+COLUMNS = [m for m in MEASURES if m.column]
+HEADER = ("| run | iterations | " + " | ".join(m.column for m in COLUMNS)
+          + " | as labelled (worst class) |\n|" + "---|" * (len(COLUMNS) + 3))
 
 
 def _row(name, iters, m) -> str:
     # Only a conditional G has labels to agree with.
     labelled = (f"{100 * m['label_accuracy']:.1f}% ({100 * m['label_accuracy_min']:.1f}%)"
                 if "label_accuracy" in m else "")
-    return (f"| {name} | {iters} | {m['mnist_score']:.2f} | {m['frechet_distance']:.2f} "
-            f"| {m['modes_covered']} | {m['class_kl']:.3f} | {m['confident_share']:.3f} "
-            f"| {m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} | {labelled} |")
+    return (f"| {name} | {iters} | " + " | ".join(c.cell(m) for c in COLUMNS)
+            + f" | {labelled} |")
+
+
+def read_metrics(path: Path) -> dict:
+    """A metrics.json written by gan_tf.evaluate; a one-line error if it is not one."""
+    try:
+        m = json.loads(path.read_bytes().decode("utf-8"))
+        for side in ("generated", "real"):
+            for c in COLUMNS:
+                c.cell(m[side])
+        return m
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise UserError(f"{path} is not a metrics file of gan_tf.evaluate ({type(e).__name__}"
+                        f": {str(e)[:60]}); evaluate the run again") from None
+
+
+def _iterations(path: Path, m: dict):
+    """The iterations the evaluated generator had trained: as evaluate recorded them,
+    else (older metrics files) the run's config."""
+    if m.get("iteration") is not None:
+        return m["iteration"]
+    folder = RunFolder(path.parent)
+    return folder.read_config().iters if folder.has_config() else "?"
 
 
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
@@ -39,9 +62,8 @@ def table(metric_files: list[Path]) -> str:
         raise UserError("no metrics.json found; run python -m gan_tf.evaluate RUN_DIR first")
     groups = {}
     for path in sorted(metric_files):
-        m = json.loads(path.read_text())
-        cfg_path = path.parent / "config.json"
-        iters = json.loads(cfg_path.read_text())["iters"] if cfg_path.exists() else "?"
+        m = read_metrics(path)
+        iters = _iterations(path, m)
         rows, _ = groups.setdefault(m.get("dataset", "mnist"), ([], None))
         rows.append(_row(f"`{path.parent.name}`", iters, m["generated"]))
         groups[m.get("dataset", "mnist")] = (rows, m["real"])
@@ -91,6 +113,14 @@ def toy_sections(outputs: Path) -> dict:
     return sections
 
 
+def _is_toy(path: Path) -> bool:
+    """The toy experiments write their own metrics.json, without 'generated'."""
+    try:
+        return "generated" not in json.loads(path.read_bytes())
+    except ValueError:
+        return False     # damaged: read_metrics names it
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m gan_tf.results", description=__doc__)
     p.add_argument("runs", nargs="*", help="run folders (default: every outputs/**/"
@@ -99,10 +129,10 @@ def main(argv=None) -> int:
     p.add_argument("--print", action="store_true", help="print the table, change nothing")
     p.add_argument("--outputs", default="outputs", help="where the runs are (default outputs)")
     args = p.parse_args(argv)
-    files = ([Path(r) / "metrics.json" for r in args.runs] if args.runs
-             else [f for f in Path(args.outputs).glob("**/metrics.json")
-                   if "generated" in json.loads(f.read_text())])  # not the toys' files
     try:
+        files = ([Path(r) / METRICS for r in args.runs] if args.runs
+                 else [f for f in Path(args.outputs).glob(f"**/{METRICS}")
+                       if not _is_toy(f)])
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise UserError(f"no metrics.json in {', '.join(missing)}; evaluate first")

@@ -30,7 +30,7 @@ def run(run_dir: Path, iters: int = 5000, base: Config | None = None, data=None,
     """Both runs; returns {g_loss: stats records}."""
     from gan_tf import train_lib
     from gan_tf.data import load_mnist
-    from gan_tf.runs import read_stats
+    from gan_tf.runs import RunFolder
     base = base or Config(snapshot_every=500, log_every=50)
     data = data or load_mnist(data_dir)
     records = {}
@@ -39,7 +39,7 @@ def run(run_dir: Path, iters: int = 5000, base: Config | None = None, data=None,
         sub = run_dir / g_loss
         train_lib.train(cfg, sub, data=data, overwrite=overwrite,
                         log=lambda line, g=g_loss: log(f"[{g}] {line}"))
-        records[g_loss] = read_stats(sub / "stats.jsonl")
+        records[g_loss] = RunFolder(sub).read_stats()
     plot(records, run_dir / "saturation.png")
     return records
 

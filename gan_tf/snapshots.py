@@ -17,7 +17,7 @@ from matplotlib import gridspec  # for save_rows
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gan_tf.runs import atomic_write_bytes
+from gan_tf.files import atomic_write_bytes
 
 
 # --- shared helpers
@@ -112,9 +112,13 @@ def grid_array(images: np.ndarray, image_shape=(28, 28)) -> np.ndarray:
     return out
 
 
+def read_image(path: Path) -> np.ndarray:
+    return iio.imread(path)
+
+
 def write_gif(frame_paths: list[Path], path: Path, fps: float = 10.0) -> None:
     """All frame files, in order, as one looping GIF."""
-    save_frames_gif([iio.imread(p) for p in frame_paths], path, fps)
+    save_frames_gif([read_image(p) for p in frame_paths], path, fps)
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:

@@ -7,8 +7,9 @@ field is a flag (`--batch-size 64`, `--no-xla`); see --help.
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
+import os
+import signal
 import sys
 
 from gan_tf.config import Config, field_help, load_experiment, override, experiment_names
@@ -76,8 +77,8 @@ def main(argv=None) -> int:
     data_dir = args.pop("data_dir", None)
     resume = args.pop("resume", False)
     overwrite = args.pop("overwrite", False)
-    from gan_tf import train_lib  # after parsing: --help and flag errors stay instant
     try:
+        from gan_tf import train_lib  # after parsing: --help and flag errors stay instant
         if resume and overwrite:
             raise UserError("--resume and --overwrite contradict each other; pick one")
         if resume:
@@ -92,7 +93,13 @@ def main(argv=None) -> int:
     except TrainingDiverged as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    if summary["status"] == "interrupted":
+    except KeyboardInterrupt:
+        # Before training (imports, data) nothing is written yet; a second Ctrl-C
+        # during training stops at once, and every file is whole (atomic writes).
+        print(f"error: interrupted; files in {run_dir}, if any, are whole (continue "
+              f"with --resume if it has a checkpoint)", file=sys.stderr)
+        return 128 + signal.SIGINT
+    if "signal" in summary:
         return 128 + summary["signal"]
     return 0
 

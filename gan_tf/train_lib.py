@@ -1,36 +1,45 @@
 """One whole training run: `train(cfg, run_dir)`. The CLI in train.py is a thin shell.
 
 Order of work, chosen so that bad input writes nothing and a crash loses little:
-check the run folder and load the data (either may refuse) -> write config.json ->
-build or restore the models -> train in chunks, snapshotting and checkpointing every
-`snapshot_every` iterations -> GIF, loss plot and generator at the end.
+load the data and check it fits the config -> lock the run folder and check it
+(either may refuse) -> build the models and restore the checkpoint (which may
+refuse) -> write config.json -> train in chunks, snapshotting and checkpointing
+every `snapshot_every` iterations -> the generator, then the GIF and loss plot.
+What is written, and by whom, is run_writer's business; this module decides when.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import re
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 
-from gan_tf import runs, snapshots
 from gan_tf.config import Config
-from gan_tf.control import BackgroundWrites, StopRequests
+from gan_tf.control import StopRequests
 from gan_tf.data import Mnist, load_dataset
 from gan_tf.errors import TrainingDiverged, UserError
+from gan_tf.files import os_error_line
 from gan_tf.progress import Progress
+from gan_tf.run_writer import NullWriter, RunWriter
+from gan_tf.runs import RunFolder
 
 SAMPLES_PER_FRAME = 16      # the tutorial's 4x4 grid; a cGAN's: one row per class
 # A resumed run may be extended, and moved to other devices (the algorithm is the
 # same under every strategy); nothing else may change.
 RESUMABLE_CHANGES = ("iters", "strategy", "devices")
+# A chunk is sized to take about this long, so that a stop request (noticed between
+# chunks) is answered within about a second whatever the model and d_steps; chunk
+# sizes cannot change the training (see loop.Trainer._chunk_body).
+CHUNK_SECONDS = 0.5
 
 
-def resume_config(run_dir: Path, changes: dict) -> Config:
+def resume_config(run_dir, changes: dict) -> Config:
     """The saved config of run_dir with `changes` applied, if they are allowed."""
-    saved = Config.from_json(runs.read_config_text(Path(run_dir)))
+    saved = RunFolder(run_dir).read_config()
     fixed = {k: v for k, v in changes.items()
              if k not in RESUMABLE_CHANGES and getattr(saved, k) != v}
     if fixed:
@@ -46,166 +55,211 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     """Train (or continue) the run in run_dir. Returns a summary dict with 'status'
     ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any.
 
-    Under cfg.strategy 'multiworker' every worker calls this; only the chief writes
-    into run_dir, the others into a temporary folder they delete at the end."""
+    Under cfg.strategy 'multiworker' every worker calls this; only the chief holds
+    the folder's lock and writes into it."""
     from gan_tf import distribute
-    run_dir = Path(run_dir)
+    if resume and overwrite:
+        raise UserError("--resume and --overwrite contradict each other; pick one")
+    folder = RunFolder(run_dir)
     chief = distribute.is_chief(cfg)
-    # --- refuse bad input before writing anything
-    if resume:
-        saved = Config.from_json(runs.read_config_text(run_dir))
-        if dataclasses.replace(saved, **{k: getattr(cfg, k) for k in RESUMABLE_CHANGES}) != cfg:
-            raise UserError(f"config differs from the one saved in {run_dir}; build it "
-                            f"with resume_config()")
-        checkpoint = runs.load_checkpoint(run_dir / runs.CHECKPOINT)
-    else:   # every worker checks, so that all refuse together instead of waiting
-        runs.check_new_run(run_dir, overwrite)
     if data is None:
         data = load_dataset(cfg.dataset, data_dir)
+    check_data(cfg, data)
+    progress = Progress(cfg.iters)
+    emit = log or progress.log
+    try:
+        with folder.locked() if chief else contextlib.nullcontext(folder):
+            checkpoint = _check_folder(folder, cfg, resume, overwrite)
+            writer = RunWriter(folder, cfg, warn=emit) if chief else NullWriter()
+            return _train(cfg, folder, data, checkpoint, writer, progress, emit,
+                          resume=resume, overwrite=overwrite)
+    except OSError as e:   # a full disk, a read-only folder: earlier files stay whole
+        raise UserError(f"{os_error_line(e)}; the run stopped, and its files from before "
+                        f"(the last checkpoint) are intact") from None
 
+
+def check_data(cfg: Config, data: Mnist) -> None:
+    n = len(data.train_images)
+    if cfg.batch_size > n:
+        raise UserError(f"batch_size {cfg.batch_size} exceeds the {n:,} training images")
+
+
+def _check_folder(folder: RunFolder, cfg: Config, resume: bool, overwrite: bool):
+    """Refuse whatever the folder cannot do; the checkpoint to resume from (or None)."""
+    if not resume:
+        folder.check_new(overwrite)
+        return None
+    saved = folder.read_config()
+    if dataclasses.replace(saved, **{k: getattr(cfg, k) for k in RESUMABLE_CHANGES}) != cfg:
+        raise UserError(f"config differs from the one saved in {folder}; build it with "
+                        f"resume_config()")
+    folder.read_stats()     # a damaged log is named now, not after training
+    if not folder.has_checkpoint():
+        return None         # stopped before its first checkpoint: starts at 0
+    checkpoint = folder.read_checkpoint()
+    if checkpoint["iteration"] > cfg.iters:
+        raise UserError(f"{folder} is at iteration {checkpoint['iteration']:,}, past "
+                        f"--iters {cfg.iters:,}; resume with --iters "
+                        f"{checkpoint['iteration']} or more")
+    return checkpoint
+
+
+def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, overwrite):
     # Imported here, not at module level, so argument errors answer without TF's start-up.
-    import tensorflow as tf
-    from gan_tf import loop, networks
+    from gan_tf import distribute, loop
     strategy = distribute.make_strategy(cfg)   # first: multiworker configures TF's start-up
     distribute.check_batch(cfg, strategy)
+    trainer = loop.build_trainer(cfg, data.train_images, data.train_labels, strategy)
+    start = restore(trainer, checkpoint, folder) if checkpoint else 0
     # Nothing is written until every worker has made the checks above.
     distribute.any_worker(strategy, False)
-
-    # --- the run folder: config first
-    if not chief:   # a worker's outputs are thrown away: the chief writes the run's
-        import tempfile
-        (log or print)(f"{distribute.task_name()}: training; the chief writes the outputs "
-                       f"to {run_dir}")
-        run_dir = Path(tempfile.mkdtemp(prefix="gan-tf-worker-"))
-        log = log or (lambda line: None)
-    else:
-        if overwrite and not resume:
-            runs.clear_run(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        # A resumed run's config is rewritten too: the iterations it now runs to (and
-        # its strategy) are what the folder holds.
-        runs.atomic_write_text(run_dir / runs.CONFIG, cfg.to_json())
-    (run_dir / runs.FRAMES).mkdir(exist_ok=True)
-
-    trainer = loop.build_trainer(cfg, data.train_images, data.train_labels, strategy)
-    G, D, g_opt, d_opt = trainer.G, trainer.D, trainer.g_opt, trainer.d_opt
-    state = {"G": G.weights, "D": D.weights, "g_opt": g_opt.variables,
-             "d_opt": d_opt.variables}
-    start = 0
-    if resume:
-        start = _restore(state, trainer, checkpoint, run_dir)
-        if chief:
-            runs.truncate_stats(run_dir / runs.STATS, start)
-            runs.remove_frames_after(run_dir, start // cfg.snapshot_every)
-
-    progress = Progress(cfg.iters, start)
-    emit = log or progress.log
-    emit(f"{'Resuming' if resume else 'Starting'} {run_dir} at iteration {start} of "
+    writer.begin(resume=resume, overwrite=overwrite, start=start)
+    progress.start = progress.done = start
+    emit(f"{'Resuming' if resume else 'Starting'} {folder} at iteration {start} of "
          f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}"
          + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
             + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
             if strategy else ""))
-    stats = runs.StatsLog(run_dir / runs.STATS)
-    writer = tf.summary.create_file_writer(str(run_dir / "tensorboard")) \
-        if cfg.tensorboard else None
-    background = BackgroundWrites()
-
-    def snapshot(it):
-        """Frame and checkpoint of iteration `it`: the arrays are taken now, the slow
-        part (drawing the PNG, writing files) runs while training goes on. Only the
-        chief's are kept, so only the chief makes them."""
-        if not chief:
-            return
-        frame = it // cfg.snapshot_every
-        images = networks.unit_images(G, *frame_inputs(cfg, frame))
-        if writer:
-            with writer.as_default():
-                tf.summary.image("samples", snapshots.grid_array(images)[None, :, :, None],
-                                 step=it)
-        arrays = checkpoint_arrays(it)
-        background.submit(lambda: (
-            snapshots.save_grid(images, runs.frame_path(run_dir, frame)),
-            runs.save_checkpoint(run_dir / runs.CHECKPOINT, arrays)))
-
-    def checkpoint_arrays(it):
-        arrays = {f"{k}/{i:03d}": np.array(v.numpy(), copy=True) for k, vs in state.items()
-                  for i, v in enumerate(vs)}
-        return {"iteration": np.int64(it), **arrays}
-
-    def checkpoint(it):
-        if not chief:
-            return
-        background.wait()
-        runs.save_checkpoint(run_dir / runs.CHECKPOINT, checkpoint_arrays(it))
-
-    # --- the loop
-    summary = {"status": "complete", "run_dir": str(run_dir)}
-    it = start
+    loop_ = _Loop(cfg, trainer, writer, strategy, emit)
     stop = StopRequests()
     t_start = time.perf_counter()
     try:
+        # Signals are held until a chunk ends, and through the final writes: the
+        # generator and pictures are finished before the process stops.
         with stop:
-            while True:
-                if it % cfg.snapshot_every == 0:
-                    snapshot(it)
-                if it >= cfg.iters:
-                    break
-                if distribute.any_worker(strategy, stop.signum is not None):
-                    checkpoint(it)
-                    # A worker stopped because another one was signalled says SIGTERM.
-                    summary.update(status="interrupted",
-                                   signal=stop.signum or int(signal.SIGTERM))
-                    emit(f"Stopped by signal {summary['signal']} at iteration {it}; checkpoint "
-                         f"saved. Continue with --resume --run-dir {run_dir}")
-                    break
-                n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it)
-                out = trainer.chunk(n)
-                if progress.t0 is None:
-                    progress.begin(it + n)  # from the end of the first (compiling) chunk
-                    t_first = time.perf_counter() - t_start
-                if out["first_bad_iteration"] >= 0:
-                    background.wait()   # the last good checkpoint, complete on disk
-                    raise TrainingDiverged(_diverged_message(cfg, out, it, run_dir))
-                record = {"iter": it + n,
-                          **{k: float(v) / n for k, v in out["sums"].items()},
-                          "elapsed_s": round(time.perf_counter() - t_start, 3)}
-                stats.write(record)
-                if writer:
-                    with writer.as_default():
-                        for k in ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm"):
-                            tf.summary.scalar(k, record[k], step=it + n)
-                if it % cfg.snapshot_every == 0:
-                    f = out["first"]
-                    emit(f"Iter: {it}  D loss: {f['d_loss']:.4}  G loss: {f['g_loss']:.4}")
-                it += n
-                progress.update(it)
-            if it >= cfg.iters and it % cfg.snapshot_every:
-                checkpoint(it)  # the final state, when it is not on a snapshot
-    finally:
-        progress.close()
-        background.wait()
-        stats.close()
-        if writer:
-            writer.close()
-        if chief:
-            _finish_pictures(run_dir, cfg)
-
-    if summary["status"] == "complete":
-        runs.atomic_save(run_dir / runs.GENERATOR, G.save)
-    if not chief:
-        import shutil
-        shutil.rmtree(run_dir, ignore_errors=True)
-    trained = it - start
-    rate = progress.rate()
-    summary.update(iteration=it, it_per_s=round(rate, 1),
-                   wall_s=round(time.perf_counter() - t_start, 1))
+            try:
+                it = loop_.run(start, stop, progress, folder)
+            finally:
+                progress.close()
+                writer.close()
+            complete = it >= cfg.iters
+            writer.finish(trainer.G, complete)
+    except BaseException:
+        with contextlib.suppress(Exception):   # pictures of a failed run, if possible
+            writer.finish(trainer.G, False)
+        raise
+    summary = {"status": "complete" if complete else "interrupted", "run_dir": str(folder),
+               "iteration": it}
+    if stop.signum is not None:   # also one that came during the final writes
+        summary["signal"] = stop.signum
+    trained, rate = it - start, progress.rate()
+    summary.update(it_per_s=round(rate, 1), wall_s=round(time.perf_counter() - t_start, 1))
     if trained:
-        summary["first_chunk_s"] = round(t_first, 2)
+        summary["first_chunk_s"] = round(loop_.first_chunk_s, 2)
     # The rate leaves out the first chunk (it includes tracing and compiling).
     speed = f"at {rate:.1f} it/s" if rate > 0 else "(too few to time after compiling)"
     emit(f"{summary['status'].capitalize()}: iteration {it}, {trained} iterations {speed}; "
-         f"outputs in {run_dir}")
+         f"outputs in {folder}")
     return summary
+
+
+class _Loop:
+    """The chunked loop: snapshots on the grid, one stats record per logging window
+    (summed over the window's chunks), stop requests between chunks."""
+
+    def __init__(self, cfg, trainer, writer, strategy, emit):
+        self.cfg, self.trainer, self.writer = cfg, trainer, writer
+        self.strategy, self.emit = strategy, emit
+        self.first_chunk_s = 0.0
+
+    def snapshot(self, it):
+        if not self.writer.active:
+            return
+        frame = it // self.cfg.snapshot_every
+        from gan_tf import networks
+        images = networks.unit_images(self.trainer.G, *frame_inputs(self.cfg, frame))
+        self.writer.snapshot(it, frame, images, checkpoint_arrays(self.trainer, it))
+
+    def checkpoint(self, it):
+        if self.writer.active:
+            self.writer.checkpoint(checkpoint_arrays(self.trainer, it))
+
+    def run(self, start, stop, progress, folder) -> int:
+        from gan_tf import distribute
+        cfg, it = self.cfg, start
+        window, window_n, first = None, 0, None
+        # The first chunk compiles, the second is timed, later ones take about
+        # CHUNK_SECONDS; under a strategy every worker must run the same chunks.
+        adapt = self.strategy is None
+        limit = 1 if adapt else cfg.log_every
+        t_start = time.perf_counter()
+        while True:
+            if it % cfg.snapshot_every == 0 and window_n == 0:
+                self.snapshot(it)
+            if it >= cfg.iters:
+                return it
+            if distribute.any_worker(self.strategy, stop.signum is not None):
+                if window_n:
+                    self.record(it, window, window_n, t_start)
+                self.checkpoint(it)
+                # A worker stopped because another one was signalled says SIGTERM.
+                stop.signum = stop.signum or int(signal.SIGTERM)
+                self.emit(f"Stopped by signal {stop.signum} at iteration {it}; checkpoint "
+                          f"saved. Continue with --resume --run-dir {folder}")
+                return it
+            n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it, limit)
+            t0 = time.perf_counter()
+            out = self.trainer.chunk(n)
+            elapsed = time.perf_counter() - t0
+            if progress.t0 is None:
+                progress.begin(it + n)    # from the end of the first (compiling) chunk
+                self.first_chunk_s = time.perf_counter() - t_start
+            elif adapt:
+                limit = max(1, int(n / max(elapsed, 1e-6) * CHUNK_SECONDS))
+            if out["first_bad_iteration"] >= 0:
+                self.writer.wait()   # the last good checkpoint, complete on disk
+                raise TrainingDiverged(_diverged_message(cfg, out, it, folder))
+            if window_n == 0:
+                window, first_at = dict(out["sums"]), it
+                if it % cfg.snapshot_every == 0:
+                    first = out["first"]
+            else:
+                window = {k: window[k] + out["sums"][k] for k in window}
+            window_n += n
+            it += n
+            if it % cfg.log_every == 0 or it >= cfg.iters:
+                self.record(it, window, window_n, t_start)
+                if first is not None:
+                    self.emit(f"Iter: {first_at}  D loss: {first['d_loss']:.4}  "
+                              f"G loss: {first['g_loss']:.4}")
+                window_n, first = 0, None
+            progress.update(it)
+            if it >= cfg.iters and it % cfg.snapshot_every:
+                self.checkpoint(it)   # the final state, when it is not on a snapshot
+
+    def record(self, it, sums, n, t_start):
+        self.writer.record({"iter": it, **{k: float(v) / n for k, v in sums.items()},
+                            "elapsed_s": round(time.perf_counter() - t_start, 3)})
+
+
+def checkpoint_arrays(trainer, it: int) -> dict:
+    """Copies of every state variable, by name, and the iteration."""
+    arrays = {name: np.array(v.numpy(), copy=True) for name, v in trainer.state().items()}
+    return {"iteration": np.int64(it), **arrays}
+
+
+def restore(trainer, checkpoint: dict, folder) -> int:
+    """Load a checkpoint's arrays into the trainer by name; its iteration. Every
+    missing, extra or misshapen array is named, and nothing is assigned unless all
+    fit. (Checkpoints written before names were used list arrays by position.)"""
+    arrays = {k: v for k, v in checkpoint.items() if k != "iteration"}
+    legacy = arrays and all(re.fullmatch(r"(G|D|g_opt|d_opt)/\d{3}", k) for k in arrays)
+    state = trainer.legacy_state() if legacy else trainer.state()
+    missing, extra = sorted(set(state) - set(arrays)), sorted(set(arrays) - set(state))
+    wrong = [f"{k}: shape {arrays[k].shape}, dtype {arrays[k].dtype}"
+             for k in sorted(set(state) & set(arrays))
+             if tuple(arrays[k].shape) != tuple(state[k].shape)
+             or not np.can_cast(arrays[k].dtype, np.dtype(state[k].dtype), "same_kind")]
+    if missing or extra or wrong:
+        parts = [f"missing {', '.join(missing[:4])}" if missing else "",
+                 f"unknown {', '.join(extra[:4])}" if extra else "",
+                 f"wrong {'; '.join(wrong[:3])}" if wrong else ""]
+        raise UserError(f"checkpoint in {folder} does not match this model "
+                        f"({'; '.join(p for p in parts if p)}); start again with --overwrite")
+    for name, var in state.items():
+        var.assign(arrays[name].astype(np.dtype(var.dtype)))
+    trainer.iteration.assign(checkpoint["iteration"])
+    return int(checkpoint["iteration"])
 
 
 def frame_inputs(cfg: Config, frame: int):
@@ -223,35 +277,7 @@ def frame_inputs(cfg: Config, frame: int):
                                                            NUM_CLASSES)
 
 
-def _finish_pictures(run_dir: Path, cfg: Config) -> None:
-    """GIF and loss plot from whatever the run has so far (also after a stop)."""
-    frames = runs.frame_paths(run_dir)
-    if frames:
-        snapshots.write_gif(frames, run_dir / "training.gif", cfg.gif_fps)
-    records = runs.read_stats(run_dir / runs.STATS)
-    if records:
-        snapshots.plot_losses(records, run_dir / "losses.png",
-                              title=f"{run_dir.name}: loss {cfg.loss!r}")
-
-
-def _restore(state: dict, trainer, checkpoint: dict, run_dir: Path) -> int:
-    for key, variables in state.items():
-        saved = sorted(k for k in checkpoint if k.startswith(key + "/"))
-        if len(saved) != len(variables):
-            raise UserError(f"checkpoint in {run_dir} does not match this model ({key}: "
-                            f"{len(saved)} arrays, expected {len(variables)})")
-        for name, var in zip(saved, variables):
-            if tuple(checkpoint[name].shape) != tuple(var.shape):
-                raise UserError(f"checkpoint in {run_dir} does not match this model "
-                                f"({name}: shape {checkpoint[name].shape}, expected "
-                                f"{tuple(var.shape)})")
-            var.assign(checkpoint[name])
-    start = int(checkpoint["iteration"])
-    trainer.iteration.assign(start)
-    return start
-
-
-def _diverged_message(cfg, out, it, run_dir) -> str:
+def _diverged_message(cfg, out, it, folder) -> str:
     bad = int(out["first_bad_iteration"])
     hint = (" (the literal log-loss, log_eps=0, takes log(0) once D is sure enough: in "
             "float32 1 - sigmoid(l) is 0 for logits l above ~17 and sigmoid(l) is 0 below "
@@ -261,4 +287,5 @@ def _diverged_message(cfg, out, it, run_dir) -> str:
     last = it - it % cfg.snapshot_every
     return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad} (D loss {d}, G loss "
             f"{g}){hint}; stopped. The last good checkpoint (iteration {last}) and frames "
-            f"are kept in {run_dir}")
+            f"are kept in {folder}")
+

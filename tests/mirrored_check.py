@@ -20,6 +20,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 from gan_tf import networks, runs, train_lib  # noqa: E402  (after the split)
+from gan_tf.runs import RunFolder
 from gan_tf.config import Config, load_experiment, override  # noqa: E402
 from gan_tf.data import load_mnist  # noqa: E402
 from gan_tf.errors import UserError  # noqa: E402
@@ -57,8 +58,8 @@ def main(data_dir: str, case: str) -> None:
                 run = Path(tmp) / f"{name}-{kind}"
                 train_lib.train(dataclasses.replace(cfg, **changes), run, data=mnist,
                                 log=lambda line: None)
-                ck = runs.load_checkpoint(run / runs.CHECKPOINT)
-                out[kind] = (ck, runs.read_stats(run / runs.STATS))
+                ck = RunFolder(run).read_checkpoint()
+                out[kind] = (ck, RunFolder(run).read_stats())
             (a, stats_a), (b, stats_b) = out["single"], out["mirrored"]
             init = {f"{m}/{i:03d}": v.numpy() for m, model in (
                 ("G", networks.build_generator(cfg)), ("D", networks.build_discriminator(cfg)))

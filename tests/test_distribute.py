@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from gan_tf import distribute, runs, train_lib
+from gan_tf.runs import RunFolder
 from gan_tf.config import Config
 from gan_tf.errors import UserError
 
@@ -87,8 +88,8 @@ def test_two_workers_train_write_once_and_resume(mnist, tmp_path):
     assert codes == [0, 0], outs
     assert "multiworker strategy over 2 replicas" in outs[0]
     assert "worker 1: training; the chief writes the outputs" in outs[1]
-    assert [p.name for p in runs.frame_paths(run)] == ["000.png", "001.png", "002.png"]
-    assert [r["iter"] for r in runs.read_stats(run / runs.STATS)] == [10, 20, 30, 40]
+    assert [p.name for p in RunFolder(run).frame_paths()] == ["000.png", "001.png", "002.png"]
+    assert [r["iter"] for r in RunFolder(run).read_stats()] == [10, 20, 30, 40]
     assert Config.from_json((run / "config.json").read_text()).strategy == "multiworker"
     assert list(tmp.iterdir()) == []        # the worker's throwaway folder is gone
 
@@ -98,15 +99,15 @@ def test_two_workers_train_write_once_and_resume(mnist, tmp_path):
 
     codes, outs = _finish(_workers(run, tmp, _free_ports(2), "--iters", "60", "--resume"))
     assert codes == [0, 0], outs
-    assert [r["iter"] for r in runs.read_stats(run / runs.STATS)] == [10, 20, 30, 40, 50, 60]
-    assert len(runs.frame_paths(run)) == 4 and (run / "generator.keras").is_file()
+    assert [r["iter"] for r in RunFolder(run).read_stats()] == [10, 20, 30, 40, 50, 60]
+    assert len(RunFolder(run).frame_paths()) == 4 and (run / "generator.keras").is_file()
 
     # The same algorithm as one device: an uninterrupted single-process run of 60.
     single = tmp_path / "single"
     train_lib.train(Config(iters=60, snapshot_every=20, log_every=10), single, data=mnist,
                     log=lambda line: None)
-    a = runs.load_checkpoint(run / runs.CHECKPOINT)
-    b = runs.load_checkpoint(single / runs.CHECKPOINT)
+    a = RunFolder(run).read_checkpoint()
+    b = RunFolder(single).read_checkpoint()
     assert int(a["iteration"]) == int(b["iteration"]) == 60
     worst = max(float(np.abs(a[k] - b[k]).max()) for k in a if k.startswith(("G/", "D/")))
     assert worst < 2e-5
@@ -117,12 +118,12 @@ def test_a_signal_to_the_chief_stops_every_worker_with_a_checkpoint(tmp_path):
     tmp.mkdir()
     procs = _workers(run, tmp, _free_ports(2), "--iters", "100000")
     deadline = time.time() + 120
-    while not runs.read_stats(run / runs.STATS) and time.time() < deadline:
+    while not RunFolder(run).read_stats() and time.time() < deadline:
         time.sleep(0.5)
     procs[0].send_signal(signal.SIGTERM)          # the chief only
     codes, outs = _finish(procs, timeout=120)
     assert codes == [128 + signal.SIGTERM] * 2, outs
-    stopped = int(runs.load_checkpoint(run / runs.CHECKPOINT)["iteration"])
+    stopped = int(RunFolder(run).read_checkpoint()["iteration"])
     assert 0 < stopped < 100_000 and stopped % 10 == 0
     assert f"Stopped by signal {int(signal.SIGTERM)} at iteration {stopped}" in outs[0]
 

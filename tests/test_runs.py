@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from gan_tf import runs, snapshots
+from gan_tf.run_writer import StatsLog
+from gan_tf.runs import RunFolder
 from gan_tf.errors import UserError
 
 
@@ -45,39 +47,42 @@ def test_loss_plot_is_written(tmp_path):
 
 
 def test_new_run_refuses_an_existing_one_and_overwrite_spares_other_runs(tmp_path):
-    runs.check_new_run(tmp_path / "fresh", overwrite=False)     # nothing there: fine
+    RunFolder(tmp_path / "fresh").check_new(overwrite=False)     # nothing there: fine
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "000.png").write_bytes(b"png")
     (tmp_path / "other-run").mkdir()
     (tmp_path / "other-run" / "config.json").write_text("{}")
+    folder = RunFolder(tmp_path)
     with pytest.raises(UserError, match="already holds a run.*--resume.*--overwrite"):
-        runs.check_new_run(tmp_path, overwrite=False)
-    runs.check_new_run(tmp_path, overwrite=True)
-    runs.clear_run(tmp_path)
+        folder.check_new(overwrite=False)
+    folder.check_new(overwrite=True)
+    folder.clear()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other-run"]
     assert (tmp_path / "other-run" / "config.json").exists()
 
 
 def test_checkpoint_round_trip_and_atomic_replace(tmp_path):
-    path = tmp_path / runs.CHECKPOINT
-    runs.save_checkpoint(path, {"iteration": np.int64(5), "G/000": np.ones((2, 3))})
-    runs.save_checkpoint(path, {"iteration": np.int64(7), "G/000": np.zeros((2, 3))})
-    got = runs.load_checkpoint(path)
-    assert int(got["iteration"]) == 7 and not got["G/000"].any()
+    folder = RunFolder(tmp_path)
+    folder.save_checkpoint({"iteration": np.int64(5), "G/out/kernel": np.ones((2, 3))})
+    folder.save_checkpoint({"iteration": np.int64(7), "G/out/kernel": np.zeros((2, 3))})
+    got = folder.read_checkpoint()
+    assert got["iteration"] == 7 and not got["G/out/kernel"].any()
     assert sorted(os.listdir(tmp_path)) == [runs.CHECKPOINT]
-    path.write_bytes(b"garbage")
+    (tmp_path / runs.CHECKPOINT).write_bytes(b"garbage")
     with pytest.raises(UserError, match="unreadable"):
-        runs.load_checkpoint(path)
+        folder.read_checkpoint()
 
 
 def test_stats_survive_a_torn_last_line_and_truncate_for_resume(tmp_path):
     path = tmp_path / runs.STATS
-    log = runs.StatsLog(path)
+    log = StatsLog(path)
     for i in (100, 200, 300):
-        log.write({"iter": i, "d_loss": 0.5})
+        log.write({"iter": i, "d_loss": 0.5, "g_loss": 1.0})
     log.close()
     with open(path, "a") as f:
         f.write('{"iter": 400, "d_lo')      # what a kill -9 mid-write leaves
-    assert [r["iter"] for r in runs.read_stats(path)] == [100, 200, 300]
-    runs.truncate_stats(path, 200)
+    folder = RunFolder(tmp_path)
+    assert [r["iter"] for r in folder.read_stats()] == [100, 200, 300]
+    folder.truncate_after(200, snapshot_every=100)
     assert [json.loads(l)["iter"] for l in path.read_text().splitlines()] == [100, 200]

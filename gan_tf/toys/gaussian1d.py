@@ -75,7 +75,7 @@ def _figure_rgb(draw_fn, figsize) -> np.ndarray:
 
 
 def run(run_dir: Path, iters: int = 15000, seed: int = 0, frame_every: int = 300) -> dict:
-    from gan_tf.runs import atomic_write_text
+    from gan_tf.files import atomic_write_text
     from gan_tf.snapshots import save_frames_gif, save_png
     run_dir.mkdir(parents=True, exist_ok=True)
     gan = make_gan(seed)

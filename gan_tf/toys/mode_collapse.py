@@ -74,7 +74,7 @@ def _render(panels) -> np.ndarray:
 
 def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2), frames: int = 20,
         log=print) -> dict:
-    from gan_tf.runs import atomic_write_text
+    from gan_tf.files import atomic_write_text
     from gan_tf.snapshots import save_frames_gif, save_png
     run_dir.mkdir(parents=True, exist_ok=True)
     results, clouds = {}, {}
