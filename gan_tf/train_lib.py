@@ -67,6 +67,9 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     check_data(cfg, data)
     progress = Progress(cfg.iters)
     emit = log or progress.log
+    if not chief:   # the chief reports the run; a worker says once that it works
+        emit(f"{distribute.task_name()}: training; the chief writes the outputs to {folder}")
+        emit = log or (lambda line: None)
     try:
         with folder.locked() if chief else contextlib.nullcontext(folder):
             checkpoint = _check_folder(folder, cfg, resume, overwrite)

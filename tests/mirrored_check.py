@@ -61,9 +61,9 @@ def main(data_dir: str, case: str) -> None:
                 ck = RunFolder(run).read_checkpoint()
                 out[kind] = (ck, RunFolder(run).read_stats())
             (a, stats_a), (b, stats_b) = out["single"], out["mirrored"]
-            init = {f"{m}/{i:03d}": v.numpy() for m, model in (
+            init = {f"{m}/{v.path}": v.numpy() for m, model in (
                 ("G", networks.build_generator(cfg)), ("D", networks.build_discriminator(cfg)))
-                for i, v in enumerate(model.weights)}
+                for v in model.weights}
             report[name] = {
                 "max_weight_diff": max(float(np.abs(a[k] - b[k]).max()) for k in init),
                 "max_weight_change": max(float(np.abs(a[k] - v).max())

@@ -29,6 +29,11 @@ def test_config_is_frozen_and_round_trips_through_json():
     ({"init": "he"}, "unknown init"),
     ({"log_every": 300}, "must divide snapshot_every"),
     ({"log_eps": 0.7}, "log_eps must be in"),
+    ({"lr": float("nan")}, "lr must be finite"),
+    ({"momentum": float("nan")}, "momentum must be finite"),
+    ({"gif_fps": 0.001}, r"gif_fps must be in \[0.1, 50\]"),
+    ({"seed": -1}, "seed must be in"),
+    ({"iters": 10**12}, "iters must be a positive integer up to"),
 ])
 def test_bad_values_are_named(changes, words):
     with pytest.raises(UserError, match=words):
@@ -59,7 +64,7 @@ def test_layer_sizes_round_trip_and_parse():
     assert c.d_hidden == (256, 128) and Config.from_json(c.to_json()) == c
     args = vars(build_parser().parse_args(["--g-hidden", "256,512"]))
     assert args["g_hidden"] == (256, 512)
-    with pytest.raises(UserError, match="d_hidden must be one or more positive"):
+    with pytest.raises(UserError, match="d_hidden must be 1 to 8 layer sizes"):
         override(Config(), {"d_hidden": (256, 0)})
     with pytest.raises(UserError, match="unknown g_output 'relu'"):
         override(Config(), {"g_output": "relu"})

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from gan_tf.runs import RunFolder
 from gan_tf import evaluate
 from gan_tf.classifier import MIN_TEST_ACCURACY, NOTE, accuracy, load_classifier
 from gan_tf.errors import UserError
@@ -83,8 +84,8 @@ def test_evaluate_command_on_a_short_run(mnist, mnist_dir, tmp_path, capsys):
     assert (run / "nearest_neighbours.png").exists()
     assert "Parzen log-likelihood" in capsys.readouterr().out
     # The same seed draws the same samples: the numbers are reproducible.
-    a, labels = evaluate.generate(run, 50, seed=3)
-    assert labels is None and np.array_equal(a, evaluate.generate(run, 50, seed=3)[0])
+    a, labels = evaluate.generate(RunFolder(run).load_generator(), 50, seed=3)
+    assert labels is None and np.array_equal(a, evaluate.generate(RunFolder(run).load_generator(), 50, seed=3)[0])
 
 
 def test_evaluate_refuses_a_folder_without_generator(tmp_path, mnist_dir, capsys):
@@ -97,7 +98,7 @@ def test_tanh_generators_are_rescaled_to_unit_range(tmp_path):
     G = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
         784, activation="tanh", kernel_initializer=keras.initializers.RandomNormal(stddev=3))])
     G.save(tmp_path / "generator.keras")
-    x, _ = evaluate.generate(tmp_path, 200, seed=0)
+    x, _ = evaluate.generate(RunFolder(tmp_path).load_generator(), 200, seed=0)
     assert 0 <= x.min() < 0.2 and 0.8 < x.max() <= 1
 
 
@@ -180,7 +181,7 @@ def test_conditional_runs_are_evaluated_per_label(mnist, mnist_dir, tmp_path, ca
     run = tmp_path / "cgan"
     train_lib.train(Config(conditional=True, loss="xent", iters=200, snapshot_every=100),
                     run, data=mnist, log=lambda line: None)
-    images, labels = evaluate.generate(run, 1000, seed=0)
+    images, labels = evaluate.generate(RunFolder(run).load_generator(), 1000, seed=0)
     assert list(np.bincount(labels)) == [100] * 10     # every label equally often
     assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
                           str(mnist_dir)]) == 0
