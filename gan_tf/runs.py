@@ -301,11 +301,6 @@ class RunFolder:
         it = self.checkpoint_iteration()
         return it if it == self.read_config().iters else None
 
-    def remove_evaluation(self) -> None:
-        for name in EVALUATION_FILES:
-            with contextlib.suppress(FileNotFoundError):
-                (self.path / name).unlink()
-
 
 def _number(v) -> bool:
     return type(v) in (int, float)
