@@ -131,7 +131,10 @@ def _get(url: str, folder: Path, name: str, log) -> None:
 def _remove_stale_staging(dest: Path) -> None:
     """Staging folders of downloads killed mid-way (SIGKILL skips `finally`)."""
     for d in dest.parent.glob(f".{dest.name}.download-*"):
-        newest = max((p.stat().st_mtime for p in [d, *d.iterdir()]), default=0)
+        try:        # another process may be removing it right now
+            newest = max(p.stat().st_mtime for p in [d, *d.iterdir()])
+        except OSError:
+            continue
         if time.time() - newest > STALE_SECONDS:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -146,9 +149,13 @@ def fetch(names, mirrors, dest: Path, problem: Callable[[Path], str | None], *,
     if not live:
         hosts = ", ".join(urllib.parse.urlsplit(m).netloc or m for m in mirrors)
         raise UserError(f"no mirror answered within {PROBE_SECONDS:g} s ({hosts})")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(dest)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.download-", dir=dest.parent))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(dest)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.download-", dir=dest.parent))
+    except OSError as e:
+        raise UserError(f"cannot write to the cache {dest.parent} ({e}); set {CACHE_ENV} "
+                        f"to a writable folder") from None
     try:
         for name in names:
             failures = []

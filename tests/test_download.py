@@ -27,14 +27,15 @@ class Mirrors:
     """One HTTP server on 127.0.0.1 playing several mirrors, one per path prefix:
     /good/ serves the files as they are; /corrupt/ serves t10k-labels with one label
     changed (valid gzip and IDX, wrong content); /partial/ lacks t10k-labels (404);
-    /cut/ announces each file's full length and closes the connection halfway.
-    Every request's path is recorded."""
+    /cut/ announces each file's full length and closes the connection halfway;
+    /stall/ sends half of each file, then nothing for 3 s. Every request's path is
+    recorded."""
 
     def __init__(self, folder):
         good = {p.name: p.read_bytes() for p in folder.glob("*.gz")}
         labels = bytearray(gzip.decompress(good["t10k-labels-idx1-ubyte.gz"]))
         labels[100] = (labels[100] + 1) % 10
-        self.files = {"good": good, "cut": good,
+        self.files = {"good": good, "cut": good, "stall": good,
                       "corrupt": {**good, "t10k-labels-idx1-ubyte.gz": gzip.compress(labels)},
                       "partial": {k: v for k, v in good.items() if not k.startswith("t10k-l")}}
         self.requests = []
@@ -50,7 +51,12 @@ class Mirrors:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[:len(body) // 2] if kind == "cut" else body)
+                if kind in ("cut", "stall"):
+                    self.wfile.write(body[:len(body) // 2])
+                    self.wfile.flush()
+                    time.sleep(3 if kind == "stall" else 0)
+                else:
+                    self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -140,9 +146,11 @@ def test_a_corrupted_copy_is_rejected_and_the_next_mirror_used(mirrors, cache, m
 @pytest.mark.parametrize("kind, failure", [
     ("cut", "train-images-idx3-ubyte.gz .*retrieval incomplete"),
     ("partial", "t10k-labels-idx1-ubyte.gz .*404"),   # after 3 good files: none kept
+    ("stall", "train-images-idx3-ubyte.gz .*timed out"),
 ])
 def test_a_failed_transfer_keeps_nothing_and_the_next_run_starts_clean(
         mirrors, cache, monkeypatch, kind, failure):
+    monkeypatch.setattr(download, "READ_TIMEOUT", 0.5)
     monkeypatch.setenv("GAN_TF_MIRROR", mirrors.url(kind))
     with pytest.raises(UserError, match=f"every mirror failed for {failure}.*nothing was "
                                         f"kept in .*GAN_TF_MIRROR") as e:
@@ -152,6 +160,17 @@ def test_a_failed_transfer_keeps_nothing_and_the_next_run_starts_clean(
     monkeypatch.setenv("GAN_TF_MIRROR", mirrors.url("good"))
     assert data.load_mnist().source == str(cache / "mnist")
     assert listing(cache) == ["mnist"] + [f"mnist/{n}" for n in sorted(NAMES)]
+
+
+def test_ctrl_c_mid_transfer_keeps_nothing(mirrors, cache, monkeypatch):
+    def interrupted(url, folder, name, log):
+        (folder / name).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(download, "_get", interrupted)
+    monkeypatch.setenv("GAN_TF_MIRROR", mirrors.url("good"))
+    with pytest.raises(KeyboardInterrupt):
+        data.find_idx("mnist")
+    assert listing(cache) == []
 
 
 def test_a_killed_download_s_staging_folder_is_removed_by_the_next(mirrors, cache,
