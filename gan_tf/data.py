@@ -257,11 +257,10 @@ def _split(train_x, train_y, test_x, test_y, source: str) -> Mnist:
 
 # --- tensorflow-datasets, when chosen with $GAN_TF_DATA_SOURCE=tfds
 
-def internet_available(host: str = "storage.googleapis.com", port: int = 443,
-                       timeout: float = download.PROBE_SECONDS) -> bool:
-    """Can we open a TCP connection to tfds' download host? Answers within `timeout`,
-    even where DNS never answers."""
-    return bool(download.connectable([(host, port)], timeout))
+def internet_available(host: str = "storage.googleapis.com", port: int = 443) -> bool:
+    """Can we open a TCP connection to tfds' download host? Answers within seconds,
+    even where DNS never answers (see download.connectable)."""
+    return bool(download.connectable([(host, port)]))
 
 
 def _from_tfds(name: str, src: DatasetSource, internet_probe) -> Mnist:

@@ -19,7 +19,10 @@ progress bar). What get_file does not give, and this module adds:
     one line per file instead;
   - it resolves the host name in getaddrinfo, which ignores every timeout: where
     DNS never answers, each mirror would cost the resolver's own 10 s or more. So
-    all mirrors are first probed at once, in daemon threads, within PROBE_SECONDS.
+    all mirrors are first probed at once, in daemon threads: offline is declared
+    when no name resolves within DNS_SECONDS, or no connection opens within
+    CONNECT_SECONDS. Two deadlines, so that failing fast offline does not cut off a
+    slow link (a satellite's round trips add up to more than a second).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from typing import Callable
 from gan_tf.errors import UserError
 
 CACHE_ENV = "GAN_TF_CACHE_DIR"
-PROBE_SECONDS = 2.0      # all mirrors' DNS and TCP connect, in parallel, must fit in this
+DNS_SECONDS = 1.5        # offline if no mirror's name resolves within this (in parallel)
+CONNECT_SECONDS = 5.0    # ... or if, once one has, no TCP connection opens within this
 READ_TIMEOUT = 30.0      # seconds a connected mirror may stay silent before we move on
 STALE_SECONDS = 3600     # a staging folder untouched this long belongs to a dead process
 
@@ -71,35 +75,56 @@ def _address(url: str) -> tuple | None:
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and not urllib.request.proxy_bypass(parts.hostname):
         parts = urllib.parse.urlsplit(proxy if "//" in proxy else "//" + proxy)
-    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as e:      # a port that is not a number
+        raise UserError(f"bad URL {url!r} (or its proxy's): {e}") from None
 
 
-def connectable(addresses, timeout: float = PROBE_SECONDS) -> set:
-    """The (host, port) pairs that accept a TCP connection within `timeout` seconds
-    in all. Each probe runs in a daemon thread that we stop waiting for at the
-    deadline, because socket.create_connection's getaddrinfo ignores the timeout."""
-    answered = set()
+def connectable(addresses, dns_seconds: float = DNS_SECONDS,
+                connect_seconds: float = CONNECT_SECONDS) -> set:
+    """The (host, port) pairs that accept a TCP connection: all probed at once, each in
+    a daemon thread that we stop waiting for at the deadline (getaddrinfo ignores
+    every timeout). We give up when no name has resolved within dns_seconds, else
+    when connect_seconds have passed since the start."""
+    answered, resolved = set(), threading.Event()
 
     def probe(address):
         try:
-            socket.create_connection(address, timeout=timeout).close()
-            answered.add(address)
+            infos = socket.getaddrinfo(*address, type=socket.SOCK_STREAM)
         except OSError:
-            pass
+            return
+        resolved.set()
+        for family, kind, proto, _, sockaddr in infos:   # IPv6 may fail where IPv4 works
+            try:
+                with socket.socket(family, kind, proto) as s:
+                    s.settimeout(connect_seconds)
+                    s.connect(sockaddr)
+                answered.add(address)
+                return
+            except OSError:
+                pass
     threads = [threading.Thread(target=probe, args=(a,), daemon=True,
                                 name=f"probe {a[0]}:{a[1]}") for a in set(addresses)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
+    start = time.monotonic()
+
+    def wait(seconds, done):
+        while (time.monotonic() - start < seconds and not done()
+               and any(t.is_alive() for t in threads)):
+            time.sleep(0.01)
+    wait(dns_seconds, resolved.is_set)
+    if resolved.is_set():
+        wait(max(dns_seconds, connect_seconds), lambda: False)
     return set(answered)     # a copy: late probes may still add to theirs
 
 
-def answering(urls, timeout: float = PROBE_SECONDS) -> list[str]:
-    """The urls, in order, whose server (or proxy) answers within `timeout` seconds."""
+def answering(urls) -> list[str]:
+    """The urls, in order, whose server (or proxy) accepts a connection (see
+    connectable)."""
     addresses = {u: _address(u) for u in urls}
-    live = connectable([a for a in addresses.values() if a], timeout)
+    live = connectable([a for a in addresses.values() if a])
     return [u for u in urls if addresses[u] is None or addresses[u] in live]
 
 
@@ -148,7 +173,7 @@ def fetch(names, mirrors, dest: Path, problem: Callable[[Path], str | None], *,
     live = answering(mirrors)
     if not live:
         hosts = ", ".join(urllib.parse.urlsplit(m).netloc or m for m in mirrors)
-        raise UserError(f"no mirror answered within {PROBE_SECONDS:g} s ({hosts})")
+        raise UserError(f"no mirror can be reached ({hosts}); offline?")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(dest)
