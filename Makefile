@@ -21,7 +21,8 @@ ITERS ?=
 ARGS ?=
 
 # Development and CI checkouts find MNIST beside them; elsewhere the loader's own
-# search order applies (see README), ending with a tensorflow-datasets download.
+# search order applies (see README), ending with a one-time download of the original
+# IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv

@@ -1,5 +1,5 @@
-"""MNIST and Fashion-MNIST: find them, read the IDX files, verify them, split them as
-the tutorial did.
+"""MNIST and Fashion-MNIST: find or download them, read the IDX files, verify them,
+split them as the tutorial did.
 
 Where the files come from, in order (NAME is mnist or fashion_mnist):
   1. `--data-dir DIR` (the `data_dir` argument),
@@ -8,12 +8,20 @@ Where the files come from, in order (NAME is mnist or fashion_mnist):
      development and CI layout), then for Fashion-MNIST Debian's
      /usr/share/datasets/fashion-mnist/ (`apt-get install dataset-fashion-mnist`);
      a folder is used only if it holds the four files,
-  4. tensorflow-datasets' `NAME`, which downloads on a machine with internet access.
-Local files are checked against the SHA-256 of their *uncompressed* content, so a
-truncated, corrupted or substituted file is named instead of silently training
-on it. MNIST's are the published checksums; Fashion-MNIST publishes only MD5s of
-its .gz files, so its SHA-256s were computed here from Debian's
-dataset-fashion-mnist 0.0~git20200523 (recompressed, so the .gz MD5s differ).
+  4. the per-user cache `~/.cache/gan-tf/NAME/` (see gan_tf.download), filled on
+     first use from the dataset's own mirrors: the four original IDX files, so the
+     order is the tutorial's. `$GAN_TF_MIRROR` (MNIST) or
+     `$GAN_TF_FASHION_MNIST_MIRROR` replaces the mirror list (comma-separated URLs).
+`$GAN_TF_DATA_SOURCE` changes what follows 1 and 2: `auto` (the default) is 3 and
+4; `download` skips 3 (only the cache and the mirrors); `tfds` reads
+tensorflow-datasets' copy instead, which is stored in its own hashed order, so its
+"first 55,000" are not the tutorial's.
+
+Every file is checked against the SHA-256 of its *uncompressed* content, so a
+truncated, corrupted or substituted file is named instead of silently training on
+it. MNIST's are the published checksums; Fashion-MNIST publishes only MD5s of its
+.gz files, so its SHA-256s were computed here from Debian's dataset-fashion-mnist
+0.0~git20200523 (recompressed, so the .gz MD5s differ).
 
 The tutorial's `input_data.read_data_sets` held out the last 5,000 training images
 for validation and trained on the first 55,000; `Mnist` keeps the same split.
@@ -24,16 +32,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import socket
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from gan_tf import download
 from gan_tf.errors import UserError
 
 ENV_VAR = "GAN_TF_DATA_DIR"
+SOURCE_ENV = "GAN_TF_DATA_SOURCE"
+DATA_SOURCES = ("auto", "download", "tfds")   # see the module docstring
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VALIDATION_SIZE = 5000
 
@@ -52,11 +63,26 @@ FASHION_MNIST_SHA256 = {
 }
 
 
+# Tried in order, as torchvision does; any serves the original files (the .gz bytes
+# may differ, the content may not). MNIST's first is PyTorch's copy, the second the
+# TensorFlow tutorial's own source, the last the original (often refused nowadays).
+MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                 "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                 "http://yann.lecun.com/exdb/mnist/")
+# Zalando's own: the S3 website the Fashion-MNIST README links (HTTP only), then the
+# files in its GitHub repository.
+FASHION_MNIST_MIRRORS = (
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/")
+
+
 @dataclass(frozen=True)
 class DatasetSource:
     title: str
     sha256: dict
     env_var: str
+    mirror_env: str
+    mirrors: tuple
     extra_dirs: tuple = ()     # system-wide installs, searched after the project's
 
     def how_to_provide(self) -> str:
@@ -65,9 +91,10 @@ class DatasetSource:
 
 
 SOURCES = {
-    "mnist": DatasetSource("MNIST", MNIST_SHA256, ENV_VAR),
+    "mnist": DatasetSource("MNIST", MNIST_SHA256, ENV_VAR, "GAN_TF_MIRROR", MNIST_MIRRORS),
     "fashion_mnist": DatasetSource("Fashion-MNIST", FASHION_MNIST_SHA256,
-                                   "GAN_TF_FASHION_MNIST_DIR",
+                                   "GAN_TF_FASHION_MNIST_DIR", "GAN_TF_FASHION_MNIST_MIRROR",
+                                   FASHION_MNIST_MIRRORS,
                                    (Path("/usr/share/datasets/fashion-mnist"),)),
 }
 HOW_TO_PROVIDE = SOURCES["mnist"].how_to_provide()
@@ -92,20 +119,64 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *,
 
 
 def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None, *,
-                 internet_probe=None) -> Mnist:
-    """Dataset `name` ('mnist' or 'fashion_mnist') from the first source that has it."""
+                 source: str | None = None, internet_probe=None) -> Mnist:
+    """Dataset `name` ('mnist' or 'fashion_mnist') from the first source that has it.
+    `source` is one of DATA_SOURCES; None reads $GAN_TF_DATA_SOURCE."""
+    src = _dataset(name)
+    source = _data_source(source)
+    if source == "tfds" and data_dir is None and not os.environ.get(src.env_var):
+        return _from_tfds(name, src, internet_probe or internet_available)
+    path, origin = find_idx(name, data_dir, source=source)
+    return _from_dir(path, origin, src)
+
+
+def find_idx(name: str = "mnist", data_dir: str | os.PathLike | None = None, *,
+             source: str | None = None) -> tuple[Path, str]:
+    """(folder, where it came from) of dataset `name`'s IDX files, downloading them
+    into the cache if no earlier source has them. With source 'tfds' this still
+    answers with IDX files (the tests need them): only load_dataset reads tfds.
+    The folder's files are verified when read, not here."""
+    src = _dataset(name)
+    if data_dir is not None:
+        return Path(data_dir), "--data-dir"
+    if os.environ.get(src.env_var):
+        return Path(os.environ[src.env_var]), f"${src.env_var}"
+    searched = () if _data_source(source) == "download" else (
+        PROJECT_DIR / "data" / name, PROJECT_DIR.parent / "shared" / "data" / name,
+        *src.extra_dirs)
+    cache = download.cache_root() / name
+    for candidate in (*searched, cache):
+        if _complete(candidate, src):
+            return candidate, str(candidate)
+    missing = [n + ".gz" for n in src.sha256 if not (cache / (n + ".gz")).is_file()]
+    log = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
+    try:
+        download.fetch(missing, download.mirror_list(src.mirror_env, src.mirrors), cache,
+                       lambda path: content_problem(path, src.sha256[path.name[:-3]]),
+                       title=src.title, log=log)
+    except UserError as e:
+        raise UserError(f"{src.title} not found locally and cannot be downloaded: {e}; "
+                        f"{src.how_to_provide()}, "
+                        f"or set {src.mirror_env}=URL[,URL...] to other mirrors") from None
+    return cache, str(cache)
+
+
+def _dataset(name: str) -> DatasetSource:
     if name not in SOURCES:
         raise UserError(f"unknown dataset {name!r}; choose one of {', '.join(SOURCES)}")
-    src = SOURCES[name]
-    if data_dir is not None:
-        return _from_dir(Path(data_dir), "--data-dir", src)
-    if os.environ.get(src.env_var):
-        return _from_dir(Path(os.environ[src.env_var]), f"${src.env_var}", src)
-    for candidate in (PROJECT_DIR / "data" / name,
-                      PROJECT_DIR.parent / "shared" / "data" / name, *src.extra_dirs):
-        if all((candidate / (n + ".gz")).is_file() for n in src.sha256):
-            return _from_dir(candidate, str(candidate), src)
-    return _from_tfds(name, src, internet_probe or internet_available)
+    return SOURCES[name]
+
+
+def _data_source(source: str | None) -> str:
+    source = source or os.environ.get(SOURCE_ENV) or "auto"
+    if source not in DATA_SOURCES:
+        raise UserError(f"unknown data source {source!r} (from ${SOURCE_ENV}); choose one "
+                        f"of {', '.join(DATA_SOURCES)}")
+    return source
+
+
+def _complete(path: Path, src: DatasetSource) -> bool:
+    return all((path / (n + ".gz")).is_file() for n in src.sha256)
 
 
 # --- local IDX files
@@ -127,8 +198,7 @@ def read_idx(path: Path, sha256: str | None = None,
     if not path.is_file():
         raise UserError(f"missing {src.title} file {path}; {src.how_to_provide()}")
     try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
+        raw = _gunzip(path)
     except (OSError, EOFError, zlib.error) as e:
         raise UserError(f"cannot read {path}: truncated or corrupted gzip ({e}); replace "
                         f"the file with a fresh copy") from None
@@ -139,6 +209,22 @@ def read_idx(path: Path, sha256: str | None = None,
                             f"SHA-256 {got[:16]}..., expected {sha256[:16]}...; the file is "
                             f"corrupted or not the original {src.title}, replace it")
     return parse_idx(raw, str(path))
+
+
+def content_problem(path: Path, sha256: str) -> str | None:
+    """Why the gzip file at path does not hold the expected content, or None if it does."""
+    try:
+        raw = _gunzip(path)
+    except (OSError, EOFError, zlib.error) as e:
+        return f"truncated or corrupted gzip ({e})"
+    got = hashlib.sha256(raw).hexdigest()
+    return None if got == sha256 else (f"wrong content: uncompressed SHA-256 {got[:16]}..., "
+                                       f"expected {sha256[:16]}...")
+
+
+def _gunzip(path: Path) -> bytes:
+    with gzip.open(path, "rb") as f:
+        return f.read()
 
 
 def parse_idx(raw: bytes, name: str) -> np.ndarray:
@@ -169,20 +255,16 @@ def _split(train_x, train_y, test_x, test_y, source: str) -> Mnist:
                  test_x, test_y.astype(np.int64), source)
 
 
-# --- tensorflow-datasets, for users with internet access
+# --- tensorflow-datasets, when chosen with $GAN_TF_DATA_SOURCE=tfds
 
-def internet_available(host: str = "storage.googleapis.com", port: int = 443,
-                       timeout: float = 3.0) -> bool:
-    """Can we open a TCP connection to tfds' download host? Answers within `timeout`."""
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
+def internet_available(host: str = "storage.googleapis.com", port: int = 443) -> bool:
+    """Can we open a TCP connection to tfds' download host? Answers within seconds,
+    even where DNS never answers (see download.connectable)."""
+    return bool(download.connectable([(host, port)]))
 
 
 def _from_tfds(name: str, src: DatasetSource, internet_probe) -> Mnist:
-    """tfds' copy: from its cache if prepared, else downloaded.
+    """tfds' copy: from its cache if prepared, else downloaded (GAN_TF_DATA_SOURCE=tfds).
 
     Offline, tfds.load retries its download for minutes before failing; we ask for
     the cached copy first (download=False fails at once) and probe the network
@@ -195,14 +277,14 @@ def _from_tfds(name: str, src: DatasetSource, internet_probe) -> Mnist:
         raise UserError(f"no local {src.title} and tensorflow-datasets is unusable ({e}); "
                         f"{src.how_to_provide()}") from None
 
-    def load(download: bool):
+    def load(fetch: bool):
         return tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
-                                       as_supervised=True, download=download))
+                                       as_supervised=True, download=fetch))
     try:
-        (tx, ty), (vx, vy) = load(download=False)
+        (tx, ty), (vx, vy) = load(fetch=False)
     except Exception:  # not in tfds' cache: tfds raises AssertionError or DatasetNotFound
         if not internet_probe():
             raise UserError(f"{src.title} not found locally and no internet access to "
                             f"download it; {src.how_to_provide()}") from None
-        (tx, ty), (vx, vy) = load(download=True)
+        (tx, ty), (vx, vy) = load(fetch=True)
     return _split(tx, ty, vx, vy, source=f"tensorflow-datasets {name}")

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Train the TensorFlow tutorial's vanilla GAN on MNIST. Without --run-dir the run "
         "goes to outputs/ (or outputs/NAME with --experiment NAME). MNIST is read from "
         "--data-dir, $GAN_TF_DATA_DIR, data/mnist/ or ../shared/data/mnist/ (the four "
-        "IDX .gz files), else downloaded by tensorflow-datasets."),
+        "IDX .gz files), else downloaded once into ~/.cache/gan-tf/ (README: Data)."),
         argument_default=argparse.SUPPRESS)
     p.add_argument("--experiment", help="start from experiments/NAME.py "
                    f"({', '.join(experiment_names())}); default: the defaults below")

@@ -1,4 +1,6 @@
-"""Shared fixtures: the real MNIST files beside the checkout (never mocked)."""
+"""Shared fixtures: the real MNIST files (never mocked), found the way the command line
+finds them (gan_tf.data.find_idx): local folders, the per-user cache, else a
+download from the mirrors into that cache."""
 
 import os
 from pathlib import Path
@@ -8,15 +10,31 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
+MNIST_FIXTURES = {"mnist", "mnist_dir"}
+_MNIST_DIR = pytest.StashKey[Path]()
+
+
+def pytest_collection_finish(session):
+    """Find (or download) MNIST once, before the first test, if a selected test reads
+    it. Where it can be neither found nor downloaded, stop here with that one message,
+    instead of failing every data test with the same error."""
+    needing = [item for item in session.items
+               if MNIST_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if not needing or session.config.option.collectonly:
+        return
+    from gan_tf.data import find_idx
+    from gan_tf.errors import UserError
+    try:
+        session.config.stash[_MNIST_DIR] = find_idx("mnist")[0]
+    except UserError as e:
+        pytest.exit(f"{len(needing)} of the {len(session.items)} selected tests read real "
+                    f"MNIST, and none can be had: {e}", returncode=1)
 
 
 @pytest.fixture(scope="session")
-def mnist_dir() -> Path:
-    path = Path(os.environ.get("GAN_TF_DATA_DIR") or REPO.parent / "shared" / "data" / "mnist")
-    if not (path / "train-images-idx3-ubyte.gz").is_file():
-        pytest.fail(f"the tests read real MNIST from {path}; set GAN_TF_DATA_DIR to a "
-                    f"folder with the four IDX .gz files")
-    return path
+def mnist_dir(pytestconfig) -> Path:
+    """The folder with the four verified MNIST IDX files (see pytest_collection_finish)."""
+    return pytestconfig.stash[_MNIST_DIR]
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +45,12 @@ def mnist(mnist_dir):
 
 @pytest.fixture(scope="session")
 def fashion_dir() -> Path:
-    """Debian's dataset-fashion-mnist; .ci/run installs it. Skipped, loudly, where it
-    cannot be installed (no root): the MNIST tests cover the same code paths."""
-    path = Path(os.environ.get("GAN_TF_FASHION_MNIST_DIR")
-                or "/usr/share/datasets/fashion-mnist")
-    if not (path / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"Fashion-MNIST not at {path}: apt-get install -y dataset-fashion-mnist "
-                    f"or set GAN_TF_FASHION_MNIST_DIR")
-    return path
+    """Fashion-MNIST, found like MNIST; among the local folders is Debian's
+    dataset-fashion-mnist, which .ci/run installs. Skipped, loudly, where it can be
+    neither found nor downloaded: the MNIST tests cover the same code paths."""
+    from gan_tf.data import find_idx
+    from gan_tf.errors import UserError
+    try:
+        return find_idx("fashion_mnist")[0]
+    except UserError as e:
+        pytest.skip(f"Fashion-MNIST: {e}")
