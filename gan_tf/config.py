@@ -134,7 +134,7 @@ class Config:
         # NaN passes every comparison with False, so finiteness is checked first.
         bad_float = [n for n in FLOAT_RANGES if not math.isfinite(getattr(self, n))]
         if bad_float:
-            problems.append(f"{', '.join(bad_float)} must be finite numbers")
+            problems.append(f"{', '.join(bad_float)} must be finite, not NaN or infinity")
         for name, (low, high, text) in FLOAT_RANGES.items():
             value = getattr(self, name)
             if name not in bad_float and not (low(value) and high(value)):

@@ -83,8 +83,8 @@ def os_error_line(e: OSError) -> str:
             errno.EDQUOT: "the disk quota is exceeded: free space",
             errno.EROFS: "the file system is read-only: choose a writable folder",
             errno.EACCES: "permission denied: make the folder writable or choose another",
-            errno.EPERM: "not permitted (an immutable file or folder?): lift it or choose "
-                         "another folder"}.get(e.errno, "")
+            errno.EPERM: "an immutable file or folder? (chattr -i) or choose another "
+                         "folder"}.get(e.errno, "")
     return f"cannot write{where}: {e.strerror or e}" + (f"; {hint}" if hint else "")
 
 
