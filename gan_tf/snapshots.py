@@ -115,7 +115,7 @@ def grid_array(images: np.ndarray, image_shape=(28, 28)) -> np.ndarray:
 def read_image(path: Path) -> np.ndarray:
     # Frames are PNGs: naming the format keeps imageio from trying every other
     # plugin (and warning from each) on a damaged file.
-    return iio.imread(path, extension=".png")
+    return iio.imread(path, plugin="pillow")
 
 
 def write_gif(frame_paths: list[Path], path: Path, fps: float = 10.0) -> None:
