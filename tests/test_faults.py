@@ -333,8 +333,12 @@ def test_a_signal_during_the_final_writes_lets_them_finish(mnist, tmp_path):
 
 
 def _start(args, **kw):
+    # SIGINT back to its default in the child: a test run started in the background
+    # of a non-interactive shell ignores SIGINT, and children inherit an ignore.
     return subprocess.Popen([sys.executable, "-m", "gan_tf.train", *args], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            **kw)
 
 
 def test_ctrl_c_during_start_up_is_one_line(tmp_path, mnist_dir):
