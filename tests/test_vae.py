@@ -216,3 +216,17 @@ def test_blur_measures_rank_a_blurred_copy_above_the_originals(mnist):
     # Contrast does not change the blur length; a binarised copy is sharper still.
     assert metrics.blur(0.5 * x)["blur_length"] == pytest.approx(sharp["blur_length"])
     assert metrics.blur((x > 0.5) * 1.0)["blur_length"] < sharp["blur_length"]
+
+
+def test_gan_vs_vae_table_has_a_row_per_model_and_the_likelihoods():
+    from gan_tf.gan_vs_vae import table
+    base = {"mnist_score": 9.0, "frechet_distance": 1.0, "modes_covered": 10,
+            "confident_share": 0.9, "parzen_ll": 200.0, "parzen_se": 2.0,
+            "blur_length": 1.2, "grey_share": 0.5}
+    vae_row = {**base, "elbo": -104.0, "iw": -99.0, "iw_se": 0.2, "k": 1000,
+               "cb_iw": 1950.0, "cb_iw_se": 1.7}
+    text = table({"real test images": base, "VAE (x)": vae_row, "GAN (y)": base})
+    lines = text.splitlines()
+    assert [l.split(" | ")[0] for l in lines[2:5]] == ["| real test images", "| VAE (x)",
+                                                       "| GAN (y)"]
+    assert "-99.0 (k = 1,000)" in lines[3] and "1950.0 ± 1.7" in text
