@@ -6,6 +6,11 @@
 #   make mnist-cgan  [ITERS=N] [ARGS=...]           conditional GAN, one row per digit
 #   make mnist-cdcgan [ITERS=N] [ARGS=...]          the DCGAN, conditioned as the cGAN
 #     any of them on Fashion-MNIST: ARGS="--dataset fashion_mnist"
+#   make mnist-vae   [ITERS=N] [ARGS=...]           Kingma & Welling's VAE at the GAN's scale, z 100
+#   make mnist-vae-z20 [ITERS=N] [ARGS=...]         the same VAE with the paper's small latent, z 20
+#   make likelihood RUN=outputs/mnist-vae           a VAE's test ELBO and IW log p(x) (k = 1,000)
+#   make gan-vs-vae                                 VAE vs GAN vs DCGAN: figures, blur, likelihoods
+#     (needs the four runs trained, evaluated and the VAEs' likelihood; see README)
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make latent RUN=outputs/mnist-basic             z interpolation and arithmetic of a run
 #   make results                                    README's Results table from metrics.json
@@ -25,7 +30,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -35,7 +40,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
 	touch $@
 
-mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan: venv
+mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20: venv
 	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 saturating-vs-nonsaturating: venv
@@ -57,6 +62,13 @@ evaluate: venv
 latent: venv
 	@test -n "$(RUN)" || { echo "usage: make latent RUN=outputs/NAME"; exit 2; }
 	$(PY) -m gan_tf.latent $(RUN)
+
+likelihood: venv
+	@test -n "$(RUN)" || { echo "usage: make likelihood RUN=outputs/NAME"; exit 2; }
+	$(PY) -m gan_tf.vae_likelihood $(RUN)
+
+gan-vs-vae: venv
+	$(PY) -m gan_tf.gan_vs_vae --docs docs --readme README.md $(ARGS)
 
 results: venv
 	$(PY) -m gan_tf.results

@@ -24,8 +24,9 @@ G_OUTPUTS = ("sigmoid", "tanh")
 INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal")
 ARCHS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
+MODELS = ("gan", "vae")
 # Fields whose value must be one of a few names.
-CHOICES = {"loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
+CHOICES = {"model": MODELS, "loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
            "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
            "strategy": STRATEGIES}
 # Upper limits: far above any sensible run, low enough that a typo cannot ask for
@@ -57,6 +58,9 @@ def _f(default, help_text):
 @dataclass(frozen=True)
 class Config:
     # --- what to train
+    model: str = _f("gan", "'gan' (G against D) or 'vae' (Kingma & Welling's variational "
+                           "autoencoder: encoder of d_hidden, decoder of g_hidden, z_dim "
+                           "latents; see gan_tf/vae.py)")
     loss: str = _f("log", "loss variant: 'log' (the tutorial's hand-written log-loss on "
                           "probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)")
     log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
@@ -77,8 +81,10 @@ class Config:
                                       "N(0, 1/sqrt(fan_in/2)), untruncated), "
                                       "'glorot_normal', or 'dcgan_normal' (N(0, 0.02))")
     z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
-    d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128)")
-    g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128)")
+    d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128); "
+                                  "for model 'vae' the encoder's")
+    g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128); "
+                                  "for model 'vae' the decoder's")
     g_output: str = _f("sigmoid", "G's output: 'sigmoid' (images and data in [0, 1]) or "
                                   "'tanh' (images and data in [-1, 1])")
     same_z: bool = _f(False, "the G step reuses the D step's z (the second tutorial) "
@@ -139,6 +145,15 @@ class Config:
             value = getattr(self, name)
             if name not in bad_float and not (low(value) and high(value)):
                 problems.append(f"{name} must be {text}, got {value}")
+        if self.model == "vae":
+            # The VAE is the tutorials' MLP scale on one device; the GAN-only options
+            # would be silently ignored, so they are refused.
+            odd = {"arch": "mlp", "conditional": False, "g_output": "sigmoid",
+                   "strategy": "default", "d_steps": 1}
+            bad = [f"{k}={getattr(self, k)!r}" for k, v in odd.items() if getattr(self, k) != v]
+            if bad:
+                problems.append(f"model 'vae' needs the defaults of {', '.join(bad)} "
+                                f"(an MLP with a sigmoid output, unconditional, one device)")
         if self.snapshot_every % self.log_every:
             problems.append(f"log_every ({self.log_every}) must divide snapshot_every "
                             f"({self.snapshot_every})")

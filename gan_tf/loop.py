@@ -82,6 +82,9 @@ class Trainer:
     old order and the start of the next epoch's order. Sample k of iteration t is
     global index g = t*B + k: epoch g // N, position g % N.
     """
+    # What one iteration reports, and the losses checked for NaN and Inf.
+    VALUES = VALUES
+    LOSSES = ("d_loss", "g_loss")
 
     def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images, train_labels=None,
                  strategy=None):
@@ -91,6 +94,15 @@ class Trainer:
         self.strategy = strategy
         self.replicas = 1 if strategy is None else strategy.num_replicas_in_sync
         self.d_loss_fn, self.g_loss_fn = loss_fns
+        self._init_data(cfg, train_images, train_labels)
+        # Keras optimizers create their slots lazily; build them now so a checkpoint
+        # can be restored into them before the first step.
+        d_opt.build(D.trainable_variables)
+        g_opt.build(G.trainable_variables)
+
+    def _init_data(self, cfg, train_images, train_labels):
+        """The training set on the device, the iteration counter, the epoch cache:
+        what _batch and _chunk_body need (the VAE's trainer shares them)."""
         self.cfg = cfg
         self.images = tf.constant(train_images, tf.uint8)     # (N, 784), on the device
         self.n = int(train_images.shape[0])
@@ -107,11 +119,11 @@ class Trainer:
         self._cached_epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
         self._perm_a = tf.Variable(tf.zeros([self.n], tf.int32), trainable=False)
         self._perm_b = tf.Variable(tf.zeros([self.n], tf.int32), trainable=False)
-        # Keras optimizers create their slots lazily; build them now so a checkpoint
-        # can be restored into them before the first step.
-        d_opt.build(D.trainable_variables)
-        g_opt.build(G.trainable_variables)
         self._chunk = None
+
+    def describe(self, values: dict) -> str:
+        """The 'Iter:' line's losses."""
+        return f"D loss: {values['d_loss']:.4}  G loss: {values['g_loss']:.4}"
 
     # --- one iteration, traced into the loop body
 
@@ -231,10 +243,10 @@ class Trainer:
         # was stopped and resumed, cannot change a single bit of the training.
         t0 = self.iteration.read_value()
         zero = tf.constant(0.0)
-        first = {k: zero for k in VALUES}
-        sums = {k: zero for k in VALUES}
+        first = {k: zero for k in self.VALUES}
+        sums = {k: zero for k in self.VALUES}
         bad = tf.constant(-1, tf.int64)
-        bad_losses = tf.stack([zero, zero])
+        bad_losses = tf.zeros([len(self.LOSSES)])
         i = tf.constant(0, tf.int64)
         # A while, not `for i in tf.range(steps)`: autograph gives that loop a
         # maximum_iterations, which XLA must know when compiling, so every chunk
@@ -242,12 +254,12 @@ class Trainer:
         while i < steps:
             t = t0 + i
             out = self._iteration(t)
-            first = {k: tf.where(i == 0, out[k], first[k]) for k in VALUES}
-            sums = {k: sums[k] + out[k] for k in VALUES}
-            newly_bad = (bad < 0) & ~_finite(out)
+            first = {k: tf.where(i == 0, out[k], first[k]) for k in self.VALUES}
+            sums = {k: sums[k] + out[k] for k in self.VALUES}
+            losses = tf.stack([out[k] for k in self.LOSSES])
+            newly_bad = (bad < 0) & ~tf.reduce_all(tf.math.is_finite(losses))
             bad = tf.where(newly_bad, t, bad)
-            bad_losses = tf.where(newly_bad, tf.stack([out["d_loss"], out["g_loss"]]),
-                                  bad_losses)
+            bad_losses = tf.where(newly_bad, losses, bad_losses)
             i += 1
         self.iteration.assign(t0 + steps)
         return {"first": first, "sums": sums, "first_bad_iteration": bad,
@@ -275,8 +287,8 @@ class Trainer:
     def chunk(self, steps: int) -> dict:
         """Run `steps` iterations. Returns numpy scalars: the first iteration's values
         ('first'), their sums over the chunk ('sums'), and the first iteration whose
-        loss was NaN or Inf ('first_bad_iteration', -1 if none) with its D and G
-        losses ('first_bad_losses')."""
+        loss was NaN or Inf ('first_bad_iteration', -1 if none) with its LOSSES
+        ('first_bad_losses')."""
         if self._chunk is None:
             # XLA compiles one device's program; under a strategy (whose all-reduce
             # spans devices) the chunk runs as a TF graph. Compiling each replica's
@@ -295,14 +307,13 @@ def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Traine
     created inside strategy.scope() when a strategy is given)."""
     from gan_tf import networks
     from gan_tf.losses import get_losses
+    if cfg.model == "vae":
+        from gan_tf.vae import build_vae_trainer
+        return build_vae_trainer(cfg, train_images)
     with strategy.scope() if strategy else contextlib.nullcontext():
         G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
         return Trainer(G, D, make_optimizer(cfg), make_optimizer(cfg), get_losses(cfg), cfg,
                        train_images, train_labels, strategy=strategy)
-
-
-def _finite(values: dict):
-    return tf.math.is_finite(values["d_loss"]) & tf.math.is_finite(values["g_loss"])
 
 
 def make_optimizer(cfg):

@@ -53,6 +53,19 @@ class TutorialXavier(keras.initializers.Initializer):
         return {"seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="gan_tf")
+class UniformToNormal(keras.layers.Layer):
+    """u ~ Uniform(-1, 1) -> z = sqrt(2) erfinv(u) ~ N(0, 1), elementwise: the inverse
+    CDF of the normal applied to (u + 1) / 2. A VAE's decoder expects z ~ N(0, I);
+    with this layer in front its saved generator takes the same U(-1, 1) noise as a
+    GAN's, so evaluate, latent and the frames use it unchanged. u is kept 1e-6 inside
+    (-1, 1), where erfinv is infinite (|z| <= 4.9)."""
+
+    def call(self, u):
+        u = keras.ops.clip(u, -1.0 + 1e-6, 1.0 - 1e-6)
+        return math.sqrt(2.0) * keras.ops.erfinv(u)
+
+
 def _kernel_init(kind: str, seed: int):
     if kind == "xavier_tutorial":
         return TutorialXavier(seed=seed)

@@ -16,6 +16,7 @@ from gan_tf.files import atomic_save
 from gan_tf.runs import FRAMES, GENERATOR, GIF, LOSSES, STATS, TENSORBOARD, RunFolder
 
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
+VAE_SCALARS = ("neg_elbo", "reconstruction", "kl", "grad_norm")
 
 
 class StatsLog:
@@ -81,8 +82,9 @@ class RunWriter:
         if self.events:
             import tensorflow as tf
             with self.events.as_default():
-                for k in SCALARS:
-                    tf.summary.scalar(k, record[k], step=record["iter"])
+                for k in SCALARS + VAE_SCALARS:
+                    if k in record:
+                        tf.summary.scalar(k, record[k], step=record["iter"])
 
     def wait(self) -> None:
         """Until the snapshot in flight is on disk (re-raising its error)."""
@@ -117,8 +119,14 @@ class RunWriter:
     def _plot_losses(self):
         records = self.folder.read_stats()
         if records:
-            snapshots.plot_losses(records, self.folder / LOSSES,
-                                  title=f"{self.folder.path.name}: loss {self.cfg.loss!r}")
+            if self.cfg.model == "vae":
+                snapshots.plot_elbo(records, self.folder / LOSSES,
+                                    title=f"{self.folder.path.name}: VAE, z_dim "
+                                          f"{self.cfg.z_dim}")
+            else:
+                snapshots.plot_losses(records, self.folder / LOSSES,
+                                      title=f"{self.folder.path.name}: loss "
+                                            f"{self.cfg.loss!r}")
 
     def _picture(self, name, make) -> None:
         try:

@@ -9,12 +9,15 @@ files (and nothing else) and removes temporaries of killed writers.
     frames/NNN.png     sample grids, frame k taken at iteration k * snapshot_every
     stats.jsonl        one JSON record per logging window, flushed on every write
     checkpoint.npz     G, D, both optimizers' state by variable name, the iteration
+                       (a VAE's: encoder E, decoder G, its optimizer)
     training.gif       all frames, assembled at the end
     losses.png         D and G loss curves
     generator.keras    the final generator, Keras format
     tensorboard/       event files (losses, frames)
     metrics.json, nearest_neighbours.png            written by gan_tf.evaluate
     interpolation.png, arithmetic.png, latent.json  written by gan_tf.latent
+    likelihood.json    a VAE's test ELBO and importance-weighted log p(x), written by
+                       gan_tf.vae_likelihood
     .lock              the flock a writing process holds (see files.FolderLock)
 Every file except the append-only log is written atomically (gan_tf.files).
 """
@@ -46,8 +49,9 @@ NEIGHBOURS = "nearest_neighbours.png"
 INTERPOLATION = "interpolation.png"
 ARITHMETIC = "arithmetic.png"
 LATENT = "latent.json"
+LIKELIHOOD = "likelihood.json"
 TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, GENERATOR)
-EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT)
+EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT, LIKELIHOOD)
 # The folders a run writes, and the names it writes in them: --overwrite removes
 # those and leaves anything else a user put there.
 FOLDERS = {FRAMES: re.compile(r"^\d{3,}\.png$"),
@@ -238,7 +242,8 @@ class RunFolder:
             if not _is_record(r):
                 raise UserError(f"{path} line {n} is not a stats record ({line[:60]!r}): "
                                 f"each line is an object with an integer 'iter' and numbers "
-                                f"'d_loss', 'g_loss'; delete that line or the file")
+                                f"'d_loss', 'g_loss' (a VAE's: 'neg_elbo', 'reconstruction', "
+                                f"'kl'); delete that line or the file")
             records.append(r)
         return records
 
@@ -307,5 +312,7 @@ def _number(v) -> bool:
 
 
 def _is_record(r) -> bool:
+    """A GAN's record (D and G loss) or a VAE's (-ELBO and its two terms)."""
     return (isinstance(r, dict) and type(r.get("iter")) is int and r["iter"] >= 0
-            and _number(r.get("d_loss")) and _number(r.get("g_loss")))
+            and (_number(r.get("d_loss")) and _number(r.get("g_loss"))
+                 or all(_number(r.get(k)) for k in ("neg_elbo", "reconstruction", "kl"))))

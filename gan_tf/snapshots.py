@@ -148,9 +148,32 @@ def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
     save_figure(fig, path, dpi=100)
 
 
-def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28, 28)) -> None:
+def plot_elbo(records: list[dict], path: Path, title: str = "") -> None:
+    """A VAE's -ELBO and its two terms (reconstruction -E log p(x|z), KL(q || p)), in
+    nats per image, against iterations, from stats.jsonl records (window means). The
+    y axis is logarithmic: -ELBO falls from ~550 to ~100 nats, the KL stays ~10-30."""
+    fig = new_figure((8, 4.5))
+    ax = fig.add_subplot(1, 1, 1)
+    its = [r["iter"] for r in records]
+    for key, label in (("neg_elbo", "-ELBO = reconstruction + KL"),
+                       ("reconstruction", "reconstruction: -E_q log p(x|z)"),
+                       ("kl", "KL(q(z|x) || p(z))")):
+        ax.plot(its, [r[key] for r in records], label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("nats per image (mean over each logging window)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
+def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28, 28),
+              row_titles=()) -> None:
     """A (rows, cols, 784) array of images in [0, 1] as one grid PNG, with optional
-    titles over the columns (e.g. a sample beside its nearest training images)."""
+    titles over the columns (e.g. a sample beside its nearest training images) and
+    left of the rows (e.g. which model drew them)."""
     rows, cols = images.shape[:2]
     fig = new_figure((1.1 * cols, 1.1 * rows + 0.3))
     gs = gridspec.GridSpec(rows, cols, figure=fig, wspace=0.05, hspace=0.05)
@@ -162,4 +185,7 @@ def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28,
                       vmax=1.0)
             if r == 0 and c < len(column_titles):
                 ax.set_title(column_titles[c], fontsize=8)
+            if c == 0 and r < len(row_titles):
+                ax.text(-0.15, 0.5, row_titles[r], transform=ax.transAxes, ha="right",
+                        va="center", fontsize=9)
     save_figure(fig, path, bbox_inches="tight")

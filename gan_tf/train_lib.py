@@ -118,8 +118,9 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
     distribute.any_worker(strategy, False)
     writer.begin(resume=resume, overwrite=overwrite, start=start)
     progress.start = progress.done = start
+    what = f"loss {cfg.loss!r}" if cfg.model == "gan" else f"a VAE with z_dim {cfg.z_dim}"
     emit(f"{'Resuming' if resume else 'Starting'} {folder} at iteration {start} of "
-         f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}"
+         f"{cfg.iters}: {what}, data from {data.source}"
          + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
             + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
             if strategy else ""))
@@ -211,7 +212,8 @@ class _Loop:
                 limit = max(1, int(n / max(elapsed, 1e-6) * CHUNK_SECONDS))
             if out["first_bad_iteration"] >= 0:
                 self.writer.wait()   # the last good checkpoint, complete on disk
-                raise TrainingDiverged(_diverged_message(cfg, out, it, folder))
+                raise TrainingDiverged(_diverged_message(cfg, out, it, folder,
+                                                         self.trainer.LOSSES))
             if window_n == 0:
                 window, first_at = dict(out["sums"]), it
                 if it % cfg.snapshot_every == 0:
@@ -223,8 +225,7 @@ class _Loop:
             if it % cfg.log_every == 0 or it >= cfg.iters:
                 self.record(it, window, window_n, t_start)
                 if first is not None:
-                    self.emit(f"Iter: {first_at}  D loss: {first['d_loss']:.4}  "
-                              f"G loss: {first['g_loss']:.4}")
+                    self.emit(f"Iter: {first_at}  {self.trainer.describe(first)}")
                 window_n, first = 0, None
             progress.update(it)
             if it >= cfg.iters and it % cfg.snapshot_every:
@@ -280,15 +281,16 @@ def frame_inputs(cfg: Config, frame: int):
                                                            NUM_CLASSES)
 
 
-def _diverged_message(cfg, out, it, folder) -> str:
+def _diverged_message(cfg, out, it, folder, names=("d_loss", "g_loss")) -> str:
     bad = int(out["first_bad_iteration"])
     hint = (" (the literal log-loss, log_eps=0, takes log(0) once D is sure enough: in "
             "float32 1 - sigmoid(l) is 0 for logits l above ~17 and sigmoid(l) is 0 below "
             "~-87; the default --log-eps 1e-7 clips as Keras does)"
-            if cfg.loss == "log" and cfg.log_eps == 0 else "")
-    d, g = (float(v) for v in out["first_bad_losses"])
+            if cfg.model == "gan" and cfg.loss == "log" and cfg.log_eps == 0 else "")
+    values = ", ".join(f"{n.replace('d_loss', 'D loss').replace('g_loss', 'G loss')} "
+                       f"{float(v)}" for n, v in zip(names, out["first_bad_losses"]))
+    what = f"loss {cfg.loss!r}" if cfg.model == "gan" else "the VAE's loss"
     last = it - it % cfg.snapshot_every
-    return (f"loss {cfg.loss!r} became NaN or Inf at iteration {bad} (D loss {d}, G loss "
-            f"{g}){hint}; stopped. The last good checkpoint (iteration {last}) and frames "
+    return (f"{what} became NaN or Inf at iteration {bad} ({values}){hint}; stopped. The last good checkpoint (iteration {last}) and frames "
             f"are kept in {folder}")
 

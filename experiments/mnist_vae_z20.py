@@ -1,0 +1,8 @@
+"""mnist-vae with the small latent space of Kingma & Welling's MNIST experiments
+(z of size 20); everything else as mnist-vae."""
+
+from gan_tf.config import Config
+
+
+def get_config() -> Config:
+    return Config(model="vae", z_dim=20)
