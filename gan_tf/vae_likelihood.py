@@ -117,6 +117,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from gan_tf.data import load_dataset
     from gan_tf.files import atomic_write_text, os_error_line
+    from gan_tf.results import read_metrics
     from gan_tf.runs import LIKELIHOOD, METRICS, RunFolder
     from gan_tf.vae import load_vae
     run = RunFolder(args.run_dir)
@@ -137,7 +138,7 @@ def main(argv=None) -> int:
                   "k": args.k, "num_images": len(images), "seed": args.seed,
                   **summary(per)}
         if (run / METRICS).is_file():
-            g = json.loads((run / METRICS).read_text())["generated"]
+            g = read_metrics(run / METRICS)["generated"]   # one line if damaged
             result.update(parzen_ll=g["parzen_ll"], parzen_se=g["parzen_se"])
         result["seconds"] = round(time.time() - t0, 1)
         atomic_write_text(run / LIKELIHOOD, json.dumps(result, indent=2) + "\n")
