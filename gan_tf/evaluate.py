@@ -129,45 +129,76 @@ def format_table(result: dict) -> str:
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     p = argparse.ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__)
-    p.add_argument("run_dir", help="a finished run folder (holds generator.keras)")
+    p.add_argument("run_dir", help="a finished run folder (holds generator.keras), or a "
+                                   "seed sweep's folder: every seed, then mean ± std")
     p.add_argument("--num-samples", type=int, default=10_000,
                    help="samples to draw (default 10000, the protocol's size)")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples' z (default 0)")
     p.add_argument("--data-dir", help="folder with the four IDX .gz files of the run's "
                                       "dataset (MNIST or Fashion-MNIST)")
     args = p.parse_args(argv)
-    from gan_tf.classifier import load_classifier
-    from gan_tf.data import load_dataset
-    from gan_tf.files import atomic_write_text
-    from gan_tf.runs import METRICS, NEIGHBOURS, RunFolder
-    run = RunFolder(args.run_dir)
-    t0 = time.time()
+    from gan_tf import sweep
+    from gan_tf.runs import RunFolder
     try:
         if not 100 <= args.num_samples <= 100_000:
             raise UserError(f"--num-samples must be 100 to 100000, got {args.num_samples}")
         if args.seed < 0:
             raise UserError(f"--seed must be non-negative, got {args.seed}")
-        dataset = run.dataset()
-        iteration = run.finished_iteration()
-        mnist = load_dataset(dataset, args.data_dir)
-        samples, labels = generate(run.load_generator(), args.num_samples, args.seed)
-        classifier = load_classifier(dataset=dataset)
-        result = evaluate_images(samples, mnist, classifier, labels=labels,
-                                 log=lambda line: print(line, file=sys.stderr, flush=True))
-        result.update(run=str(run), dataset=dataset, iteration=iteration,
-                      num_samples=args.num_samples, seed=args.seed,
-                      paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
-        atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
-        write_neighbours(samples, mnist, run / NEIGHBOURS)
+        if not sweep.is_sweep(args.run_dir):
+            evaluate_run(RunFolder(args.run_dir), args)
+            return 0
+        # A sweep: every seed (the real-data measures, the same for all, once).
+        results, reference = [], None
+        for run in sweep.sweep_folders(args.run_dir):
+            print(f"--- {run}", flush=True)
+            result = evaluate_run(run, args, reference)
+            results.append(result)
+            reference = result["real"]
+        print(f"--- {args.run_dir}: mean ± std over {len(results)} seeds")
+        print(format_spread([r["generated"] for r in results]))
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
         print(f"error: {os_error_line(e)}", file=sys.stderr)
         return 2
+    return 0
+
+
+def evaluate_run(run, args, reference: dict | None = None) -> dict:
+    """Measure one run folder, write its metrics.json and nearest_neighbours.png."""
+    from gan_tf.classifier import load_classifier
+    from gan_tf.data import load_dataset
+    from gan_tf.files import atomic_write_text
+    from gan_tf.runs import METRICS, NEIGHBOURS
+    t0 = time.time()
+    dataset = run.dataset()
+    iteration = run.finished_iteration()
+    mnist = load_dataset(dataset, args.data_dir)
+    samples, labels = generate(run.load_generator(), args.num_samples, args.seed)
+    classifier = load_classifier(dataset=dataset)
+    result = evaluate_images(samples, mnist, classifier, labels=labels, reference=reference,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+    result.update(run=str(run), dataset=dataset, iteration=iteration,
+                  num_samples=args.num_samples, seed=args.seed,
+                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
+    atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
+    write_neighbours(samples, mnist, run / NEIGHBOURS)
     print(format_table(result))
     print(f"wrote {run / METRICS} and {run / NEIGHBOURS} ({result['seconds']} s)")
-    return 0
+    return result
+
+
+def format_spread(generated: list[dict]) -> str:
+    """Each measure's mean ± standard deviation (ddof 1) over runs."""
+    lines = []
+    for m in metrics.MEASURES:
+        if m.column and all(m.key in g for g in generated):
+            v = np.array([g[m.key] for g in generated], np.float64)
+            sd = v.std(ddof=1) if len(v) > 1 else 0.0
+            lines.append(f"{m.column:>16}: {v.mean():.3f} ± {sd:.3f}   "
+                         f"(seeds: {', '.join(f'{x:.3g}' for x in v)})")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ class Trainer:
     # What one iteration reports, and the losses checked for NaN and Inf.
     VALUES = VALUES
     LOSSES = ("d_loss", "g_loss")
+    VALUE_SHAPE = ()    # each value is one number (a stack of seeds has one per seed)
 
     def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images, train_labels=None,
                  strategy=None):
@@ -146,6 +147,10 @@ class Trainer:
                                                               NUM_CLASSES)
         return x, y
 
+    def _z(self, stream, counter):
+        """The z batch number `counter` of `stream`."""
+        return sample_z(self.cfg.seed, stream, counter, self.cfg.batch_size, self.cfg.z_dim)
+
     # A conditional GAN's models take [input, one-hot label].
     def _g(self, z, y):
         return self.G(z if y is None else [z, y], training=True)
@@ -173,13 +178,12 @@ class Trainer:
         # or on the last D step's z (same_z, the second tutorial); a cGAN keeps the
         # last D step's labels.
         if not cfg.same_z:
-            z = sample_z(cfg.seed, STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)
+            z = self._z(STREAM_Z_G, t)
         return {**d, **self._replicated(self._g_step, z, y)}
 
     def _d_step_at(self, b):
         """D step on minibatch b: its values, and the z and labels (or None) it used."""
-        cfg = self.cfg
-        z = sample_z(cfg.seed, STREAM_Z_D, b, cfg.batch_size, cfg.z_dim)
+        z = self._z(STREAM_Z_D, b)
         x, y = self._batch(b)
         return self._replicated(self._d_step, x, y, z), z, y
 
@@ -241,12 +245,13 @@ class Trainer:
         # report the first one's values) and the trip count is a tensor: one program
         # serves every chunk length, so where chunks start and end, and so where a run
         # was stopped and resumed, cannot change a single bit of the training.
+        # Every value is a scalar, or one per seed for a stack of seeds (stack.py).
         t0 = self.iteration.read_value()
-        zero = tf.constant(0.0)
+        zero = tf.zeros(self.VALUE_SHAPE)
         first = {k: zero for k in self.VALUES}
         sums = {k: zero for k in self.VALUES}
-        bad = tf.constant(-1, tf.int64)
-        bad_losses = tf.zeros([len(self.LOSSES)])
+        bad = -tf.ones(self.VALUE_SHAPE, tf.int64)
+        bad_losses = tf.zeros((len(self.LOSSES),) + self.VALUE_SHAPE)
         i = tf.constant(0, tf.int64)
         # A while, not `for i in tf.range(steps)`: autograph gives that loop a
         # maximum_iterations, which XLA must know when compiling, so every chunk
@@ -257,7 +262,7 @@ class Trainer:
             first = {k: tf.where(i == 0, out[k], first[k]) for k in self.VALUES}
             sums = {k: sums[k] + out[k] for k in self.VALUES}
             losses = tf.stack([out[k] for k in self.LOSSES])
-            newly_bad = (bad < 0) & ~tf.reduce_all(tf.math.is_finite(losses))
+            newly_bad = (bad < 0) & ~tf.reduce_all(tf.math.is_finite(losses), axis=0)
             bad = tf.where(newly_bad, t, bad)
             bad_losses = tf.where(newly_bad, losses, bad_losses)
             i += 1

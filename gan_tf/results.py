@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from gan_tf.errors import UserError
 from gan_tf.files import atomic_write_text
 from gan_tf.metrics import MEASURES
@@ -56,17 +58,53 @@ def _iterations(path: Path, m: dict):
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
+def _spread_row(name, iters, ms: list[dict]) -> str:
+    """A sweep's row: every column as mean ± standard deviation over its seeds."""
+    def cell(key, scale=1.0, fmt="{:.2f}", unit=""):
+        v = np.array([m[key] for m in ms], np.float64) * scale
+        sd = v.std(ddof=1) if len(v) > 1 else 0.0
+        return f"{fmt.format(v.mean())}{unit} ± {fmt.format(sd)}{unit}"
+    digits = {"mnist_score": "{:.2f}", "frechet_distance": "{:.1f}", "modes_covered": "{:.1f}",
+              "class_kl": "{:.3f}", "confident_share": "{:.3f}", "parzen_ll": "{:.1f}"}
+    cells = [cell(c.key, fmt=digits.get(c.key, "{:.3f}")) for c in COLUMNS]
+    labelled = (f"{cell('label_accuracy', 100, '{:.1f}', '%')} "
+                f"({cell('label_accuracy_min', 100, '{:.1f}', '%')})"
+                if all("label_accuracy" in m for m in ms) else "")
+    return f"| {name} | {iters} | " + " | ".join(cells) + f" | {labelled} |"
+
+
+def _sweep_of(path: Path):
+    """The sweep folder a metrics file belongs to (its run is one seed of it), else None."""
+    from gan_tf.sweep import is_sweep
+    return path.parent.parent if is_sweep(path.parent.parent) else None
+
+
 def table(metric_files: list[Path]) -> str:
-    """One row per run, grouped by dataset, each group followed by its real data."""
+    """One row per run, one per seed sweep (mean ± std over its seeds), grouped by
+    dataset, each group followed by its real data."""
+    from gan_tf.sweep import read_sweep
     if not metric_files:
         raise UserError("no metrics.json found; run python -m gan_tf.evaluate RUN_DIR first")
-    groups = {}
+    groups, sweeps = {}, {}
     for path in sorted(metric_files):
         m = read_metrics(path)
-        iters = _iterations(path, m)
-        rows, _ = groups.setdefault(m.get("dataset", "mnist"), ([], None))
-        rows.append(_row(f"`{path.parent.name}`", iters, m["generated"]))
-        groups[m.get("dataset", "mnist")] = (rows, m["real"])
+        dataset = m.get("dataset", "mnist")
+        rows, _ = groups.setdefault(dataset, ([], None))
+        groups[dataset] = (rows, m["real"])
+        sweep = _sweep_of(path)
+        if sweep is not None:
+            sweeps.setdefault((dataset, sweep), []).append((path, m))
+            continue
+        rows.append(_row(f"`{path.parent.name}`", _iterations(path, m), m["generated"]))
+    for (dataset, sweep), members in sweeps.items():
+        total = len(read_sweep(sweep)["seeds"])
+        iters = sorted({str(_iterations(p, m)) for p, m in members})
+        name = (f"`{sweep.name}` ({len(members)} seeds)" if len(members) == total
+                else f"`{sweep.name}` ({len(members)} of {total} seeds evaluated)")
+        groups[dataset][0].append(_spread_row(name, "/".join(iters),
+                                              [m["generated"] for _, m in members]))
+    for rows, _ in groups.values():
+        rows.sort()
     lines = []
     for dataset in sorted(groups, key=lambda d: d != "mnist"):   # MNIST first
         rows, real = groups[dataset]
@@ -123,14 +161,17 @@ def _is_toy(path: Path) -> bool:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m gan_tf.results", description=__doc__)
-    p.add_argument("runs", nargs="*", help="run folders (default: every outputs/**/"
-                                           "metrics.json)")
+    p.add_argument("runs", nargs="*", help="run or sweep folders (default: every "
+                                           "outputs/**/metrics.json)")
     p.add_argument("--readme", default="README.md", help="file to update (default README.md)")
     p.add_argument("--print", action="store_true", help="print the table, change nothing")
     p.add_argument("--outputs", default="outputs", help="where the runs are (default outputs)")
     args = p.parse_args(argv)
     try:
-        files = ([Path(r) / METRICS for r in args.runs] if args.runs
+        from gan_tf.sweep import is_sweep, sweep_folders
+        runs = [f.path for r in args.runs
+                for f in (sweep_folders(r) if is_sweep(r) else [RunFolder(r)])]
+        files = ([Path(r) / METRICS for r in runs] if args.runs
                  else [f for f in Path(args.outputs).glob(f"**/{METRICS}")
                        if not _is_toy(f)])
         missing = [str(f) for f in files if not f.is_file()]

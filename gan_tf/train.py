@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "from its last checkpoint (only --iters may change)")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in "
                    "--run-dir instead of refusing")
+    p.add_argument("--seeds", type=int, help="train N seeds (--seed, --seed + 1, ...) of "
+                   "this config as a sweep: one run folder per seed under --run-dir "
+                   "(default outputs/NAME-seeds); the MLP GANs train all seeds at once as "
+                   "one program (README: Seed sweeps)")
+    p.add_argument("--sequential", action="store_true", help="with --seeds: train the "
+                   "seeds one after another instead of as one stack")
     defaults = Config()
     for f in dataclasses.fields(Config):
         flag = "--" + f.name.replace("_", "-")
@@ -73,7 +79,10 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
     args = vars(build_parser().parse_args(argv))
     experiment = args.pop("experiment", None)
-    run_dir = args.pop("run_dir", None) or default_run_dir(experiment, args.get("dataset"))
+    seeds = args.pop("seeds", None)
+    sequential = args.pop("sequential", False)
+    run_dir = args.pop("run_dir", None) or (default_run_dir(experiment, args.get("dataset"))
+                                            + ("-seeds" if seeds is not None else ""))
     data_dir = args.pop("data_dir", None)
     resume = args.pop("resume", False)
     overwrite = args.pop("overwrite", False)
@@ -81,6 +90,11 @@ def main(argv=None) -> int:
         from gan_tf import train_lib  # after parsing: --help and flag errors stay instant
         if resume and overwrite:
             raise UserError("--resume and --overwrite contradict each other; pick one")
+        if sequential and seeds is None:
+            raise UserError("--sequential is for a seed sweep; add --seeds N")
+        if seeds is not None or (resume and _is_sweep(run_dir)):
+            return _sweep(experiment, args, run_dir, seeds, sequential, resume, overwrite,
+                          data_dir)
         if resume:
             cfg = train_lib.resume_config(run_dir, args)
         else:
@@ -99,6 +113,30 @@ def main(argv=None) -> int:
         print(f"error: interrupted; files in {run_dir}, if any, are whole (continue "
               f"with --resume if it has a checkpoint)", file=sys.stderr)
         return 128 + signal.SIGINT
+    if "signal" in summary:
+        return 128 + summary["signal"]
+    return 0
+
+
+def _is_sweep(run_dir) -> bool:
+    from gan_tf.sweep import is_sweep
+    return is_sweep(run_dir)
+
+
+def _sweep(experiment, args, run_dir, seeds, sequential, resume, overwrite, data_dir) -> int:
+    """--seeds N: the sweep (errors are raised to main's handlers)."""
+    from gan_tf import sweep
+    if resume:
+        cfg, saved = sweep.resume_config(run_dir, args)
+        if seeds is not None and seeds != len(saved):
+            raise UserError(f"{run_dir} is a sweep of {len(saved)} seeds, not {seeds}; "
+                            f"leave out --seeds to resume it")
+        seeds = saved
+    else:
+        cfg = override(load_experiment(experiment) if experiment else Config(), args)
+        seeds = sweep.seeds_of(cfg, seeds)
+    summary = sweep.train_sweep(cfg, seeds, run_dir, resume=resume, overwrite=overwrite,
+                                sequential=True if sequential else None, data_dir=data_dir)
     if "signal" in summary:
         return 128 + summary["signal"]
     return 0

@@ -210,10 +210,7 @@ class _Loop:
                 self.first_chunk_s = time.perf_counter() - t_start
             elif adapt:
                 limit = max(1, int(n / max(elapsed, 1e-6) * CHUNK_SECONDS))
-            if out["first_bad_iteration"] >= 0:
-                self.writer.wait()   # the last good checkpoint, complete on disk
-                raise TrainingDiverged(_diverged_message(cfg, out, it, folder,
-                                                         self.trainer.LOSSES))
+            self.check_finite(out, it, folder)
             if window_n == 0:
                 window, first_at = dict(out["sums"]), it
                 if it % cfg.snapshot_every == 0:
@@ -230,6 +227,13 @@ class _Loop:
             progress.update(it)
             if it >= cfg.iters and it % cfg.snapshot_every:
                 self.checkpoint(it)   # the final state, when it is not on a snapshot
+
+    def check_finite(self, out, it, folder):
+        """Stop on a NaN or Inf loss, once the last good checkpoint is on disk."""
+        if out["first_bad_iteration"] >= 0:
+            self.writer.wait()
+            raise TrainingDiverged(_diverged_message(self.cfg, out, it, folder,
+                                                     self.trainer.LOSSES))
 
     def record(self, it, sums, n, t_start):
         self.writer.record({"iter": it, **{k: float(v) / n for k, v in sums.items()},
