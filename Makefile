@@ -16,7 +16,10 @@
 #   make results                                    README's Results table from metrics.json
 #   make saturating-vs-nonsaturating                G's loss saturates (outputs/NAME/)
 #   make gaussian-1d | xy-game | mode-collapse      the toy experiments (outputs/NAME/)
+#   make sweep EXP=mnist-basic [SEEDS=5]            seeds 0..4 of an experiment -> outputs/NAME-seeds/
+#     (or any experiment with ARGS="--seeds 5"; evaluate RUN=outputs/NAME-seeds: mean ± std)
 #   make bench                                      speed, side by side (outputs/bench/)
+#   make bench-sweep                                8 seeds as one stack vs one after another
 #   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the test suite
 PYTHON_SYS ?= python3
@@ -30,7 +33,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -75,6 +78,13 @@ results: venv
 
 bench: venv
 	$(PY) -m gan_tf.bench $(ARGS)
+
+bench-sweep: venv
+	$(PY) -m gan_tf.bench --seeds 8 --repeats 2 --iters 3000 $(ARGS)
+
+sweep: venv
+	@test -n "$(EXP)" || { echo "usage: make sweep EXP=mnist-basic [SEEDS=5] [ARGS=...]"; exit 2; }
+	$(PY) -m gan_tf.train --experiment $(EXP) --seeds $(or $(SEEDS),5) $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 classifier: venv
 	$(PY) -m gan_tf.classifier --overwrite

@@ -107,18 +107,23 @@ def _peak_rss_kib(pid: int) -> int:
     return 0
 
 
-def measure(method: str, loss: str, iters: int, data_dir=None) -> float:
+def measure(method: str, loss: str, iters: int, data_dir=None, extra=()) -> float:
     """One measurement in a fresh subprocess, so no library's idle threads (TF's
     spinning pools, torch's OpenMP) steal cores from another's measurement."""
     cmd = [sys.executable, "-m", "gan_tf.bench", "--worker", method, "--loss", loss,
-           "--iters", str(iters)] + (["--data-dir", str(data_dir)] if data_dir else [])
+           "--iters", str(iters), *extra] + (["--data-dir", str(data_dir)] if data_dir
+                                             else [])
     out = subprocess.run(cmd, env=_child_env(), capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark worker failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _worker(method: str, loss: str, iters: int, data_dir) -> float:
+def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> float:
+    if method.startswith("seed_loops_"):
+        from gan_tf.data import load_mnist
+        return time_seed_loops(seeds, load_mnist(data_dir), iters,
+                               stacked=method.endswith("stacked"))
     if method == "matmul":
         return baselines.time_matmul()
     if method == "gemm_shapes":
@@ -137,6 +142,87 @@ def _worker(method: str, loss: str, iters: int, data_dir) -> float:
     if method == "c":
         return baselines.time_torch(cfg, mnist.train_images, iters)
     raise ValueError(method)
+
+
+# --- seed sweeps: N seeds as one stack against N runs one after another
+
+def time_seed_loops(n_seeds: int, mnist, iters: int, stacked: bool) -> float:
+    """Seed-iterations/s of the compiled loops alone (compilation excluded): N single
+    Trainers one after another, or one SeedStack of N seeds."""
+    from gan_tf import loop
+    from gan_tf.stack import SeedStack
+    cfg = Config()
+    trainers = ([SeedStack(cfg, list(range(n_seeds)), mnist.train_images)] if stacked
+                else [loop.build_trainer(dataclasses.replace(cfg, seed=s), mnist.train_images)
+                      for s in range(n_seeds)])
+    elapsed = 0.0
+    for t in trainers:
+        t.chunk(10)                                       # compile
+        t0 = time.perf_counter()
+        t.chunk(iters)
+        elapsed += time.perf_counter() - t0
+    return n_seeds * iters / elapsed
+
+
+def time_seed_runs(n_seeds: int, iters: int, stacked: bool, data_dir=None) -> float:
+    """Seed-iterations/s of whole `python -m gan_tf.train` processes, as a user runs
+    them (start-up, compiling, frames, checkpoints, GIF, plot, generator): N commands
+    with --seed s one after another, or one command with --seeds N."""
+    common = ["--iters", str(iters)] + (["--data-dir", str(data_dir)] if data_dir else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        cmds = ([["--seeds", str(n_seeds), "--run-dir", f"{tmp}/sweep"]] if stacked
+                else [["--seed", str(s), "--run-dir", f"{tmp}/seed-{s}"]
+                      for s in range(n_seeds)])
+        t0 = time.perf_counter()
+        for args in cmds:
+            subprocess.run([sys.executable, "-m", "gan_tf.train", *args, *common],
+                           env=_child_env(), check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        return n_seeds * iters / (time.perf_counter() - t0)
+
+
+def run_sweep_bench(n_seeds=8, repeats=2, loop_iters=1000, run_iters=3000, data_dir=None,
+                    log=print) -> dict:
+    """Interleaved repeats of the four measurements; their medians and the ratios."""
+    raw = {k: [] for k in ("loops_sequential", "loops_stacked", "runs_sequential",
+                           "runs_stacked")}
+    for r in range(repeats):
+        for key in raw:
+            what, how = key.split("_")
+            if what == "loops":
+                v = measure(f"seed_loops_{how}", "log", loop_iters, data_dir,
+                            extra=["--seeds", str(n_seeds)])
+            else:
+                v = time_seed_runs(n_seeds, run_iters, how == "stacked", data_dir)
+            raw[key].append(v)
+            log(f"repeat {r + 1}/{repeats}: {key} {v:.0f} seed-iterations/s")
+    res = {"seeds": n_seeds, "loop_iters": loop_iters, "run_iters": run_iters,
+           **{k: _summary(v) for k, v in raw.items()}}
+    res["loops_ratio"] = res["loops_stacked"]["median"] / res["loops_sequential"]["median"]
+    res["runs_ratio"] = res["runs_stacked"]["median"] / res["runs_sequential"]["median"]
+    return res
+
+
+def format_sweep_report(res: dict, peak_gflops: float | None = None) -> str:
+    n = res["seeds"]
+    lines = [f"{n} seeds of mnist-basic, seed-iterations/s (median, spread):"]
+    for key, text in (("loops_sequential", f"compiled loops, {n} runs one after another"),
+                      ("loops_stacked", f"compiled loop, {n} seeds as one stack"),
+                      ("runs_sequential", f"{n} `gan_tf.train --seed s` commands, "
+                                          f"{res['run_iters']} iterations each"),
+                      ("runs_stacked", f"one `gan_tf.train --seeds {n}` command")):
+        s = res[key]
+        lines.append(f"  {text:<58}{s['median']:>8.1f}  {s['min']:.1f}-{s['max']:.1f}")
+    lines += [f"  ratio, compiled loops: {res['loops_ratio']:.2f}x; whole commands: "
+              f"{res['runs_ratio']:.2f}x",
+              f"  [{'PASS' if res['runs_ratio'] >= SWEEP_TARGET else 'MISS'}] whole commands: "
+              f"stack >= {SWEEP_TARGET}x one after another",
+              f"  [{'PASS' if res['loops_ratio'] >= SWEEP_TARGET else 'MISS'}] compiled loops: "
+              f"stack >= {SWEEP_TARGET}x one after another"]
+    return "\n".join(lines)
+
+
+SWEEP_TARGET = 2.0
 
 
 def _summary(values):
@@ -247,11 +333,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="outputs/bench", help="folder for bench.json")
     p.add_argument("--readme", help="also put the report into this file's "
                    "<!-- bench:start/end --> section")
+    p.add_argument("--seeds", type=int, help="instead: N seeds of mnist-basic as one "
+                   "stack against N runs one after another (make bench-sweep: 8)")
     p.add_argument("--worker", help=argparse.SUPPRESS)   # internal: one measurement
     p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(_worker(args.worker, args.loss, args.iters, args.data_dir))
+        print(_worker(args.worker, args.loss, args.iters, args.data_dir, args.seeds or 8))
         return 0
     from gan_tf.data import load_mnist
     from gan_tf.errors import UserError
@@ -262,6 +350,8 @@ def main(argv=None) -> int:
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.seeds is not None:
+        return _sweep_main(args)
     if not baselines.torch_available():
         print("PyTorch is not installed: (c) is skipped (pip install torch==2.13.0 for "
               "the CPU build)", file=sys.stderr)
@@ -278,6 +368,27 @@ def main(argv=None) -> int:
         from gan_tf.results import update_readme
         update_readme(Path(args.readme), f"```\n$ make bench\n{report}\n```",
                       "<!-- bench:start -->", "<!-- bench:end -->")
+    return 0
+
+
+def _sweep_main(args) -> int:
+    if not 2 <= args.seeds <= 64:
+        print("error: --seeds must be 2 to 64", file=sys.stderr)
+        return 2
+    # --iters sets the whole commands' length; the loops run a third of it per seed.
+    res = run_sweep_bench(args.seeds, args.repeats, max(100, args.iters // 3), args.iters,
+                          args.data_dir, log=lambda line: print(line, file=sys.stderr,
+                                                                flush=True))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "bench-sweep.json", json.dumps(res, indent=2) + "\n")
+    report = format_sweep_report(res)
+    print(report)
+    print(f"wrote {out / 'bench-sweep.json'}")
+    if args.readme:
+        from gan_tf.results import update_readme
+        update_readme(Path(args.readme), f"```\n$ make bench-sweep\n{report}\n```",
+                      "<!-- bench-sweep:start -->", "<!-- bench-sweep:end -->")
     return 0
 
 

@@ -76,3 +76,22 @@ def test_peak_memory_is_the_training_process_own_not_its_parents(mnist_dir, tmp_
     assert out.returncode == 0, out.stderr[-2000:]
     p = json.loads(out.stdout.strip().splitlines()[-1])
     assert 0.2 < p["peak_rss_gib"] < 1.8
+
+
+def test_seed_sweep_bench_measures_both_ways_and_reports_ratios(mnist, monkeypatch):
+    for stacked in (False, True):
+        rate = bench.time_seed_loops(2, mnist, 20, stacked)
+        assert math.isfinite(rate) and rate > 0
+    fake = {"seed_loops_sequential": 400.0, "seed_loops_stacked": 500.0}
+    monkeypatch.setattr(bench, "measure", lambda method, loss, iters, data_dir=None,
+                        extra=(): fake[method])
+    monkeypatch.setattr(bench, "time_seed_runs", lambda n, iters, stacked, data_dir=None:
+                        900.0 if stacked else 300.0)
+    res = bench.run_sweep_bench(8, repeats=2, log=lambda line: None)
+    assert res["loops_ratio"] == pytest.approx(1.25) and res["runs_ratio"] == pytest.approx(3)
+    report = bench.format_sweep_report(res)
+    assert "[PASS] whole commands" in report and "[MISS] compiled loops" in report
+
+
+def test_whole_commands_of_the_sweep_bench_run(mnist_dir):
+    assert bench.time_seed_runs(2, 20, stacked=True, data_dir=mnist_dir) > 0
