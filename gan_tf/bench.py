@@ -358,16 +358,20 @@ def main(argv=None) -> int:
     res = run_bench(args.repeats, args.iters, args.baseline_iters, args.baseline_iters,
                     data_dir=args.data_dir,
                     log=lambda line: print(line, file=sys.stderr, flush=True))
+    return _publish(args, "bench", res, format_report(res))
+
+
+def _publish(args, name: str, res: dict, report: str) -> int:
+    """NAME.json into --out, the report on stdout and, with --readme, into its section."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "bench.json", json.dumps(res, indent=2) + "\n")
-    report = format_report(res)
+    atomic_write_text(out / f"{name}.json", json.dumps(res, indent=2) + "\n")
     print(report)
-    print(f"wrote {out / 'bench.json'}")
+    print(f"wrote {out / f'{name}.json'}")
     if args.readme:
         from gan_tf.results import update_readme
-        update_readme(Path(args.readme), f"```\n$ make bench\n{report}\n```",
-                      "<!-- bench:start -->", "<!-- bench:end -->")
+        update_readme(Path(args.readme), f"```\n$ make {name}\n{report}\n```",
+                      f"<!-- {name}:start -->", f"<!-- {name}:end -->")
     return 0
 
 
@@ -379,17 +383,7 @@ def _sweep_main(args) -> int:
     res = run_sweep_bench(args.seeds, args.repeats, max(100, args.iters // 3), args.iters,
                           args.data_dir, log=lambda line: print(line, file=sys.stderr,
                                                                 flush=True))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "bench-sweep.json", json.dumps(res, indent=2) + "\n")
-    report = format_sweep_report(res)
-    print(report)
-    print(f"wrote {out / 'bench-sweep.json'}")
-    if args.readme:
-        from gan_tf.results import update_readme
-        update_readme(Path(args.readme), f"```\n$ make bench-sweep\n{report}\n```",
-                      "<!-- bench-sweep:start -->", "<!-- bench-sweep:end -->")
-    return 0
+    return _publish(args, "bench-sweep", res, format_sweep_report(res))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from gan_tf import train_lib
 from gan_tf.config import Config
 from gan_tf.control import StopRequests
 from gan_tf.errors import TrainingDiverged, UserError
-from gan_tf.files import FolderLock, atomic_write_text, os_error_line
+from gan_tf.files import atomic_write_text, os_error_line
 from gan_tf.progress import Progress
 from gan_tf.run_writer import RunWriter
 from gan_tf.runs import RunFolder
@@ -119,15 +119,13 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
         data = load_dataset(cfg.dataset, data_dir)
     train_lib.check_data(cfg, data)
     emit = log or print
-    if sweep_dir.exists() and not sweep_dir.is_dir():
-        raise UserError(f"sweep folder {sweep_dir} exists and is not a folder; choose "
-                        f"another --run-dir")
-    try:
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(os_error_line(e)) from None
-    lock = FolderLock(sweep_dir)
-    lock.acquire("seed sweep")
+    # The sweep folder's lock as a run folder's: one process at a time, and a folder
+    # this call created is removed again if a refusal left it empty.
+    with RunFolder(sweep_dir).locked():
+        return _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit)
+
+
+def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit) -> dict:
     try:
         _check_sweep(sweep_dir, cfg, seeds, resume, overwrite)
         info = {"config": json.loads(cfg.to_json()), "seeds": seeds,
@@ -149,8 +147,6 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
     except OSError as e:
         raise UserError(f"{os_error_line(e)}; the sweep stopped, and its files from "
                         f"before (every seed's last checkpoint) are intact") from None
-    finally:
-        lock.release()
 
 
 def _check_sweep(sweep_dir: Path, cfg: Config, seeds, resume: bool, overwrite: bool):

@@ -327,6 +327,10 @@ def test_evaluate_and_results_give_a_sweep_mean_and_spread(finished_sweep, tmp_p
     row = next(line for line in table.splitlines() if "`sw` (2 seeds)" in line)
     scores = np.array([m["generated"]["mnist_score"] for m in ms])
     assert f"{scores.mean():.2f} ± {scores.std(ddof=1):.2f}" in row
+    classes = results.class_table([path / f"seed-{s}" / "metrics.json" for s in (3, 4)])
+    row = next(line for line in classes.splitlines() if "`sw` (2 seeds)" in line)
+    eights = 100 * np.array([m["generated"]["class_histogram"][8] for m in ms])
+    assert f"{eights.mean():.1f} ± {eights.std(ddof=1):.1f}" in row.split(" | ")[9]
     # One seed not evaluated: the row says so.
     (path / "seed-4" / "metrics.json").unlink()
     assert "(1 of 2 seeds evaluated)" in results.table([path / "seed-3" / "metrics.json"])
