@@ -128,21 +128,26 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
 def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit) -> dict:
     try:
         _check_sweep(sweep_dir, cfg, seeds, resume, overwrite)
+        # Seeds that diverged in an earlier session stay as they are.
+        diverged = dict(read_sweep(sweep_dir).get("diverged", {})) if resume else {}
         info = {"config": json.loads(cfg.to_json()), "seeds": seeds,
-                "mode": "sequential" if sequential else "stack", "status": "running"}
+                "mode": "sequential" if sequential else "stack", "status": "running",
+                "diverged": diverged}
         atomic_write_text(sweep_dir / SWEEP, json.dumps(info, indent=2) + "\n")
         t0 = time.perf_counter()
-        if sequential:
-            summary = _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data,
-                                        emit)
-        else:
-            summary = _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit)
+        train = _train_sequential if sequential else _train_stacked
+        summary = train(cfg, seeds, sweep_dir, resume, overwrite, data, emit, diverged)
         wall = time.perf_counter() - t0
+        diverged = {**diverged, **summary["diverged"]}
         info.update(status=summary["status"], iteration=summary["iteration"],
-                    wall_s=round(wall, 1))
+                    wall_s=round(wall, 1), diverged=diverged)
         atomic_write_text(sweep_dir / SWEEP, json.dumps(info, indent=2) + "\n")
         summary.update(seeds=seeds, mode=info["mode"], run_dir=str(sweep_dir),
-                       wall_s=round(wall, 1))
+                       wall_s=round(wall, 1), diverged=diverged)
+        if diverged:
+            emit(f"{len(diverged)} of {len(seeds)} seeds diverged (seed: iteration "
+                 f"{', '.join(f'{k}: {v}' for k, v in diverged.items())}); the others "
+                 f"are {summary['status']}")
         return summary
     except OSError as e:
         raise UserError(f"{os_error_line(e)}; the sweep stopped, and its files from "
@@ -172,57 +177,83 @@ def _seed_resumes(folder: RunFolder, resume: bool) -> bool:
     return resume and folder.has_config()
 
 
-def _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data, emit) -> dict:
-    done, it, rates = [], 0, []
+def _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
+                      diverged: dict) -> dict:
+    done, rates, newly = [], [], {}
     for s in seeds:
         folder = seed_folder(sweep_dir, s)
         cfg_s = dataclasses.replace(cfg, seed=s)
+        if str(s) in diverged:
+            emit(f"seed {s}: diverged earlier, at iteration {diverged[str(s)]}; left as it is")
+            continue
         if _seed_resumes(folder, resume) and folder.finished_iteration() == cfg.iters:
             emit(f"seed {s}: already finished in {folder}")
             done.append(s)
             continue
         emit(f"seed {s} of {seeds[0]}..{seeds[-1]} into {folder}")
-        summary = train_lib.train(cfg_s, folder.path, resume=_seed_resumes(folder, resume),
-                                  overwrite=overwrite, data=data, log=emit)
-        it = summary["iteration"]
+        try:
+            summary = train_lib.train(cfg_s, folder.path, resume=_seed_resumes(folder, resume),
+                                      overwrite=overwrite, data=data, log=emit)
+        except TrainingDiverged as e:     # as a stack freezes the seed: the others go on
+            emit(f"seed {s}: {e}")
+            newly[str(s)] = _first_bad(folder)
+            continue
         rates.append(summary["it_per_s"])
         if "signal" in summary or summary["status"] != "complete":
-            return {**summary, "status": "interrupted", "done": done}
+            return {**summary, "status": "interrupted", "done": done, "diverged": newly}
         done.append(s)
-    return {"status": "complete", "iteration": cfg.iters, "done": done,
+    if not done and newly:
+        raise TrainingDiverged(f"every seed diverged ({newly}); their last good "
+                               f"checkpoints are kept in {sweep_dir}")
+    return {"status": "complete", "iteration": cfg.iters, "done": done, "diverged": newly,
             "seed_it_per_s": round(sum(rates) / len(rates), 1) if rates else 0.0}
 
 
-def _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit) -> dict:
+def _first_bad(folder: RunFolder) -> int:
+    """Where a diverged single run stopped: its last checkpoint (the iteration of the
+    NaN itself is in the message)."""
+    return folder.checkpoint_iteration() if folder.has_checkpoint() else 0
+
+
+def _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
+                   diverged: dict) -> dict:
     """The seeds as one stack. Seeds whose checkpoints lag the others (a sweep killed
-    while writing its checkpoints) first catch up, as a stack of their own."""
-    folders = [seed_folder(sweep_dir, s) for s in seeds]
+    while writing its checkpoints) first catch up, as a stack of their own. Seeds in
+    `diverged` ({seed: iteration}, from an earlier session) are left as they are."""
+    live = [s for s in seeds if str(s) not in diverged]
+    if not live:
+        raise TrainingDiverged(f"every seed of the sweep in {sweep_dir} diverged earlier "
+                               f"({diverged}); nothing is left to train")
+    folders = {s: seed_folder(sweep_dir, s) for s in live}
     with contextlib.ExitStack() as held:
-        for f in folders:
+        for f in folders.values():
             held.enter_context(f.locked())
-        checkpoints = [train_lib._check_folder(f, dataclasses.replace(cfg, seed=s),
-                                               _seed_resumes(f, resume), overwrite)
-                       for f, s in zip(folders, seeds)]
-        at = [c["iteration"] if c else 0 for c in checkpoints]
-        summary = None
+        checkpoints = {s: train_lib._check_folder(f, dataclasses.replace(cfg, seed=s),
+                                                  _seed_resumes(f, resume), overwrite)
+                       for s, f in folders.items()}
+        at = {s: c["iteration"] if c else 0 for s, c in checkpoints.items()}
+        summary, newly = None, {}
         # One phase per distinct starting iteration: the seeds behind train (as a stack
         # of their own) up to the next ones, the last phase to cfg.iters.
-        for target in sorted(set(at))[1:] + [cfg.iters]:
-            group = [i for i, a in enumerate(at) if a < target] or list(range(len(seeds)))
-            if len(group) < len(seeds):
-                emit(f"seeds {', '.join(str(seeds[i]) for i in group)} are behind the "
-                     f"others (a sweep stopped while writing checkpoints); they catch up "
-                     f"to iteration {target} first")
+        for target in sorted(set(at.values()))[1:] + [cfg.iters]:
+            group = [s for s in live if at[s] < target] or list(live)
+            if len(group) < len(live):
+                emit(f"seeds {', '.join(map(str, group))} are behind the others (a sweep "
+                     f"stopped while writing checkpoints); they catch up to iteration "
+                     f"{target} first")
             phase_cfg = cfg if target == cfg.iters else dataclasses.replace(cfg, iters=target)
-            summary = _run_stack(phase_cfg, [seeds[i] for i in group],
-                                 [folders[i] for i in group],
-                                 [checkpoints[i] for i in group], resume, overwrite,
+            summary = _run_stack(phase_cfg, group, [folders[s] for s in group],
+                                 [checkpoints[s] for s in group], resume, overwrite,
                                  data, emit)
-            if summary["status"] != "complete":
-                return summary
-            for i in group:
-                at[i], checkpoints[i] = target, folders[i].read_checkpoint()
+            newly.update(summary["diverged"])
+            live = [s for s in live if str(s) not in newly]
+            if summary["status"] != "complete" or not live:
+                break
+            for s in group:
+                if s in live:
+                    at[s], checkpoints[s] = target, folders[s].read_checkpoint()
             resume, overwrite = True, False
+        summary["diverged"] = newly
         return summary
 
 
@@ -253,8 +284,8 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
                     w.close()
             complete = it >= cfg.iters
             stack.unstack()
-            for m, w in zip(stack.models, writers):
-                w.finish(m.G, complete)
+            for i, (m, w) in enumerate(zip(stack.models, writers)):
+                w.finish(m.G, complete and i not in loop_.frozen)
     except BaseException:
         with contextlib.suppress(Exception):
             stack.unstack()
@@ -263,7 +294,8 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
         raise
     rate = progress.rate()
     summary = {"status": "complete" if complete else "interrupted", "iteration": it,
-               "it_per_s": round(rate, 1), "seed_it_per_s": round(rate * len(seeds), 1)}
+               "it_per_s": round(rate, 1), "seed_it_per_s": round(rate * len(seeds), 1),
+               "diverged": {str(seeds[i]): b for i, b in loop_.frozen.items()}}
     if stop.signum is not None:
         summary["signal"] = stop.signum
     emit(f"{summary['status'].capitalize()}: seeds {seeds[0]}..{seeds[-1]} at iteration "
@@ -274,40 +306,55 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
 
 class _StackLoop(train_lib._Loop):
     """train_lib's chunked loop, writing each seed's frames, checkpoints and stats
-    into its own run folder."""
+    into its own run folder. A seed whose loss turns NaN or Inf is frozen: its folder
+    keeps its last good checkpoint and frames, its NaN stays in its own slice of the
+    stack (nothing couples the seeds), and the others train on."""
 
     def __init__(self, cfg, stack, writers, emit):
         super().__init__(cfg, stack, writers[0], None, emit)
         self.writers = writers
+        self.frozen = {}    # index in the stack -> the first bad iteration
+
+    def _live(self):
+        return [(i, m, c, w) for i, (m, c, w) in enumerate(
+            zip(self.trainer.models, self.trainer.configs, self.writers))
+            if i not in self.frozen]
 
     def snapshot(self, it):
         from gan_tf import networks
         frame = it // self.cfg.snapshot_every
         self.trainer.unstack()
-        for m, c, w in zip(self.trainer.models, self.trainer.configs, self.writers):
+        for _, m, c, w in self._live():
             images = networks.unit_images(m.G, *train_lib.frame_inputs(c, frame))
             w.snapshot(it, frame, images, train_lib.checkpoint_arrays(m, it))
 
     def checkpoint(self, it):
         self.trainer.unstack()
-        for m, w in zip(self.trainer.models, self.writers):
+        for _, m, _, w in self._live():
             w.checkpoint(train_lib.checkpoint_arrays(m, it))
 
     def check_finite(self, out, it, folder):
-        bad = [(s, int(b)) for s, b in zip(self.trainer.seeds, out["first_bad_iteration"])
-               if b >= 0]
-        if bad:
-            for w in self.writers:
-                w.wait()
-            last = it - it % self.cfg.snapshot_every
+        last = it - it % self.cfg.snapshot_every
+        for i, m, c, w in self._live():
+            bad = int(out["first_bad_iteration"][i])
+            if bad < 0:
+                continue
+            w.wait()    # its last good checkpoint, whole on disk
+            self.frozen[i] = bad
+            losses = ", ".join(f"{n} {float(v)}" for n, v in zip(
+                self.trainer.LOSSES, out["first_bad_losses"][:, i]))
+            self.emit(f"seed {c.seed}: loss {self.cfg.loss!r} became NaN or Inf at "
+                      f"iteration {bad} ({losses}); its folder keeps the checkpoint of "
+                      f"iteration {last} and its frames, and the other seeds go on")
+        if len(self.frozen) == len(self.writers):
             raise TrainingDiverged(
-                f"loss {self.cfg.loss!r} became NaN or Inf for seed "
-                f"{', '.join(f'{s} at iteration {b}' for s, b in bad)}; the sweep stopped. "
-                f"Every seed's last good checkpoint (iteration {last}) and frames are kept "
-                f"in {folder}; train the other seeds on as single runs with --resume")
+                f"loss {self.cfg.loss!r} became NaN or Inf in every seed (first at "
+                f"iteration {min(self.frozen.values())}); the sweep stopped. Each seed's "
+                f"last good checkpoint (iteration {last} or earlier) and frames are kept "
+                f"in {folder}")
 
     def record(self, it, sums, n, t_start):
         elapsed = round(time.perf_counter() - t_start, 3)
-        for s, w in enumerate(self.writers):
-            w.record({"iter": it, **{k: float(v[s]) / n for k, v in sums.items()},
+        for i, _, _, w in self._live():
+            w.record({"iter": it, **{k: float(v[i]) / n for k, v in sums.items()},
                       "elapsed_s": elapsed})

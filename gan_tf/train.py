@@ -139,7 +139,7 @@ def _sweep(experiment, args, run_dir, seeds, sequential, resume, overwrite, data
                                 sequential=True if sequential else None, data_dir=data_dir)
     if "signal" in summary:
         return 128 + summary["signal"]
-    return 0
+    return 1 if summary["diverged"] else 0   # as a single run that diverged
 
 
 if __name__ == "__main__":

@@ -298,6 +298,33 @@ def test_a_dcgan_sweep_trains_its_seeds_one_after_another(mnist, tmp_path):
                           **QUIET)
 
 
+def test_a_seed_gone_nan_is_frozen_and_the_others_train_on_untouched(
+        finished_sweep, mnist_dir, tmp_path, capsys):
+    """A hand-edited checkpoint puts NaN into seed 4's D: on resuming, its losses are
+    NaN at once. Seed 4 is frozen (its folder as it was, no new generator), the NaN stays
+    in its slice: seed 3 ends bit-identical to the uninterrupted sweep's. The exit
+    code says a seed diverged; a later resume leaves seed 4 alone."""
+    path = tmp_path / "sw"
+    assert sweep_cli(path, mnist_dir, "--seeds", "2", "--seed", "3", "--iters", "20") == 0
+    run4 = RunFolder(path / "seed-4")
+    arrays = run4.read_checkpoint()
+    arrays["D/out/bias"] = np.full_like(arrays["D/out/bias"], np.nan)
+    run4.save_checkpoint({**arrays, "iteration": np.int64(20)})
+    generator = (run4 / "generator.keras").read_bytes()     # of the finished 20 iterations
+    assert sweep_cli(path, mnist_dir, "--resume") == 1
+    out = capsys.readouterr().out
+    assert "seed 4: loss 'log' became NaN or Inf at iteration 20" in out
+    assert same_arrays(checkpoints(path)[0], checkpoints(finished_sweep)[0])
+    assert run4.read_checkpoint()["iteration"] == 20
+    assert (run4 / "generator.keras").read_bytes() == generator
+    info = json.loads((path / "sweep.json").read_text())
+    assert info["diverged"] == {"4": 20} and info["status"] == "complete"
+    assert sweep_cli(path, mnist_dir, "--resume", "--iters", "80") == 1
+    assert "seed 4: diverged earlier" not in capsys.readouterr().out   # (a stack's words)
+    assert RunFolder(path / "seed-3").finished_iteration() == 80
+    assert run4.read_checkpoint()["iteration"] == 20
+
+
 def test_a_stack_with_a_diverging_seed_stops_and_keeps_every_checkpoint(mnist, tmp_path):
     """lr 10 with the literal log-loss sends the losses to NaN; the sweep stops with a
     TrainingDiverged naming the seeds, their last good checkpoints on disk."""
