@@ -195,7 +195,7 @@ def saturation_section(outputs: Path) -> str | None:
                 return (f"{fmt.format(v.mean())} ± {fmt.format(v.std(ddof=1) if len(v) > 1 else 0)}"
                         f" ({fmt.format(v.min())} to {fmt.format(v.max())})")
             rows.append(f"| {g_loss} | {label} | {stat('g_grad_norm', '{:.3g}')} | "
-                        f"{stat('d_fake', '{:.4f}')} |")
+                        f"{stat('d_fake', '{:.2g}')} |")
     rows.append(f"\n{res['iters']} iterations, seeds {res['seeds']}: mean ± std over the "
                 f"seeds of each window's mean (range in brackets); per seed in "
                 f"`outputs/saturating-vs-nonsaturating/saturation.json`.")
