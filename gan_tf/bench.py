@@ -186,7 +186,9 @@ def run_sweep_bench(n_seeds=8, repeats=2, loop_iters=1000, run_iters=3000, data_
     """Interleaved repeats of the four measurements; their medians and the ratios."""
     raw = {k: [] for k in ("loops_sequential", "loops_stacked", "runs_sequential",
                            "runs_stacked")}
+    matmul = []
     for r in range(repeats):
+        matmul.append(measure("matmul", "log", 1, data_dir))
         for key in raw:
             what, how = key.split("_")
             if what == "loops":
@@ -200,6 +202,13 @@ def run_sweep_bench(n_seeds=8, repeats=2, loop_iters=1000, run_iters=3000, data_
            **{k: _summary(v) for k, v in raw.items()}}
     res["loops_ratio"] = res["loops_stacked"]["median"] / res["loops_sequential"]["median"]
     res["runs_ratio"] = res["runs_stacked"]["median"] / res["runs_sequential"]["median"]
+    # The roofline: what share of the machine's matmul speed each loop already uses.
+    # A stack can only gain what the single loop leaves idle.
+    flops = baselines.iteration_flops(Config())["iteration"]
+    res["matmul_gflops"] = _summary(matmul)
+    for key in ("loops_sequential", "loops_stacked"):
+        res[f"{key}_matmul_fraction"] = (res[key]["median"] * flops / 1e9
+                                         / res["matmul_gflops"]["median"])
     return res
 
 
@@ -213,6 +222,11 @@ def format_sweep_report(res: dict, peak_gflops: float | None = None) -> str:
                       ("runs_stacked", f"one `gan_tf.train --seeds {n}` command")):
         s = res[key]
         lines.append(f"  {text:<58}{s['median']:>8.1f}  {s['min']:.1f}-{s['max']:.1f}")
+    if "matmul_gflops" in res:
+        lines.append(f"  large matmul {res['matmul_gflops']['median']:.1f} GFLOP/s; the "
+                     f"loops use {res['loops_sequential_matmul_fraction']:.0%} (one after "
+                     f"another) and {res['loops_stacked_matmul_fraction']:.0%} (stacked) of "
+                     f"it: a stack gains only what one run leaves idle")
     lines += [f"  ratio, compiled loops: {res['loops_ratio']:.2f}x; whole commands: "
               f"{res['runs_ratio']:.2f}x",
               f"  [{'PASS' if res['runs_ratio'] >= SWEEP_TARGET else 'MISS'}] whole commands: "

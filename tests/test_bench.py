@@ -82,13 +82,15 @@ def test_seed_sweep_bench_measures_both_ways_and_reports_ratios(mnist, monkeypat
     for stacked in (False, True):
         rate = bench.time_seed_loops(2, mnist, 20, stacked)
         assert math.isfinite(rate) and rate > 0
-    fake = {"seed_loops_sequential": 400.0, "seed_loops_stacked": 500.0}
+    fake = {"seed_loops_sequential": 400.0, "seed_loops_stacked": 500.0, "matmul": 200.0}
     monkeypatch.setattr(bench, "measure", lambda method, loss, iters, data_dir=None,
                         extra=(): fake[method])
     monkeypatch.setattr(bench, "time_seed_runs", lambda n, iters, stacked, data_dir=None:
                         900.0 if stacked else 300.0)
     res = bench.run_sweep_bench(8, repeats=2, log=lambda line: None)
     assert res["loops_ratio"] == pytest.approx(1.25) and res["runs_ratio"] == pytest.approx(3)
+    flops = baselines.iteration_flops(Config())["iteration"]
+    assert res["loops_stacked_matmul_fraction"] == pytest.approx(500 * flops / 1e9 / 200)
     report = bench.format_sweep_report(res)
     assert "[PASS] whole commands" in report and "[MISS] compiled loops" in report
 
