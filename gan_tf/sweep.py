@@ -54,6 +54,10 @@ def read_sweep(sweep_dir) -> dict:
         seeds = info["seeds"]
         if not (isinstance(seeds, list) and seeds and all(type(s) is int for s in seeds)):
             raise ValueError("'seeds' must be a list of integers")
+        diverged = info.setdefault("diverged", {})
+        if not (isinstance(diverged, dict) and all(
+                k in map(str, seeds) and type(v) is int for k, v in diverged.items())):
+            raise ValueError("'diverged' must map some of the seeds to iterations")
         return info
     except FileNotFoundError:
         raise UserError(f"{Path(sweep_dir)} holds no seed sweep ({SWEEP} is missing); "
@@ -113,7 +117,8 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
     if sequential is None:
         sequential = why is not None
     elif not sequential and why:
-        raise UserError(f"cannot train these seeds as one stack: {why}; leave out --stack")
+        raise UserError(f"cannot train these seeds as one stack: {why}; train them one "
+                        f"after another (sequential)")
     sweep_dir = Path(sweep_dir)
     if data is None:
         data = load_dataset(cfg.dataset, data_dir)
@@ -129,7 +134,7 @@ def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit) -> 
     try:
         _check_sweep(sweep_dir, cfg, seeds, resume, overwrite)
         # Seeds that diverged in an earlier session stay as they are.
-        diverged = dict(read_sweep(sweep_dir).get("diverged", {})) if resume else {}
+        diverged = dict(read_sweep(sweep_dir)["diverged"]) if resume else {}
         info = {"config": json.loads(cfg.to_json()), "seeds": seeds,
                 "mode": "sequential" if sequential else "stack", "status": "running",
                 "diverged": diverged}

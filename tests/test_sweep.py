@@ -261,6 +261,10 @@ def test_hand_edited_sweep_files_are_named(finished_sweep, mnist_dir, tmp_path, 
     (path / "sweep.json").write_text('{"config": {"lr": "fast"}, "seeds": [3, 4]}')
     assert sweep_cli(path, mnist_dir, "--resume", "--iters", "80") == 2
     one_line_error(capsys, "sweep.json", "lr")
+    info = json.loads((finished_sweep / "sweep.json").read_text())
+    (path / "sweep.json").write_text(json.dumps({**info, "diverged": {"7": 10}}))
+    assert sweep_cli(path, mnist_dir, "--resume", "--iters", "80") == 2
+    one_line_error(capsys, "sweep.json", "diverged")
     shutil.copy(finished_sweep / "sweep.json", path / "sweep.json")
     cfg = json.loads((path / "seed-4" / "config.json").read_text())
     (path / "seed-4" / "config.json").write_text(json.dumps({**cfg, "lr": 0.5}))
