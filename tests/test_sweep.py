@@ -327,6 +327,12 @@ def test_a_seed_gone_nan_is_frozen_and_the_others_train_on_untouched(
     assert "seed 4: diverged earlier" not in capsys.readouterr().out   # (a stack's words)
     assert RunFolder(path / "seed-3").finished_iteration() == 80
     assert run4.read_checkpoint()["iteration"] == 20
+    # Evaluating the sweep leaves the diverged seed out.
+    from gan_tf import evaluate
+    (run4 / "generator.keras").unlink()
+    assert evaluate.main([str(path), "--num-samples", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "seed-4: diverged, left out" in out and "mean ± std over 1 seeds" in out
 
 
 def test_a_stack_with_a_diverging_seed_stops_and_keeps_every_checkpoint(mnist, tmp_path):
