@@ -371,3 +371,12 @@ def test_evaluate_and_results_give_a_sweep_mean_and_spread(finished_sweep, tmp_p
     # One seed not evaluated: the row says so.
     (path / "seed-4" / "metrics.json").unlink()
     assert "(1 of 2 seeds evaluated)" in results.table([path / "seed-3" / "metrics.json"])
+
+
+def test_a_sweep_row_is_mean_and_sample_standard_deviation():
+    """Three seeds scoring 1, 2 and 4: mean 2.33, sample std 1.53 (the population
+    std would be 1.25)."""
+    from gan_tf import results
+    ms = [{c.key: v for c in results.COLUMNS} | {"parzen_se": 1.0} for v in (1.0, 2.0, 4.0)]
+    row = results._spread_row("`x`", 100, ms)
+    assert "2.33 ± 1.53" in row and "2.333 ± 1.528" in row and "1.25" not in row, row
