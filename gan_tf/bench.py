@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from gan_tf import baselines
-from gan_tf.config import Config
+from gan_tf.config import MAX_SEEDS, Config
 from gan_tf.files import atomic_write_text
 from gan_tf.runs import RunFolder
 
@@ -390,8 +390,8 @@ def _publish(args, name: str, res: dict, report: str) -> int:
 
 
 def _sweep_main(args) -> int:
-    if not 2 <= args.seeds <= 64:
-        print("error: --seeds must be 2 to 64", file=sys.stderr)
+    if not 2 <= args.seeds <= MAX_SEEDS:
+        print(f"error: --seeds must be 2 to {MAX_SEEDS}", file=sys.stderr)
         return 2
     # --iters sets the whole commands' length; the loops run a third of it per seed.
     res = run_sweep_bench(args.seeds, args.repeats, max(100, args.iters // 3), args.iters,

@@ -36,6 +36,9 @@ INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
               "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024}
 MAX_LAYERS, MAX_WIDTH = 8, 16_384
 MAX_SEED = 2**31 - 1    # Keras' seeded initializers take 32-bit seeds
+# Seeds of one sweep: a stack traces each seed's loss on its own, so its graph grows
+# with N.
+MAX_SEEDS = 64
 # name: (lower test, upper test, what is allowed)
 FLOAT_RANGES = {
     "lr": (lambda v: v > 0, lambda v: v <= 10, "in (0, 10]"),

@@ -149,9 +149,10 @@ def main(argv=None) -> int:
             return 0
         # A sweep: every seed (the real-data measures, the same for all, once).
         results, reference = [], None
-        diverged = sweep.read_sweep(args.run_dir)["diverged"]
-        for run in sweep.sweep_folders(args.run_dir):
-            if run.path.name.removeprefix("seed-") in diverged:
+        info = sweep.read_sweep(args.run_dir)
+        for seed in info["seeds"]:
+            run = sweep.seed_folder(args.run_dir, seed)
+            if str(seed) in info["diverged"]:
                 print(f"--- {run}: diverged, left out", flush=True)
                 continue
             print(f"--- {run}", flush=True)

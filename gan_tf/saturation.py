@@ -22,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from gan_tf.config import Config
+from gan_tf.config import MAX_SEEDS, Config
 from gan_tf.errors import UserError
 
 G_LOSSES = ("minimax", "nonsaturating")
@@ -100,8 +100,8 @@ def main(argv=None) -> int:
     try:
         if args.iters <= 0:
             raise UserError("--iters must be positive")
-        if not 1 <= args.seeds <= 64:
-            raise UserError("--seeds must be 1 to 64")
+            if not 1 <= args.seeds <= MAX_SEEDS:
+            raise UserError(f"--seeds must be 1 to {MAX_SEEDS}")
         if args.iters < 1000:
             raise UserError("--iters must be at least 1000 (the summary compares the "
                             "first 1,000 iterations with the last)")

@@ -43,11 +43,11 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf import networks
+from gan_tf.config import MAX_SEEDS
 from gan_tf.errors import UserError
 from gan_tf.loop import Trainer, epoch_permutation, make_optimizer, sample_z
 from gan_tf.losses import get_losses
 
-MAX_SEEDS = 64   # the loss of each seed is traced on its own: the graph grows with N
 
 
 def stackable(cfg) -> str | None:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from gan_tf import train_lib
-from gan_tf.config import Config
+from gan_tf.config import MAX_SEED, MAX_SEEDS, Config
 from gan_tf.control import StopRequests
 from gan_tf.errors import TrainingDiverged, UserError
 from gan_tf.files import atomic_write_text, os_error_line
@@ -34,7 +34,6 @@ from gan_tf.run_writer import RunWriter
 from gan_tf.runs import RunFolder
 
 SWEEP = "sweep.json"
-MAX_SEEDS = 64
 
 
 def seed_folder(sweep_dir, seed: int) -> RunFolder:
@@ -76,7 +75,6 @@ def sweep_folders(sweep_dir) -> list[RunFolder]:
 
 def seeds_of(cfg: Config, n: int) -> list[int]:
     """cfg.seed, cfg.seed + 1, ...: N seeds, checked."""
-    from gan_tf.config import MAX_SEED
     if not 1 <= n <= MAX_SEEDS:
         raise UserError(f"--seeds must be 1 to {MAX_SEEDS}, got {n}")
     if cfg.seed + n - 1 > MAX_SEED:
