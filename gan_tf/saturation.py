@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     try:
         if args.iters <= 0:
             raise UserError("--iters must be positive")
-            if not 1 <= args.seeds <= MAX_SEEDS:
+        if not 1 <= args.seeds <= MAX_SEEDS:
             raise UserError(f"--seeds must be 1 to {MAX_SEEDS}")
         if args.iters < 1000:
             raise UserError("--iters must be at least 1000 (the summary compares the "
