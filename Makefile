@@ -10,10 +10,10 @@
 #   make mnist-vae-z20 [ITERS=N] [ARGS=...]         the same VAE with the paper's small latent, z 20
 #   make likelihood RUN=outputs/mnist-vae           a VAE's test ELBO and IW log p(x) (k = 1,000)
 #   make gan-vs-vae                                 VAE vs GAN vs DCGAN: figures, blur, likelihoods
-#     (needs the four runs trained, evaluated and the VAEs' likelihood; see README)
+#     (needs the four runs trained, evaluated and the VAEs' likelihood; docs/gan-vs-vae.md)
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make latent RUN=outputs/mnist-basic             z interpolation and arithmetic of a run
-#   make results                                    README's Results table from metrics.json
+#   make results                                    the docs' result tables from metrics.json
 #   make saturating-vs-nonsaturating                G's loss saturates (outputs/NAME/)
 #   make gaussian-1d | xy-game | mode-collapse      the toy experiments (outputs/NAME/)
 #   make sweep EXP=mnist-basic [SEEDS=5]            seeds 0..4 of an experiment -> outputs/NAME-seeds/
@@ -21,7 +21,8 @@
 #   make bench                                      speed, side by side (outputs/bench/)
 #   make bench-sweep                                8 seeds as one stack vs one after another
 #   make classifier                                 retrain the committed MNIST classifier
-#   make test                                       the test suite
+#   make test                                       the whole test suite (as CI runs it)
+#   make test-fast                                  the tests not marked slow (under 3 minutes)
 PYTHON_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -29,11 +30,11 @@ ITERS ?=
 ARGS ?=
 
 # Development and CI checkouts find MNIST beside them; elsewhere the loader's own
-# search order applies (see README), ending with a one-time download of the original
+# search order applies (see docs/data.md), ending with a one-time download of the original
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test test-fast venv clean-venv
 
 venv: $(VENV)/.installed
 
@@ -71,7 +72,7 @@ likelihood: venv
 	$(PY) -m gan_tf.vae_likelihood $(RUN)
 
 gan-vs-vae: venv
-	$(PY) -m gan_tf.gan_vs_vae --docs docs --readme README.md $(ARGS)
+	$(PY) -m gan_tf.gan_vs_vae --docs docs $(ARGS)
 
 results: venv
 	$(PY) -m gan_tf.results
@@ -91,6 +92,9 @@ classifier: venv
 
 test: venv
 	$(PY) -m pytest -q -rs tests
+
+test-fast: venv
+	$(PY) -m pytest -q -rs -m "not slow" tests
 
 clean-venv:
 	rm -rf $(VENV)

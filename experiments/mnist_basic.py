@@ -1,6 +1,6 @@
 """The TensorFlow tutorial's vanilla GAN with its hand-written log-loss (the default)."""
 
-from gan_tf.config import Config
+from gan_tf.core.config import Config
 
 
 def get_config() -> Config:

@@ -5,7 +5,7 @@ whether convolutions make the conditioning more reliable than the cGAN's MLP.)""
 
 import dataclasses
 
-from gan_tf.config import Config, load_experiment
+from gan_tf.core.config import Config, load_experiment
 
 
 def get_config() -> Config:

@@ -4,7 +4,7 @@ D's image (794-128-1), sigmoid cross-entropy losses, minibatch 64, and the real
 batch's labels used for the fakes of both steps. Frames are a 10x10 grid: row k is
 conditioned on digit k, and each column shares one z."""
 
-from gan_tf.config import Config
+from gan_tf.core.config import Config
 
 
 def get_config() -> Config:

@@ -8,7 +8,7 @@ minibatch 128, weights from N(0, 0.02). 10 epochs of the 55,000 training images
 XLA is off: on this 2-core CPU XLA's convolutions ran the loop at 0.4 it/s against
 13 it/s for TensorFlow's own (oneDNN) kernels. On a GPU turn it on with --xla."""
 
-from gan_tf.config import Config
+from gan_tf.core.config import Config
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 

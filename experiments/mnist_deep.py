@@ -3,7 +3,7 @@ output and the data scaled to [-1, 1], Adam 1e-4 for both, and the same z batch 
 an iteration's D step and G step. Trained by epochs of the 55,000 training images
 (430 iterations of 128 each): 100 epochs, a frame every 5."""
 
-from gan_tf.config import Config
+from gan_tf.core.config import Config
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 

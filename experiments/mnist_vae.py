@@ -4,7 +4,7 @@ pixels in [0, 1], z of size 100 (the GAN's), Adam with the GAN's TF1 defaults, t
 same 100,000 iterations of 128 images. Sampled and evaluated through generator.keras,
 which maps the GAN's u ~ U(-1, 1) to z ~ N(0, I) (see gan_tf/vae.py)."""
 
-from gan_tf.config import Config
+from gan_tf.core.config import Config
 
 
 def get_config() -> Config:

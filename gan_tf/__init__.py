@@ -1,9 +1,18 @@
 """gan-tf: the classic GAN tutorials on MNIST, reproduced faithfully in TensorFlow 2.
 
-Layout: `config` (the one frozen Config), `data` (MNIST loading and checks),
-`networks` (G and D), `losses` (pure loss functions), `loop` (the compiled training
-loop), `snapshots` (frames, GIF, plots), `runs` (run folders, checkpoints, stats),
-`train_lib` (a whole training run), `train` (the command line).
+Every module directly in this folder (and in toys/) is a command, `python -m
+gan_tf.NAME`, that only parses its arguments and calls its library function. The
+library is in layers; each imports only from the layers above it in this list
+(tests/test_layering.py keeps it so):
+
+    core/        the Config, the errors, the commands' shared scaffold
+    data/        MNIST and Fashion-MNIST: IDX files, checksums, download
+    models/      networks, losses, the VAE's models
+    runs/        the run folder and the sweep folder, what a run writes, atomic
+                 files, pictures
+    training/    the compiled loop, the seed stack, tf.distribute, one run, sweeps
+    evaluation/  the measures, the classifier, evaluate, latent, likelihood, results
+    studies/     GAN vs VAE, saturation, the speed benchmark, the toy experiments
 """
 
 __version__ = "0.1.0"

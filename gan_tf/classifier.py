@@ -1,111 +1,16 @@
-"""The project's own classifiers, the yardstick of `gan_tf.evaluate`: one per dataset.
-
-`python -m gan_tf.classifier [--dataset fashion_mnist]` trains a small CNN on the
-55,000 training images (the 5,000 validation images watch over it), measures it on
-the 10,000 test images and writes `gan_tf/assets/DATASET_classifier.keras` plus a
-JSON note of how it was made and what it scored. The committed weights are what
-every metric uses; retrain only on purpose (`--overwrite`), since all earlier
-numbers would shift.
-
-Input: flattened images (N, 784) in [0, 1]. Output: class logits (N, 10). The
-128-unit layer before the logits is the feature space of the Fréchet distance.
-"""
+"""`python -m gan_tf.classifier`: parses its flags and calls evaluation/classifier.py,
+whose docstring is this command's --help."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
-import time
-from pathlib import Path
 
-import numpy as np
-
-from gan_tf.errors import UserError
-
-ASSETS = Path(__file__).resolve().parent / "assets"
-FEATURES_LAYER = "features"
-# What each must reach on its test set to be saved: MNIST is easy; small CNNs like
-# this one reach ~91% on Fashion-MNIST (its shirts, pullovers and coats overlap).
-MIN_TEST_ACCURACIES = {"mnist": 0.990, "fashion_mnist": 0.900}
-
-
-def weights_path(dataset: str = "mnist") -> Path:
-    return ASSETS / f"{dataset}_classifier.keras"
-
-
-WEIGHTS = weights_path("mnist")
-NOTE = WEIGHTS.with_suffix(".json")   # how it was made, beside every weights file
-MIN_TEST_ACCURACY = MIN_TEST_ACCURACIES["mnist"]
-
-
-def build_classifier(seed: int = 0):
-    import keras
-    keras.utils.set_random_seed(seed)
-    L = keras.layers
-    return keras.Sequential([
-        keras.Input((784,)),
-        L.Reshape((28, 28, 1)),
-        L.Conv2D(32, 3, activation="relu"),
-        L.MaxPooling2D(),
-        L.Conv2D(64, 3, activation="relu"),
-        L.MaxPooling2D(),
-        L.Flatten(),
-        L.Dropout(0.3),
-        L.Dense(128, activation="relu", name=FEATURES_LAYER),
-        L.Dropout(0.3),
-        L.Dense(10, name="logits"),
-    ], name="classifier")
-
-
-def load_classifier(path: Path | None = None, dataset: str = "mnist"):
-    """The committed classifier of `dataset` (or the one at `path`)."""
-    import keras
-    path = Path(path) if path is not None else weights_path(dataset)
-    if not path.is_file():
-        raise UserError(f"no classifier at {path}; train one with python -m "
-                        f"gan_tf.classifier --dataset {dataset}")
-    return keras.saving.load_model(path)
-
-
-def predict(model, images: np.ndarray, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """(softmax probabilities (N, 10), penultimate features (N, 128)) for images in [0,1]."""
-    import keras
-    import tensorflow as tf
-    both = keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
-                                      model.outputs[0]])
-    step = tf.function(lambda x: both(x, training=False))
-    feats, probs = [], []
-    for i in range(0, len(images), batch):
-        f, logits = step(tf.constant(images[i:i + batch], tf.float32))
-        feats.append(f.numpy())
-        probs.append(tf.nn.softmax(logits).numpy())
-    return np.concatenate(probs), np.concatenate(feats).astype(np.float64)
-
-
-def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    probs, _ = predict(model, images)
-    return float((probs.argmax(1) == labels).mean())
-
-
-def train_classifier(data, epochs: int = 6, seed: int = 0, log=print):
-    import keras
-    model = build_classifier(seed)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    x = data.train_images.astype(np.float32) / 255.0
-    xv = data.val_images.astype(np.float32) / 255.0
-    model.fit(x, data.train_labels, batch_size=128, epochs=epochs, shuffle=True,
-              validation_data=(xv, data.val_labels), verbose=2)
-    return model
+from gan_tf.core import cli
+from gan_tf.evaluation.classifier import MIN_TEST_ACCURACIES, make_classifier  # light
 
 
 def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    p = argparse.ArgumentParser(prog="python -m gan_tf.classifier", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.Parser("gan_tf.classifier", description=cli.library_doc("gan_tf.evaluation.classifier"))
     p.add_argument("--dataset", default="mnist", choices=sorted(MIN_TEST_ACCURACIES),
                    help="which dataset's classifier (default mnist)")
     p.add_argument("--data-dir", help="folder with the dataset's four IDX .gz files")
@@ -115,42 +20,9 @@ def main(argv=None) -> int:
                                  ".keras)")
     p.add_argument("--overwrite", action="store_true", help="replace existing weights")
     args = p.parse_args(argv)
-    from gan_tf.data import load_dataset
-    from gan_tf.files import atomic_save, atomic_write_text
-    out = Path(args.out) if args.out else weights_path(args.dataset)
-    minimum = MIN_TEST_ACCURACIES[args.dataset]
-    try:
-        if out.exists() and not args.overwrite:
-            raise UserError(f"{out} exists: every committed metric depends on it; pass "
-                            f"--overwrite to replace it or --out elsewhere")
-        if args.epochs <= 0:
-            raise UserError(f"--epochs must be positive, got {args.epochs}")
-        data = load_dataset(args.dataset, args.data_dir)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    t0 = time.time()
-    model = train_classifier(data, args.epochs, args.seed)
-    acc = accuracy(model, data.test_images.astype(np.float32) / 255.0, data.test_labels)
-    print(f"test accuracy {acc:.4f} after {args.epochs} epochs ({time.time() - t0:.0f} s)")
-    if acc < minimum:
-        print(f"error: test accuracy {acc:.4f} is below {minimum}; not saved",
-              file=sys.stderr)
-        return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Saved uncompiled: the weights only, without Adam's slots (a third the size).
-    inference = build_classifier(args.seed)
-    inference.set_weights(model.get_weights())
-    atomic_save(out, inference.save)
-    atomic_write_text(out.with_suffix(".json"), json.dumps({
-        "command": " ".join(["python -m gan_tf.classifier", *(argv or sys.argv[1:])]),
-        "architecture": "conv32-pool-conv64-pool-dropout-dense128(features)-dropout-dense10",
-        "trained_on": f"first 55,000 {args.dataset} training images, Adam 1e-3, batch 128",
-        "epochs": args.epochs, "seed": args.seed,
-        "test_accuracy": round(acc, 4), "params": int(model.count_params()),
-    }, indent=2) + "\n")
-    print(f"saved {out}")
-    return 0
+    command = " ".join(["python -m gan_tf.classifier", *(argv or sys.argv[1:])])
+    return cli.run(lambda: make_classifier(args.dataset, args.data_dir, args.epochs,
+                                           args.seed, args.out, args.overwrite, command))
 
 
 if __name__ == "__main__":

@@ -1,134 +1,15 @@
-"""`python -m gan_tf.evaluate RUN_DIR`: measure a trained generator, beside real data.
-
-Loads RUN_DIR/generator.keras, draws 10,000 samples with a recorded seed, applies
-every measure of gan_tf.metrics to them and, identically, to real images of the
-run's dataset (MNIST or Fashion-MNIST, each with its own committed classifier),
-writes RUN_DIR/metrics.json and RUN_DIR/nearest_neighbours.png, and prints a table.
-"""
+"""`python -m gan_tf.evaluate`: parses its flags and calls evaluation/evaluate.py,
+whose docstring is this command's --help."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
-import time
-from pathlib import Path
 
-import numpy as np
-
-from gan_tf import metrics
-from gan_tf.errors import UserError
-from gan_tf.files import os_error_line
-
-PAPER_PARZEN = "225 ± 2 (Goodfellow et al. 2014, Table 1)"
-PARZEN_VALIDATION = 1000   # validation images for the sigma search, as the paper
-
-
-def evaluate_images(images: np.ndarray, mnist, classifier, *, reference: dict | None = None,
-                    labels: np.ndarray | None = None, log=lambda line: None) -> dict:
-    """All measures of `images` (N, 784) in [0, 1]. Returns {'generated': {...},
-    'real': {...}}; pass `reference` (an earlier 'real') to skip recomputing it. With
-    `labels` (a conditional G's conditioning labels) also how often the classifier
-    agrees with them, per label."""
-    from gan_tf.classifier import predict
-    images = check_range(images)
-    test = mnist.test_images.astype(np.float32) / 255.0
-    train = mnist.train_images[:len(test)].astype(np.float32) / 255.0
-    val = mnist.val_images[:PARZEN_VALIDATION].astype(np.float32) / 255.0
-    stages = 3 if reference is not None else 5
-    step = iter(range(1, stages + 1))
-
-    log(f"[{next(step)}/{stages}] classifier on {len(images)} samples and the test set")
-    probs_g, feats_g = predict(classifier, images)
-    probs_t, feats_t = predict(classifier, test)
-    mu_t, cov_t = metrics.gaussian_fit(feats_t)
-    gen = {**metrics.mnist_score(probs_g),
-           "frechet_distance": metrics.frechet_distance(*metrics.gaussian_fit(feats_g),
-                                                        mu_t, cov_t),
-           **metrics.mode_coverage(probs_g, mnist.test_labels)}
-    if labels is not None:
-        gen.update(label_accuracy(probs_g, labels))
-    log(f"[{next(step)}/{stages}] Parzen window on the samples")
-    gen.update(metrics.parzen(images, val, test))
-    if reference is None:
-        log(f"[{next(step)}/{stages}] the same measures for real images")
-        probs_tr, feats_tr = predict(classifier, train)
-        real = {**metrics.mnist_score(probs_t),
-                # The floor: 10,000 training images against the test images.
-                "frechet_distance": metrics.frechet_distance(
-                    *metrics.gaussian_fit(feats_tr), mu_t, cov_t),
-                **metrics.mode_coverage(probs_t, mnist.test_labels)}
-        log(f"[{next(step)}/{stages}] Parzen window on 10,000 training images")
-        real.update(metrics.parzen(train, val, test))
-        reference = real
-    log(f"[{next(step)}/{stages}] done")
-    return {"generated": gen, "real": reference}
-
-
-def label_accuracy(probs: np.ndarray, labels: np.ndarray) -> dict:
-    """Share of samples the classifier assigns to their conditioning label: overall,
-    per label, and the worst label's."""
-    hit = probs.argmax(1) == np.asarray(labels)
-    per = {str(k): float(hit[labels == k].mean()) for k in np.unique(labels)}
-    return {"label_accuracy": float(hit.mean()), "label_accuracy_per_label": per,
-            "label_accuracy_min": min(per.values())}
-
-
-def check_range(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images, np.float32).reshape(len(images), -1)
-    if images.shape[1] != 784:
-        raise UserError(f"samples must be 28x28 images, got shape {images.shape}")
-    if images.min() < -1e-6 or images.max() > 1 + 1e-6 or not np.isfinite(images).all():
-        raise UserError("samples must lie in [0, 1] (rescale [-1, 1] images first: "
-                        "Parzen numbers shift by 784 ln 2 = 543.4 nats otherwise)")
-    return images
-
-
-def generate(G, num_samples: int, seed: int):
-    """(images, labels): num_samples images in [0, 1] from the run's final generator;
-    a conditional generator's are conditioned on every label in turn (labels None
-    otherwise)."""
-    from gan_tf.networks import NUM_CLASSES, is_conditional, unit_images, z_dim_of
-    z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim_of(G)))
-    z = z.astype(np.float32)
-    labels = np.arange(num_samples) % NUM_CLASSES if is_conditional(G) else None
-    images = np.concatenate([
-        unit_images(G, z[i:i + 1000], None if labels is None else labels[i:i + 1000])
-        for i in range(0, num_samples, 1000)])
-    return images, labels
-
-
-def write_neighbours(samples, mnist, path: Path, count: int = 8, k: int = 3) -> None:
-    from gan_tf.snapshots import save_rows
-    train = mnist.train_images.astype(np.float32) / 255.0
-    idx, _ = metrics.nearest_neighbours(samples[:count], train, k)
-    rows = [np.concatenate([samples[i:i + 1], train[idx[i]]]) for i in range(count)]
-    save_rows(np.stack(rows), path, column_titles=["sample"] + [f"nearest {j + 1}"
-                                                                for j in range(k)])
-
-
-def format_table(result: dict) -> str:
-    g, r = result["generated"], result["real"]
-    lines = [f"{'measure':<34}{'generated':>14}{'real data':>14}"]
-    title = {"fashion_mnist": "Fashion-MNIST"}.get(result.get("dataset"), "MNIST")
-    for m in metrics.MEASURES:
-        name = m.label.format(title=title)
-        lines.append(f"{name:<34}{m.fmt.format(g[m.key]):>14}{m.fmt.format(r[m.key]):>14}")
-    if "label_accuracy" in g:
-        per = g["label_accuracy_per_label"]
-        lines.append(f"{'classified as their label':<34}{g['label_accuracy']:>14.4f}")
-        lines.append("  per label: " + "  ".join(f"{k}: {v:.3f}" for k, v in per.items()))
-    lines.append("real data: test images (score, classes); 10,000 training vs test images "
-                 "(Frechet floor); training images as Parzen centres")
-    if title == "MNIST":
-        lines.append(f"paper's GAN Parzen estimate: {PAPER_PARZEN}")
-    return "\n".join(lines)
+from gan_tf.core import cli
 
 
 def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    p = argparse.ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__)
+    p = cli.Parser("gan_tf.evaluate", description=cli.library_doc("gan_tf.evaluation.evaluate"))
     p.add_argument("run_dir", help="a finished run folder (holds generator.keras), or a "
                                    "seed sweep's folder: every seed, then mean ± std")
     p.add_argument("--num-samples", type=int, default=10_000,
@@ -137,73 +18,9 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", help="folder with the four IDX .gz files of the run's "
                                       "dataset (MNIST or Fashion-MNIST)")
     args = p.parse_args(argv)
-    from gan_tf import sweep
-    from gan_tf.runs import RunFolder
-    try:
-        if not 100 <= args.num_samples <= 100_000:
-            raise UserError(f"--num-samples must be 100 to 100000, got {args.num_samples}")
-        if args.seed < 0:
-            raise UserError(f"--seed must be non-negative, got {args.seed}")
-        if not sweep.is_sweep(args.run_dir):
-            evaluate_run(RunFolder(args.run_dir), args)
-            return 0
-        # A sweep: every seed (the real-data measures, the same for all, once).
-        results, reference = [], None
-        info = sweep.read_sweep(args.run_dir)
-        for seed in info["seeds"]:
-            run = sweep.seed_folder(args.run_dir, seed)
-            if str(seed) in info["diverged"]:
-                print(f"--- {run}: diverged, left out", flush=True)
-                continue
-            print(f"--- {run}", flush=True)
-            result = evaluate_run(run, args, reference)
-            results.append(result)
-            reference = result["real"]
-        print(f"--- {args.run_dir}: mean ± std over {len(results)} seeds")
-        print(format_spread([r["generated"] for r in results]))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"error: {os_error_line(e)}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def evaluate_run(run, args, reference: dict | None = None) -> dict:
-    """Measure one run folder, write its metrics.json and nearest_neighbours.png."""
-    from gan_tf.classifier import load_classifier
-    from gan_tf.data import load_dataset
-    from gan_tf.files import atomic_write_text
-    from gan_tf.runs import METRICS, NEIGHBOURS
-    t0 = time.time()
-    dataset = run.dataset()
-    iteration = run.finished_iteration()
-    mnist = load_dataset(dataset, args.data_dir)
-    samples, labels = generate(run.load_generator(), args.num_samples, args.seed)
-    classifier = load_classifier(dataset=dataset)
-    result = evaluate_images(samples, mnist, classifier, labels=labels, reference=reference,
-                             log=lambda line: print(line, file=sys.stderr, flush=True))
-    result.update(run=str(run), dataset=dataset, iteration=iteration,
-                  num_samples=args.num_samples, seed=args.seed,
-                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
-    atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
-    write_neighbours(samples, mnist, run / NEIGHBOURS)
-    print(format_table(result))
-    print(f"wrote {run / METRICS} and {run / NEIGHBOURS} ({result['seconds']} s)")
-    return result
-
-
-def format_spread(generated: list[dict]) -> str:
-    """Each measure's mean ± standard deviation (ddof 1) over runs."""
-    lines = []
-    for m in metrics.MEASURES:
-        if m.column and all(m.key in g for g in generated):
-            v = np.array([g[m.key] for g in generated], np.float64)
-            sd = v.std(ddof=1) if len(v) > 1 else 0.0
-            lines.append(f"{m.column:>16}: {v.mean():.3f} ± {sd:.3f}   "
-                         f"(seeds: {', '.join(f'{x:.3g}' for x in v)})")
-    return "\n".join(lines)
+    from gan_tf.evaluation.evaluate import evaluate_folder
+    return cli.run(lambda: evaluate_folder(args.run_dir, args.num_samples, args.seed,
+                                           args.data_dir))
 
 
 if __name__ == "__main__":

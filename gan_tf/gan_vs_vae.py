@@ -1,186 +1,25 @@
-"""`python -m gan_tf.gan_vs_vae`: is the VAE really blurrier than the GAN? Measured.
-
-Reads finished, evaluated run folders (default: outputs/mnist-vae, mnist-vae-z20,
-mnist-basic, mnist-dcgan; each needs generator.keras and the metrics.json of
-gan_tf.evaluate, a VAE also the likelihood.json of gan_tf.vae_likelihood) and writes
-into outputs/gan-vs-vae/:
-  samples.png          rows: real test digits | each model's samples (the first 10 of
-                       evaluate's own 10,000, seed 0)
-  reconstructions.png  test digits, then each VAE's reconstruction of them (the
-                       decoder's mean image at the posterior mean)
-  interpolations.png   latent walks, the same u-space segments (gan_tf.latent's) for
-                       every model: a VAE's through its U(-1, 1) -> N(0, I) layer
-  results.json, table.md  every evaluate measure, the blur measures of gan_tf.metrics
-                       on all 10,000 samples (and the test images as reference), and
-                       each VAE's test ELBO and importance-weighted log p(x)
-With --docs DIR the three pictures are also copied there (docs/gan-vs-vae-*.png);
-with --readme the table replaces the README's gan-vs-vae markers.
-"""
+"""`python -m gan_tf.gan_vs_vae`: parses its flags and calls studies/gan_vs_vae.py,
+whose docstring is this command's --help."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
-from pathlib import Path
 
-import numpy as np
-
-from gan_tf.errors import UserError
-
-DEFAULT_RUNS = ("outputs/mnist-vae", "outputs/mnist-vae-z20", "outputs/mnist-basic",
-                "outputs/mnist-dcgan")
-START, END = "<!-- gan-vs-vae:start -->", "<!-- gan-vs-vae:end -->"
-COLUMNS_PER_ROW = 10
-NUM_SAMPLES, SEED = 10_000, 0   # evaluate's defaults: the samples it measured
-
-
-def label(folder, cfg) -> str:
-    name = Path(folder).name
-    kind = ("VAE" if cfg.model == "vae" else "DCGAN" if cfg.arch == "dcgan" else "GAN")
-    return f"{kind} ({name})"
-
-
-def load_runs(run_dirs) -> list[dict]:
-    """Per run: its folder, config, generator, metrics and (a VAE's) likelihood."""
-    from gan_tf.runs import LIKELIHOOD, METRICS, RunFolder
-    runs = []
-    for d in run_dirs:
-        folder = RunFolder(d)
-        cfg = folder.read_config()
-        if not (folder / METRICS).is_file():
-            raise UserError(f"{folder / METRICS} is missing: run python -m gan_tf.evaluate "
-                            f"{folder} first")
-        run = {"folder": folder, "cfg": cfg, "label": label(d, cfg),
-               "G": folder.load_generator(),
-               "metrics": json.loads((folder / METRICS).read_text())}
-        if cfg.model == "vae":
-            if not (folder / LIKELIHOOD).is_file():
-                raise UserError(f"{folder / LIKELIHOOD} is missing: run python -m "
-                                f"gan_tf.vae_likelihood {folder} first")
-            run["likelihood"] = json.loads((folder / LIKELIHOOD).read_text())
-        runs.append(run)
-    return runs
-
-
-def measure(runs, test_images) -> dict:
-    """results.json's content: per row (real, then each run) every measure."""
-    from gan_tf import metrics
-    from gan_tf.evaluate import generate
-    real = runs[0]["metrics"]["real"]
-    rows = {"real test images": {**{k: real[k] for k in _measure_keys()},
-                                 **metrics.blur(test_images)}}
-    for run in runs:
-        samples, _ = generate(run["G"], NUM_SAMPLES, SEED)
-        run["samples"] = samples
-        g = run["metrics"]["generated"]
-        row = {**{k: g[k] for k in _measure_keys()}, **metrics.blur(samples),
-               "iterations": run["cfg"].iters}
-        if "likelihood" in run:
-            lk = run["likelihood"]
-            row.update({k: lk[k] for k in ("elbo", "elbo_se", "iw", "iw_se", "cb_elbo",
-                                            "cb_iw", "cb_iw_se", "k", "kl",
-                                            "reconstruction_ll")})
-        rows[run["label"]] = row
-    return rows
-
-
-def _measure_keys():
-    from gan_tf.metrics import MEASURES
-    return [m.key for m in MEASURES]
-
-
-def table(rows: dict) -> str:
-    """The README's table: evaluate's measures, blur, and the likelihoods."""
-    head = ("| | score | Fréchet dist. | classes ≥1% | p>0.9 | Parzen (nats) | blur length "
-            "(px) | grey share of ink | test ELBO (nats) | IW log p(x) (nats) |")
-    lines = [head, "|" + "---|" * 10]
-    for name, r in rows.items():
-        lik = ("", "")
-        if "elbo" in r:
-            lik = (f"{r['elbo']:.1f}", f"{r['iw']:.1f} (k = {r['k']:,})")
-        lines.append(f"| {name} | {r['mnist_score']:.2f} | {r['frechet_distance']:.2f} | "
-                     f"{r['modes_covered']} | {r['confident_share']:.3f} | "
-                     f"{r['parzen_ll']:.1f} ± {r['parzen_se']:.1f} | {r['blur_length']:.3f} | "
-                     f"{r['grey_share']:.3f} | {lik[0]} | {lik[1]} |")
-    vaes = [(n, r) for n, r in rows.items() if "elbo" in r]
-    if vaes:
-        lines.append("")
-        lines.append("| VAE | Parzen of its samples | IW log p(x), continuous Bernoulli "
-                     "(a density, like Parzen) | IW log p(x), Bernoulli (trained on) | "
-                     "test ELBO, Bernoulli |")
-        lines.append("|---|---|---|---|---|")
-        for n, r in vaes:
-            lines.append(f"| {n} | {r['parzen_ll']:.1f} ± {r['parzen_se']:.1f} | "
-                         f"{r['cb_iw']:.1f} ± {r['cb_iw_se']:.1f} | {r['iw']:.1f} ± "
-                         f"{r['iw_se']:.1f} | {r['elbo']:.1f} |")
-    return "\n".join(lines)
-
-
-def pictures(runs, mnist, out: Path, rng_seed: int = 0) -> list[Path]:
-    """samples.png, reconstructions.png, interpolations.png in `out`."""
-    from gan_tf.latent import interpolations
-    from gan_tf.networks import z_dim_of
-    from gan_tf.snapshots import save_rows
-    from gan_tf.vae import load_vae, reconstruct
-    n = COLUMNS_PER_ROW
-    test = mnist.test_images[:n].astype(np.float32) / 255.0
-    paths = [out / "samples.png", out / "reconstructions.png", out / "interpolations.png"]
-    save_rows(np.stack([test] + [r["samples"][:n] for r in runs]), paths[0],
-              row_titles=["real"] + [r["label"] for r in runs])
-    vaes = [r for r in runs if r["cfg"].model == "vae"]
-    recon = [reconstruct(*load_vae(r["folder"])[1:3], test) for r in vaes]
-    save_rows(np.stack([test] + recon), paths[1],
-              row_titles=["test digits"] + [f"{r['label']}\nreconstruction" for r in vaes])
-    rows, titles = [], []
-    for r in runs:   # the same seed: every model walks the same segments of u-space
-        walks, _ = interpolations(r["G"], z_dim_of(r["G"]), 2, n,
-                                  np.random.default_rng(rng_seed + z_dim_of(r["G"])))
-        rows += list(walks)
-        titles += [r["label"], ""]
-    save_rows(np.stack(rows), paths[2], row_titles=titles)
-    return paths
+from gan_tf.core import cli
+from gan_tf.runs.outputs import GAN_VS_VAE, study_dir
+from gan_tf.studies.gan_vs_vae import DEFAULT_RUNS, compare  # light: numpy only
 
 
 def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    p = argparse.ArgumentParser(prog="python -m gan_tf.gan_vs_vae", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.Parser("gan_tf.gan_vs_vae", description=cli.library_doc("gan_tf.studies.gan_vs_vae"))
     p.add_argument("runs", nargs="*", default=list(DEFAULT_RUNS),
                    help="evaluated run folders, VAEs and GANs (default: %(default)s)")
-    p.add_argument("--out", default="outputs/gan-vs-vae", help="output folder")
-    p.add_argument("--docs", help="also copy the pictures here as gan-vs-vae-NAME.png")
-    p.add_argument("--readme", help="replace the table between the gan-vs-vae markers "
-                                    "of this README")
+    p.add_argument("--out", default=study_dir(GAN_VS_VAE), help="output folder")
+    p.add_argument("--docs", help="also copy the pictures here as gan-vs-vae-NAME.png "
+                                  "and put the table into its page's section")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     args = p.parse_args(argv)
-    from gan_tf.data import load_dataset
-    from gan_tf.files import atomic_write_bytes, atomic_write_text
-    from gan_tf.results import update_readme
-    try:
-        runs = load_runs(args.runs)
-        mnist = load_dataset("mnist", args.data_dir)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        rows = measure(runs, mnist.test_images.astype(np.float32) / 255.0)
-        atomic_write_text(out / "results.json", json.dumps(rows, indent=2) + "\n")
-        text = table(rows)
-        atomic_write_text(out / "table.md", text + "\n")
-        paths = pictures(runs, mnist, out)
-        if args.docs:
-            for path in paths:
-                atomic_write_bytes(Path(args.docs) / f"gan-vs-vae-{path.name}",
-                                   path.read_bytes())
-        if args.readme:
-            update_readme(Path(args.readme), text, START, END)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(text)
-    print(f"wrote {out}/samples.png, reconstructions.png, interpolations.png, "
-          f"results.json, table.md")
-    return 0
+    return cli.run(lambda: compare(args.runs, args.out, args.docs, args.data_dir))
 
 
 if __name__ == "__main__":

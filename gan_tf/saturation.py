@@ -1,129 +1,26 @@
-"""`python -m gan_tf.saturation`: the minimax G loss saturates, the non-saturating one
-does not (the lecture's argument for maximising log D(G(z)) instead).
-
-Trains the tutorial's GAN twice from the same seed, once with G minimising
-log(1 - D(G(z))) (the GAN paper's game) and once maximising log D(G(z)) (the
-tutorial's), and plots G's gradient norm and D(G(z)) against iterations. Early in
-training D rejects fakes confidently, D(G(z)) ~ 0, and the minimax loss's gradient,
-proportional to D(G(z)), all but vanishes.
-
-Each G loss is a seed sweep (--seeds, default 5, trained at once as one stack): writes
-minimax/seed-K/ and nonsaturating/seed-K/ run folders, saturation.png (one line per
-seed) and saturation.json (per seed: the windows' means) into
-outputs/saturating-vs-nonsaturating (or --run-dir).
-"""
+"""`python -m gan_tf.saturation`: parses its flags and calls studies/saturation.py,
+whose docstring is this command's --help."""
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import json
-import os
 import sys
-from pathlib import Path
 
-from gan_tf.config import MAX_SEEDS, Config
-from gan_tf.errors import UserError
-
-G_LOSSES = ("minimax", "nonsaturating")
-
-
-def run(run_dir: Path, iters: int = 5000, base: Config | None = None, data=None,
-        data_dir=None, overwrite: bool = False, log=print, seeds=(0,)) -> dict:
-    """Both G losses, each a seed sweep (gan_tf.sweep: all seeds in one stack) in
-    run_dir/G_LOSS/seed-K; returns {g_loss: [stats records of each seed]}."""
-    from gan_tf import sweep
-    from gan_tf.data import load_mnist
-    base = base or Config(snapshot_every=500, log_every=50)
-    data = data or load_mnist(data_dir)
-    records = {}
-    for g_loss in G_LOSSES:
-        cfg = dataclasses.replace(base, iters=iters, g_loss=g_loss, seed=seeds[0])
-        sub = run_dir / g_loss
-        sweep.train_sweep(cfg, list(seeds), sub, overwrite=overwrite, data=data,
-                          log=lambda line, g=g_loss: log(f"[{g}] {line}"))
-        records[g_loss] = [f.read_stats() for f in sweep.sweep_folders(sub)]
-    plot(records, run_dir / "saturation.png")
-    return records
-
-
-def summarise(records: dict, seeds) -> dict:
-    """Per G loss and seed: mean G gradient norm and D(G(z)) over the first 1,000
-    iterations and over the last 1,000."""
-    out = {}
-    for g_loss, runs in records.items():
-        rows = {}
-        for seed, recs in zip(seeds, runs):
-            last = recs[-1]["iter"]
-            early = [r for r in recs if r["iter"] <= 1000]
-            late = [r for r in recs if r["iter"] > last - 1000]
-            rows[str(seed)] = {f"{k}_{when}": sum(r[k] for r in part) / len(part)
-                               for when, part in (("first_1000", early), ("last_1000", late))
-                               for k in ("g_grad_norm", "d_fake")}
-        out[g_loss] = rows
-    return out
-
-
-def plot(records: dict, path: Path) -> None:
-    from gan_tf.snapshots import new_figure, save_figure
-    fig = new_figure((10, 4))
-    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    for (g_loss, runs), colour in zip(records.items(), ("C3", "C0")):
-        for k, recs in enumerate(runs):   # one line per seed, labelled once
-            its = [r["iter"] for r in recs]
-            label = f"{g_loss} ({len(runs)} seeds)" if k == 0 else None
-            ax1.plot(its, [r["g_grad_norm"] for r in recs], colour, alpha=0.7, lw=1,
-                     label=label)
-            ax2.plot(its, [r["d_fake"] for r in recs], colour, alpha=0.7, lw=1, label=label)
-    ax1.set_yscale("log")
-    ax1.set_title("G's gradient norm (mean per logging window)")
-    ax2.set_title("D(G(z)) (mean per logging window)")
-    for ax in (ax1, ax2):
-        ax.set_xlabel("iteration")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    save_figure(fig, path, dpi=90)
+from gan_tf.core import cli
+from gan_tf.runs.outputs import SATURATION, study_dir
 
 
 def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    p = argparse.ArgumentParser(prog="python -m gan_tf.saturation", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.Parser("gan_tf.saturation", description=cli.library_doc("gan_tf.studies.saturation"))
     p.add_argument("--iters", type=int, default=5000, help="iterations per run (5000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per G loss, trained at "
                                                         "once as one stack (default 5)")
-    p.add_argument("--run-dir", default="outputs/saturating-vs-nonsaturating")
+    p.add_argument("--run-dir", default=study_dir(SATURATION))
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     p.add_argument("--overwrite", action="store_true", help="replace earlier runs")
     args = p.parse_args(argv)
-    try:
-        if args.iters <= 0:
-            raise UserError("--iters must be positive")
-        if not 1 <= args.seeds <= MAX_SEEDS:
-            raise UserError(f"--seeds must be 1 to {MAX_SEEDS}")
-        if args.iters < 1000:
-            raise UserError("--iters must be at least 1000 (the summary compares the "
-                            "first 1,000 iterations with the last)")
-        seeds = list(range(args.seeds))
-        records = run(Path(args.run_dir), args.iters, data_dir=args.data_dir,
-                      overwrite=args.overwrite, seeds=seeds)
-        summary = summarise(records, seeds)
-        from gan_tf.files import atomic_write_text
-        atomic_write_text(Path(args.run_dir) / "saturation.json",
-                          json.dumps({"iters": args.iters, "seeds": seeds,
-                                      "results": summary}, indent=2) + "\n")
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print("mean over the window, per seed: G's gradient norm | D(G(z))")
-    for g_loss, rows in summary.items():
-        for when in ("first_1000", "last_1000"):
-            print(f"{g_loss:>13} {when.replace('_', ' '):>10}: " + "  ".join(
-                f"{r[f'g_grad_norm_{when}']:.3g} | {r[f'd_fake_{when}']:.4f}"
-                for r in rows.values()))
-    print(f"wrote {args.run_dir}/saturation.png and saturation.json")
-    return 0
+    from gan_tf.studies.saturation import saturation_study
+    return cli.run(lambda: saturation_study(args.run_dir, args.iters, args.seeds,
+                                            args.data_dir, args.overwrite))
 
 
 if __name__ == "__main__":

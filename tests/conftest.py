@@ -1,5 +1,5 @@
 """Shared fixtures: the real MNIST files (never mocked), found the way the command line
-finds them (gan_tf.data.find_idx): local folders, the per-user cache, else a
+finds them (gan_tf.data.datasets.find_idx): local folders, the per-user cache, else a
 download from the mirrors into that cache."""
 
 import os
@@ -10,6 +10,10 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
+# The environment of a subprocess that runs this checkout's commands.
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+# train(..., **QUIET), train_sweep(..., **QUIET): no progress lines in the test output.
+QUIET = dict(log=lambda line: None)
 MNIST_FIXTURES = {"mnist", "mnist_dir"}
 _MNIST_DIR = pytest.StashKey[Path]()
 
@@ -22,13 +26,22 @@ def pytest_collection_finish(session):
                if MNIST_FIXTURES & set(getattr(item, "fixturenames", ()))]
     if not needing or session.config.option.collectonly:
         return
-    from gan_tf.data import find_idx
-    from gan_tf.errors import UserError
+    from gan_tf.core.errors import UserError
+    from gan_tf.data.datasets import find_idx
     try:
         session.config.stash[_MNIST_DIR] = find_idx("mnist")[0]
     except UserError as e:
         pytest.exit(f"{len(needing)} of the {len(session.items)} selected tests read real "
                     f"MNIST, and none can be had: {e}", returncode=1)
+
+
+def one_line_error(capsys, *words) -> str:
+    """The command's stderr is exactly one line, "error: ...", holding every word."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    for w in words:
+        assert w in err[0], err[0]
+    return err[0]
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +52,7 @@ def mnist_dir(pytestconfig) -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(mnist_dir):
-    from gan_tf.data import load_mnist
+    from gan_tf.data.datasets import load_mnist
     return load_mnist(mnist_dir)
 
 
@@ -48,8 +61,8 @@ def fashion_dir() -> Path:
     """Fashion-MNIST, found like MNIST; among the local folders is Debian's
     dataset-fashion-mnist, which .ci/run installs. Skipped, loudly, where it can be
     neither found nor downloaded: the MNIST tests cover the same code paths."""
-    from gan_tf.data import find_idx
-    from gan_tf.errors import UserError
+    from gan_tf.core.errors import UserError
+    from gan_tf.data.datasets import find_idx
     try:
         return find_idx("fashion_mnist")[0]
     except UserError as e:

@@ -19,11 +19,12 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from gan_tf import networks, runs, train_lib  # noqa: E402  (after the split)
-from gan_tf.runs import RunFolder
-from gan_tf.config import Config, load_experiment, override  # noqa: E402
-from gan_tf.data import load_mnist  # noqa: E402
-from gan_tf.errors import UserError  # noqa: E402
+from gan_tf.core.config import Config, load_experiment, override  # noqa: E402
+from gan_tf.core.errors import UserError  # noqa: E402
+from gan_tf.data.datasets import load_mnist  # noqa: E402
+from gan_tf.models import networks
+from gan_tf.runs.folder import RunFolder
+from gan_tf.training import run as train_lib  # noqa: E402  (after the split)
 
 MIRRORED = {"strategy": "mirrored", "devices": "/cpu:0,/cpu:1"}
 CASES = {

@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
-from gan_tf.config import Config, load_experiment, override, experiment_names
-from gan_tf.errors import UserError
+from gan_tf.core.config import Config, experiment_names, load_experiment, override
+from gan_tf.core.errors import UserError
 
 
 def test_defaults_are_the_tutorials():

@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from gan_tf import data
-from gan_tf.errors import UserError
+from gan_tf.core.errors import UserError
+from gan_tf.data import datasets as data
 
 NAMES = list(data.MNIST_SHA256)
 

@@ -2,7 +2,6 @@
 on localhost train, write one set of outputs, stop together and resume."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,16 +11,15 @@ import time
 import numpy as np
 import pytest
 
-from gan_tf import distribute, runs, train_lib
-from gan_tf.runs import RunFolder
-from gan_tf.config import Config
-from gan_tf.errors import UserError
-
-from conftest import REPO
-
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
+from conftest import ENV, REPO
+from gan_tf.core.config import Config
+from gan_tf.core.errors import UserError
+from gan_tf.runs.folder import RunFolder
+from gan_tf.training import distribute
+from gan_tf.training import run as train_lib
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["vanilla", "dcgan"])
 def test_mirrored_over_two_devices_equals_one_device(case, mnist_dir):
     """Same seed, same global batch 128: 64 per replica on 2 logical CPUs. The tutorial's
@@ -41,6 +39,7 @@ def test_mirrored_over_two_devices_equals_one_device(case, mnist_dir):
     assert r["loss_rel_diff"] < 1e-4
 
 
+@pytest.mark.slow
 def test_a_batch_that_does_not_split_over_the_replicas_is_refused(mnist_dir):
     out = subprocess.run([sys.executable, str(REPO / "tests" / "mirrored_check.py"),
                           str(mnist_dir), "odd-batch"], env=ENV, capture_output=True,
@@ -81,6 +80,7 @@ def _finish(procs, timeout=240):
     return [p.returncode for p in procs], outs
 
 
+@pytest.mark.slow
 def test_two_workers_train_write_once_and_resume(mnist, tmp_path):
     run, tmp = tmp_path / "run", tmp_path / "tmp"
     tmp.mkdir()
@@ -113,6 +113,7 @@ def test_two_workers_train_write_once_and_resume(mnist, tmp_path):
     assert worst < 2e-5
 
 
+@pytest.mark.slow
 def test_a_signal_to_the_chief_stops_every_worker_with_a_checkpoint(tmp_path):
     run, tmp = tmp_path / "run", tmp_path / "tmp"
     tmp.mkdir()

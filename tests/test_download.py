@@ -15,10 +15,10 @@ import time
 import numpy as np
 import pytest
 
-from gan_tf import data, download
-from gan_tf.errors import UserError
-
 from conftest import REPO
+from gan_tf.core.errors import UserError
+from gan_tf.data import datasets as data
+from gan_tf.data import download
 
 NAMES = [n + ".gz" for n in data.MNIST_SHA256]
 CACHED = ["mnist"] + [f"mnist/{n}" for n in sorted(NAMES)]   # a filled cache's listing
@@ -287,6 +287,7 @@ def test_tensorflow_datasets_only_when_chosen(cache, monkeypatch, tmp_path):
         data.load_mnist()
 
 
+@pytest.mark.slow
 def test_the_command_line_downloads_into_an_empty_cache_and_trains(mirrors, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in (data.ENV_VAR, "GAN_TF_FASHION_MNIST_DIR")}

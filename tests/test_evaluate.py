@@ -5,10 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from gan_tf.runs import RunFolder
-from gan_tf import evaluate
-from gan_tf.classifier import MIN_TEST_ACCURACY, NOTE, accuracy, load_classifier
-from gan_tf.errors import UserError
+from gan_tf import evaluate as evaluate_command
+from gan_tf import results as results_command
+from gan_tf.core.errors import UserError
+from gan_tf.evaluation import evaluate, results
+from gan_tf.evaluation.classifier import MIN_TEST_ACCURACY, NOTE, accuracy, load_classifier
+from gan_tf.runs.folder import RunFolder
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,7 @@ def test_committed_classifier_still_reaches_its_accuracy(mnist, classifier):
     assert acc == pytest.approx(json.loads(NOTE.read_text())["test_accuracy"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_real_images_score_like_real_data(mnist, classifier, real_reference):
     # 10,000 training images the reference never used, as a perfect "generator".
     fake = mnist.train_images[20_000:30_000] / 255.0
@@ -68,13 +71,14 @@ def test_images_outside_unit_range_are_refused(mnist, classifier):
         evaluate.evaluate_images(np.full((10, 784), -0.5), mnist, classifier)
 
 
+@pytest.mark.slow
 def test_evaluate_command_on_a_short_run(mnist, mnist_dir, tmp_path, capsys):
-    from gan_tf import train_lib
-    from gan_tf.config import Config
+    from gan_tf.core.config import Config
+    from gan_tf.training import run as train_lib
     run = tmp_path / "run"
     train_lib.train(Config(iters=200, snapshot_every=100, log_every=50), run, data=mnist,
                     log=lambda line: None)
-    assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
+    assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",
                           str(mnist_dir)]) == 0
     m = json.loads((run / "metrics.json").read_text())
     assert m["num_samples"] == 1000 and m["seed"] == 0
@@ -89,7 +93,7 @@ def test_evaluate_command_on_a_short_run(mnist, mnist_dir, tmp_path, capsys):
 
 
 def test_evaluate_refuses_a_folder_without_generator(tmp_path, mnist_dir, capsys):
-    assert evaluate.main([str(tmp_path), "--data-dir", str(mnist_dir)]) == 2
+    assert evaluate_command.main([str(tmp_path), "--data-dir", str(mnist_dir)]) == 2
     assert "no generator at" in capsys.readouterr().err
 
 
@@ -103,7 +107,6 @@ def test_tanh_generators_are_rescaled_to_unit_range(tmp_path):
 
 
 def test_results_table_is_built_from_metrics_files(tmp_path):
-    from gan_tf import results
     gen = {"mnist_score": 4.5, "frechet_distance": 80.0, "modes_covered": 8,
            "class_kl": 0.5, "confident_share": 0.7, "parzen_ll": 90.0, "parzen_se": 1.8}
     real = {**gen, "mnist_score": 9.75, "parzen_ll": 241.2}
@@ -112,11 +115,12 @@ def test_results_table_is_built_from_metrics_files(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "metrics.json").write_text(json.dumps({"generated": g,
                                                                    "real": real}))
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
-    assert results.main([str(tmp_path / "b-run"), str(tmp_path / "a-run"), "--readme",
-                         str(readme), "--outputs", str(tmp_path)]) == 0
-    text = readme.read_text()
+    page = tmp_path / "docs" / results.PAGES["results"]
+    page.parent.mkdir()
+    page.write_text("intro\n<!-- results:start -->\nold table\n<!-- results:end -->\noutro\n")
+    assert results_command.main([str(tmp_path / "b-run"), str(tmp_path / "a-run"), "--docs",
+                                 str(tmp_path / "docs"), "--outputs", str(tmp_path)]) == 0
+    text = page.read_text()
     assert "old table" not in text and text.startswith("intro") and text.endswith("outro\n")
     rows = [l for l in text.splitlines() if l.startswith("| `")]
     assert [r.split("`")[1] for r in rows] == ["a-run", "b-run"]
@@ -125,7 +129,6 @@ def test_results_table_is_built_from_metrics_files(tmp_path):
 
 
 def test_toy_sections_are_built_from_their_result_files(tmp_path):
-    from gan_tf import results
     (tmp_path / "gaussian-1d").mkdir()
     (tmp_path / "gaussian-1d" / "metrics.json").write_text(json.dumps({
         "iters": 100, "wasserstein_1": 0.09, "wasserstein_1_data_vs_data": 0.01,
@@ -137,20 +140,21 @@ def test_toy_sections_are_built_from_their_result_files(tmp_path):
             "modes_covered_mean": 7.0, "modes_covered_std": 0.5, "modes_total": 8,
             "high_quality_mean": 0.93, "high_quality_std": 0.01}}}))
     sections = results.toy_sections(tmp_path)
-    assert "| 100 | 0.090 | 0.010 |" in sections["<!-- gaussian:start -->",
-                                                   "<!-- gaussian:end -->"]
-    assert "| ring | vanilla | 7.0 ± 0.5 of 8 | 93.0% ± 1.0% |" in sections[
-        "<!-- modes:start -->", "<!-- modes:end -->"]
+    assert "| 100 | 0.090 | 0.010 |" in sections["gaussian"]
+    assert "| ring | vanilla | 7.0 ± 0.5 of 8 | 93.0% ± 1.0% |" in sections["modes"]
     assert results.toy_sections(tmp_path / "nothing") == {}
 
 
+@pytest.mark.slow
 def test_latent_walks_and_arithmetic_on_a_trained_generator(mnist, mnist_dir, tmp_path,
                                                             capsys):
-    from gan_tf import latent, train_lib
-    from gan_tf.config import Config
+    from gan_tf import latent as latent_command
+    from gan_tf.core.config import Config
+    from gan_tf.evaluation import latent
+    from gan_tf.training import run as train_lib
     run = tmp_path / "run"
     train_lib.train(Config(iters=3000), run, data=mnist, log=lambda line: None)
-    from gan_tf.networks import load_generator
+    from gan_tf.models.networks import load_generator
     G = load_generator(run / "generator.keras")
     walks, z = latent.interpolations(G, 100, 3, 5, np.random.default_rng(0))
     assert walks.shape == (3, 5, 784) and 0 <= walks.min() and walks.max() <= 1
@@ -160,7 +164,7 @@ def test_latent_walks_and_arithmetic_on_a_trained_generator(mnist, mnist_dir, tm
     assert a != b and out["label"][:2] == [a, a] and out["label"][2] == b
     k = out["kind_ink"]
     assert k["thick_a"] > k["thin_a"]        # the kinds are what their names say
-    assert latent.main([str(run)]) == 0
+    assert latent_command.main([str(run)]) == 0
     for name in ("interpolation.png", "arithmetic.png", "latent.json"):
         assert (run / name).exists()
     assert "classified as" in capsys.readouterr().out
@@ -175,15 +179,18 @@ def test_label_accuracy_by_hand():
     assert got["label_accuracy_min"] == pytest.approx(1 / 3)
 
 
+@pytest.mark.slow
 def test_conditional_runs_are_evaluated_per_label(mnist, mnist_dir, tmp_path, capsys):
-    from gan_tf import latent, networks, train_lib
-    from gan_tf.config import Config
+    from gan_tf.core.config import Config
+    from gan_tf.evaluation import latent
+    from gan_tf.models import networks
+    from gan_tf.training import run as train_lib
     run = tmp_path / "cgan"
     train_lib.train(Config(conditional=True, loss="xent", iters=200, snapshot_every=100),
                     run, data=mnist, log=lambda line: None)
     images, labels = evaluate.generate(RunFolder(run).load_generator(), 1000, seed=0)
     assert list(np.bincount(labels)) == [100] * 10     # every label equally often
-    assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
+    assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",
                           str(mnist_dir)]) == 0
     m = json.loads((run / "metrics.json").read_text())["generated"]
     assert set(m["label_accuracy_per_label"]) == {str(k) for k in range(10)}
@@ -195,12 +202,13 @@ def test_conditional_runs_are_evaluated_per_label(mnist, mnist_dir, tmp_path, ca
     np.testing.assert_allclose(walks[2], networks.unit_images(G, z[2], [2] * 4), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fashion_mnist_runs_are_measured_against_fashion_mnist(fashion_dir, tmp_path,
                                                               capsys):
-    from gan_tf import train_lib
-    from gan_tf.classifier import MIN_TEST_ACCURACIES, weights_path
-    from gan_tf.config import Config
-    from gan_tf.data import load_dataset
+    from gan_tf.core.config import Config
+    from gan_tf.data.datasets import load_dataset
+    from gan_tf.evaluation.classifier import MIN_TEST_ACCURACIES, weights_path
+    from gan_tf.training import run as train_lib
     fashion = load_dataset("fashion_mnist", fashion_dir)
     clf = load_classifier(dataset="fashion_mnist")
     acc = accuracy(clf, fashion.test_images / 255.0, fashion.test_labels)
@@ -210,7 +218,7 @@ def test_fashion_mnist_runs_are_measured_against_fashion_mnist(fashion_dir, tmp_
     run = tmp_path / "run"
     train_lib.train(Config(dataset="fashion_mnist", iters=100, snapshot_every=100), run,
                     data=fashion, log=lambda line: None)
-    assert evaluate.main([str(run), "--num-samples", "1000", "--data-dir",
+    assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",
                           str(fashion_dir)]) == 0
     m = json.loads((run / "metrics.json").read_text())
     assert m["dataset"] == "fashion_mnist"

@@ -4,9 +4,11 @@ it learns from them; Fashion-MNIST end to end."""
 import numpy as np
 import pytest
 
-from gan_tf import loop, networks, train_lib
-from gan_tf.config import Config, experiment_names, load_experiment, override
+from gan_tf.core.config import Config, experiment_names, load_experiment, override
+from gan_tf.models import networks
 from gan_tf.train import default_run_dir
+from gan_tf.training import run as train_lib
+from gan_tf.training.build import build_trainer
 
 
 def test_the_tutorials_experiments_are_all_there():
@@ -38,7 +40,7 @@ def test_every_experiment_trains_on_real_data_with_outputs_in_range(name, mnist,
     assert 0 <= x.min() and x.max() <= 1 and x.std() > 0
     # G's raw output and the data D sees share one range: [0, 1] or [-1, 1].
     raw = G(z if labels is None else [z, networks.one_hot(labels)], training=False).numpy()
-    real, y = loop.build_trainer(cfg, mnist.train_images, mnist.train_labels)._batch(0)
+    real, y = build_trainer(cfg, mnist.train_images, mnist.train_labels)._batch(0)
     low = -1.0 if cfg.g_output == "tanh" else 0.0
     assert real.numpy().min() == low and real.numpy().max() == 1.0
     assert low <= raw.min() and raw.max() <= 1.0
@@ -74,7 +76,7 @@ def test_dcgan_follows_the_dcgan_guidelines():
 
 def test_dcgan_batch_norm_trains_its_statistics_and_samples_use_them(mnist):
     cfg = override(load_experiment("mnist-dcgan"), {"conv_width": 8})
-    trainer = loop.build_trainer(cfg, mnist.train_images)
+    trainer = build_trainer(cfg, mnist.train_images)
     G, bn = trainer.G, trainer.D.get_layer("conv2_bn")
     assert not bn.moving_mean.numpy().any()
     trainer.chunk(3)
@@ -89,25 +91,26 @@ def test_cgan_batches_carry_the_labels_of_their_own_images():
     images = np.repeat(np.arange(50, dtype=np.uint8)[:, None], 784, axis=1)  # image i = i
     labels = (np.arange(50) * 7) % 10
     cfg = Config(conditional=True, batch_size=16, xla=False)
-    trainer = loop.build_trainer(cfg, images, labels)
+    trainer = build_trainer(cfg, images, labels)
     for b in range(8):   # crosses epoch boundaries
         x, y = trainer._batch(b)
         index = np.round(x.numpy()[:, 0] * 255).astype(int)
         assert np.array_equal(y.numpy().argmax(1), labels[index])
         assert np.array_equal(y.numpy().sum(1), np.ones(16))
     with pytest.raises(ValueError, match="one label per training image"):
-        loop.build_trainer(cfg, images)
+        build_trainer(cfg, images)
 
 
+@pytest.mark.slow
 def test_cgan_learns_to_draw_the_digit_it_is_asked_for(mnist):
     """Label conditioning measurably works: after 10,000 iterations (~15 s) the
     classifier reads most samples as the digit they were conditioned on (measured:
     77% overall, every digit at 55% or more; chance is 10%, and an untrained or
     label-blind G stays near it)."""
-    from gan_tf.classifier import load_classifier, predict
-    from gan_tf.evaluate import label_accuracy
+    from gan_tf.evaluation.classifier import load_classifier, predict
+    from gan_tf.evaluation.evaluate import label_accuracy
     cfg = override(load_experiment("mnist-cgan"), {"iters": 10_000})
-    trainer = loop.build_trainer(cfg, mnist.train_images, mnist.train_labels)
+    trainer = build_trainer(cfg, mnist.train_images, mnist.train_labels)
     G = trainer.G
     z = np.random.default_rng(1).uniform(-1, 1, (1000, cfg.z_dim)).astype(np.float32)
     labels = np.arange(1000) % 10
@@ -124,8 +127,9 @@ def test_cgan_learns_to_draw_the_digit_it_is_asked_for(mnist):
     assert after["label_accuracy"] > 0.6 and after["label_accuracy_min"] > 0.35, after
 
 
+@pytest.mark.slow
 def test_fashion_mnist_trains_into_its_own_folder(fashion_dir, tmp_path):
-    from gan_tf.data import load_dataset
+    from gan_tf.data.datasets import load_dataset
     assert default_run_dir("mnist-dcgan", "fashion_mnist") == \
         "outputs/mnist-dcgan-fashion-mnist"
     assert default_run_dir(None, "fashion_mnist") == "outputs/vanilla-fashion-mnist"

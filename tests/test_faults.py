@@ -5,7 +5,6 @@ half-written file or loses an earlier result."""
 
 import contextlib
 import dataclasses
-import json
 import os
 import shutil
 import signal
@@ -16,26 +15,15 @@ import time
 import numpy as np
 import pytest
 
-from gan_tf import train_lib
-from gan_tf.config import Config
-from gan_tf.errors import UserError
-from gan_tf.files import atomic_save
-from gan_tf.runs import RunFolder
+from conftest import ENV, QUIET, REPO, one_line_error
+from gan_tf.core.config import Config
+from gan_tf.core.errors import UserError
+from gan_tf.runs.files import atomic_save
+from gan_tf.runs.folder import RunFolder
 from gan_tf.train import main
-
-from conftest import REPO
+from gan_tf.training import run as train_lib
 
 TINY = Config(iters=40, snapshot_every=20, log_every=10, tensorboard=False)
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-QUIET = dict(log=lambda line: None)
-
-
-def one_line_error(capsys, *words):
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: "), err
-    for w in words:
-        assert w in err[0], err[0]
-    return err[0]
 
 
 def cli(run, mnist_dir, *args):
@@ -66,7 +54,7 @@ def temporaries(folder):
 
 def test_a_second_process_is_refused_until_the_first_dies(run, mnist_dir, capsys):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from gan_tf.runs import RunFolder\n"
+        [sys.executable, "-c", "import sys, time; from gan_tf.runs.folder import RunFolder\n"
          "with RunFolder(sys.argv[1]).locked():\n print('locked', flush=True); time.sleep(120)",
          str(run)], env=ENV, stdout=subprocess.PIPE, text=True)
     try:
@@ -189,7 +177,7 @@ def test_folders_that_are_files_and_a_damaged_generator(run, mnist_dir, capsys, 
     one_line_error(capsys, "tensorboard is a file")
     g = run / "generator.keras"
     g.write_bytes(g.read_bytes()[:2000])
-    from gan_tf import evaluate, latent
+    from gan_tf import evaluate, latent  # the commands
     for mod in (evaluate, latent):
         assert mod.main([str(run)]) == 2
         one_line_error(capsys, "generator.keras is unreadable")
@@ -354,6 +342,7 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, mnist_dir):
     assert not (tmp_path / "r").exists() or temporaries(tmp_path / "r") == []
 
 
+@pytest.mark.slow
 def test_many_d_steps_still_stop_within_a_window(tmp_path, mnist_dir):
     """k = 100 D steps per iteration: a window of 100 iterations is 10,000 D steps
     (half a minute here), yet SIGTERM is answered between chunks sized to about half a

@@ -12,9 +12,11 @@ import keras
 import numpy as np
 import pytest
 
-from gan_tf import loop, networks, train_lib
-from gan_tf.config import Config
-from gan_tf.losses import get_losses
+from gan_tf.core.config import Config
+from gan_tf.models import networks
+from gan_tf.models.losses import get_losses
+from gan_tf.training import loop
+from gan_tf.training import run as train_lib
 
 ITERS = 3000
 Z = np.random.default_rng(1).uniform(-1, 1, (2000, 100)).astype(np.float32)
@@ -49,6 +51,7 @@ def learned(fd_before, fd_after):
     return fd_after < 0.35 * fd_before
 
 
+@pytest.mark.slow
 def test_training_brings_samples_close_to_real_digits(pca_fd, mnist, tmp_path):
     cfg = Config(iters=ITERS)
     before = pca_fd(networks.build_generator(cfg)(Z).numpy())
@@ -58,6 +61,7 @@ def test_training_brings_samples_close_to_real_digits(pca_fd, mnist, tmp_path):
     assert learned(before, after), (before, after)
 
 
+@pytest.mark.slow
 def test_the_criterion_fails_when_the_g_update_is_broken(pca_fd, mnist):
     """Negative control: the same run with G's Adam step set to zero must not pass."""
     cfg = Config(iters=ITERS)

@@ -4,24 +4,26 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf import loop, networks
-from gan_tf.config import Config
-from gan_tf.losses import get_losses
+from gan_tf.core.config import Config
+from gan_tf.models import networks
+from gan_tf.models.losses import get_losses
+from gan_tf.training import loop, streams
+from gan_tf.training.build import build_trainer
 
 
 def make_trainer(cfg, images):
-    return loop.build_trainer(cfg, images)
+    return build_trainer(cfg, images)
 
 
 def reference(cfg, images):
     """Independent G, D and TF1-style steps for cfg, and host-side batches in the
     loop's epoch orders: the plain reference the compiled loop must match."""
-    from gan_tf.baselines import HostBatches, Tf1StyleSteps
+    from gan_tf.studies.baselines import HostBatches, Tf1StyleSteps
     G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
     steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
                           get_losses(cfg))
     batches = HostBatches(images, cfg.batch_size,
-                          lambda e: loop.epoch_permutation(cfg.seed, e, len(images)).numpy())
+                          lambda e: streams.epoch_permutation(cfg.seed, e, len(images)).numpy())
     return G, D, steps, batches
 
 
@@ -47,14 +49,15 @@ def test_batches_follow_tf1_next_batch_epoch_by_epoch():
 
 
 def test_z_is_uniform_on_minus_one_one_and_streams_differ():
-    z = loop.sample_z(0, loop.STREAM_Z_D, 5, 1000, 100).numpy()
+    z = streams.sample_z(0, streams.STREAM_Z_D, 5, 1000, 100).numpy()
     assert z.min() >= -1 and z.max() < 1
     assert z.mean() == pytest.approx(0, abs=0.01) and z.var() == pytest.approx(1 / 3, rel=0.02)
-    again = loop.sample_z(0, loop.STREAM_Z_D, 5, 1000, 100).numpy()
-    other = loop.sample_z(0, loop.STREAM_Z_G, 5, 1000, 100).numpy()
+    again = streams.sample_z(0, streams.STREAM_Z_D, 5, 1000, 100).numpy()
+    other = streams.sample_z(0, streams.STREAM_Z_G, 5, 1000, 100).numpy()
     assert np.array_equal(z, again) and not np.allclose(z, other)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["log", "xent"])
 def test_xla_and_plain_graph_compute_the_same_training(mnist, loss):
     images = mnist.train_images[:2000]
@@ -70,6 +73,7 @@ def test_xla_and_plain_graph_compute_the_same_training(mnist, loss):
         np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("xla", [True, False])
 def test_one_chunk_equals_many_small_ones(mnist, xla):
     """Chunking is bookkeeping, not math: 1 x 30 iterations == 3 x 10 == 7 + 1 + 22,
@@ -102,8 +106,8 @@ def test_fast_loop_matches_the_plain_reference_steps(mnist, loss, xla):
     for t in range(25):
         losses.append(ref.iteration(
             batches.get(t),
-            loop.sample_z(cfg.seed, loop.STREAM_Z_D, t, cfg.batch_size, cfg.z_dim),
-            loop.sample_z(cfg.seed, loop.STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)))
+            streams.sample_z(cfg.seed, streams.STREAM_Z_D, t, cfg.batch_size, cfg.z_dim),
+            streams.sample_z(cfg.seed, streams.STREAM_Z_G, t, cfg.batch_size, cfg.z_dim)))
     assert out["first"]["d_loss"] == pytest.approx(losses[0][0], rel=1e-5)
     assert out["first"]["g_loss"] == pytest.approx(losses[0][1], rel=1e-5)
     assert out["sums"]["d_loss"] == pytest.approx(sum(l[0] for l in losses), rel=1e-4)
@@ -112,7 +116,7 @@ def test_fast_loop_matches_the_plain_reference_steps(mnist, loss, xla):
 
 
 def test_iteration_flop_count_by_hand():
-    from gan_tf.baselines import iteration_flops
+    from gan_tf.studies.baselines import iteration_flops
     f = iteration_flops(Config())
     g_fwd = 2 * 128 * (100 * 128 + 128 * 784)           # 28.97 M
     d_fwd_2b = 2 * 256 * (784 * 128 + 128 * 1)          # D on real + fake
@@ -121,6 +125,7 @@ def test_iteration_flop_count_by_hand():
     assert f["iteration"] == pytest.approx(267.0e6, rel=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("changes", [{"d_steps": 2}, {"d_steps": 3}, {"g_loss": "minimax"},
                                      {"g_loss": "minimax", "loss": "xent"},
                                      {"optimizer": "sgd", "momentum": 0.9, "lr": 0.05}])
@@ -139,8 +144,8 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
         bs = [t * k + j for j in range(k)]
         _, g = ref.iteration_k(
             [batches.get(b) for b in bs],
-            [loop.sample_z(cfg.seed, loop.STREAM_Z_D, b, cfg.batch_size, cfg.z_dim) for b in bs],
-            loop.sample_z(cfg.seed, loop.STREAM_Z_G, t, cfg.batch_size, cfg.z_dim))
+            [streams.sample_z(cfg.seed, streams.STREAM_Z_D, b, cfg.batch_size, cfg.z_dim) for b in bs],
+            streams.sample_z(cfg.seed, streams.STREAM_Z_G, t, cfg.batch_size, cfg.z_dim))
         g_sum += g
     assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
     assert_same_weights(fast, G, D)
@@ -151,7 +156,7 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
 def test_mnist_deep_shapes_ranges_and_same_z(mnist):
     """The second tutorial's GAN: its layer sizes, data and samples in [-1, 1], and
     the same z for both steps (checked against the reference steps)."""
-    from gan_tf.config import load_experiment
+    from gan_tf.core.config import load_experiment
     cfg = load_experiment("mnist-deep")
     images = mnist.train_images[:1000]
     fast = make_trainer(cfg, images)
@@ -160,13 +165,13 @@ def test_mnist_deep_shapes_ranges_and_same_z(mnist):
     x = fast._batch(tf.constant(0, tf.int64))[0].numpy()
     assert x.min() == -1.0 and x.max() == 1.0
     out = fast.chunk(5)
-    z = loop.sample_z(cfg.seed, loop.STREAM_Z_D, 0, 16, cfg.z_dim)
+    z = streams.sample_z(cfg.seed, streams.STREAM_Z_D, 0, 16, cfg.z_dim)
     g = fast.G(z).numpy()
     assert g.shape == (16, 784) and g.min() >= -1 and g.max() <= 1 and g.min() < 0
     G, D, ref, batches = reference(cfg, images)
     g_sum = 0.0
     for t in range(5):
-        z = loop.sample_z(cfg.seed, loop.STREAM_Z_D, t, cfg.batch_size, cfg.z_dim)
+        z = streams.sample_z(cfg.seed, streams.STREAM_Z_D, t, cfg.batch_size, cfg.z_dim)
         g_sum += ref.iteration(batches.get(t) * 2 - 1, z, z)[1]
     assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
     assert_same_weights(fast, G, D)

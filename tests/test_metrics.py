@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from gan_tf import metrics
+from gan_tf.evaluation import metrics
 
 
 def onehot(classes, n=10, conf=1.0):

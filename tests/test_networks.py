@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from gan_tf import networks
-from gan_tf.config import Config
+from gan_tf.core.config import Config
+from gan_tf.models import networks
 
 
 def test_shapes_and_output_ranges():

@@ -7,10 +7,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from gan_tf import runs, snapshots
-from gan_tf.run_writer import StatsLog
-from gan_tf.runs import RunFolder
-from gan_tf.errors import UserError
+from gan_tf.core.errors import UserError
+from gan_tf.runs import folder as runs
+from gan_tf.runs import pictures as snapshots
+from gan_tf.runs.folder import RunFolder
+from gan_tf.runs.writer import StatsLog
 
 
 def test_grid_png_has_the_tutorials_look(tmp_path):

@@ -3,7 +3,6 @@ resume, signals and refusals behave as a single run's."""
 
 import dataclasses
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -13,16 +12,15 @@ import time
 import numpy as np
 import pytest
 
-from gan_tf import loop, stack, sweep, train_lib
-from gan_tf.config import Config, load_experiment
-from gan_tf.errors import UserError
-from gan_tf.runs import RunFolder
+from conftest import ENV, QUIET, one_line_error
+from gan_tf.core.config import Config, load_experiment
+from gan_tf.core.errors import UserError
+from gan_tf.runs.folder import RunFolder
+from gan_tf.runs.sweeps import read_sweep
 from gan_tf.train import main
+from gan_tf.training import stack, sweep
+from gan_tf.training.build import build_trainer
 
-from conftest import REPO
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-QUIET = dict(log=lambda line: None)
 SMALL = ["--iters", "60", "--snapshot-every", "20", "--log-every", "10", "--no-tensorboard"]
 
 
@@ -36,7 +34,7 @@ def worst(a: dict, b: dict) -> float:
 
 
 def single(cfg, seed, mnist, iters):
-    t = loop.build_trainer(dataclasses.replace(cfg, seed=seed), mnist.train_images,
+    t = build_trainer(dataclasses.replace(cfg, seed=seed), mnist.train_images,
                            mnist.train_labels)
     t.chunk(iters)
     return states(t)
@@ -44,6 +42,7 @@ def single(cfg, seed, mnist, iters):
 
 # --- the stack is the single runs
 
+@pytest.mark.slow
 def test_each_seed_of_a_stack_of_mnist_basic_is_its_single_run(mnist):
     """Every weight and optimizer slot of seeds 0, 1, 2 trained as one stack, against
     the three single runs: within 1e-5 after 10 iterations for all three, and after
@@ -70,6 +69,7 @@ def test_a_stack_of_one_seed_is_bit_identical_to_its_single_run(mnist):
     assert worst(states(s.models[0]), single(cfg, 1, mnist, 50)) == 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, changes", [
     ("mnist-deep", {}),                        # tanh output, same z, two hidden layers
     ("mnist-cgan", {}),                        # conditional: labels into G and D
@@ -149,6 +149,7 @@ def test_a_sweep_writes_one_complete_run_folder_per_seed(finished_sweep):
     assert not np.array_equal(a["G/out/kernel"], b["G/out/kernel"])
 
 
+@pytest.mark.slow
 def test_a_sweep_stopped_and_resumed_ends_bit_identical(finished_sweep, mnist_dir,
                                                         tmp_path):
     path = tmp_path / "sw"
@@ -173,6 +174,7 @@ def test_one_seed_of_a_sweep_resumes_as_a_single_run(finished_sweep, mnist_dir, 
     assert RunFolder(tmp_path / "seed-4").finished_iteration() == 80
 
 
+@pytest.mark.slow
 def test_a_seed_left_behind_by_a_kill_catches_up(finished_sweep, mnist_dir, tmp_path):
     """kill -9 while the checkpoints of a frame are written leaves seeds at different
     iterations: the seeds behind train on as a stack of their own until they reach
@@ -183,7 +185,7 @@ def test_a_seed_left_behind_by_a_kill_catches_up(finished_sweep, mnist_dir, tmp_
     assert sweep_cli(path, mnist_dir, "--resume", "--iters", "40") == 0
     (path / "seed-4" / "checkpoint.npz").write_bytes(behind)   # seed 4 back at 20
     lines = []
-    summary = sweep.train_sweep(dataclasses.replace(sweep.read_sweep(path)["config"],
+    summary = sweep.train_sweep(dataclasses.replace(read_sweep(path)["config"],
                                                     iters=60, tensorboard=False),
                                 [3, 4], path, resume=True, data_dir=mnist_dir,
                                 log=lines.append)
@@ -198,6 +200,7 @@ def test_a_seed_left_behind_by_a_kill_catches_up(finished_sweep, mnist_dir, tmp_
         10, 20, 30, 40, 50, 60]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_every_seed_at_one_checkpoint_and_resume_finishes(mnist_dir,
                                                                        tmp_path):
     path = tmp_path / "sw"
@@ -225,13 +228,6 @@ def test_sigterm_stops_every_seed_at_one_checkpoint_and_resume_finishes(mnist_di
 
 
 # --- refusals: one line each, nothing written
-
-def one_line_error(capsys, *words):
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: "), err
-    for w in words:
-        assert w in err[0], err[0]
-
 
 def test_a_sweep_refuses_bad_requests_in_one_line(finished_sweep, mnist_dir, tmp_path,
                                                   capsys):
@@ -277,7 +273,7 @@ def test_a_second_process_cannot_write_into_a_running_sweep(finished_sweep, mnis
     path = tmp_path / "sw"
     shutil.copytree(finished_sweep, path)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from gan_tf.runs import RunFolder\n"
+        [sys.executable, "-c", "import sys, time; from gan_tf.runs.folder import RunFolder\n"
          "with RunFolder(sys.argv[1]).locked():\n print('locked', flush=True); time.sleep(120)",
          str(path / "seed-3")], env=ENV, stdout=subprocess.PIPE, text=True)
     try:
@@ -302,6 +298,7 @@ def test_a_dcgan_sweep_trains_its_seeds_one_after_another(mnist, tmp_path):
                           **QUIET)
 
 
+@pytest.mark.slow
 def test_a_seed_gone_nan_is_frozen_and_the_others_train_on_untouched(
         finished_sweep, mnist_dir, tmp_path, capsys):
     """A hand-edited checkpoint puts NaN into seed 4's D: on resuming, its losses are
@@ -328,9 +325,9 @@ def test_a_seed_gone_nan_is_frozen_and_the_others_train_on_untouched(
     assert RunFolder(path / "seed-3").finished_iteration() == 80
     assert run4.read_checkpoint()["iteration"] == 20
     # Evaluating the sweep leaves the diverged seed out.
-    from gan_tf import evaluate
+    from gan_tf import evaluate as evaluate_command
     (run4 / "generator.keras").unlink()
-    assert evaluate.main([str(path), "--num-samples", "100"]) == 0
+    assert evaluate_command.main([str(path), "--num-samples", "100"]) == 0
     out = capsys.readouterr().out
     assert "seed-4: diverged, left out" in out and "mean ± std over 1 seeds" in out
 
@@ -338,7 +335,7 @@ def test_a_seed_gone_nan_is_frozen_and_the_others_train_on_untouched(
 def test_a_stack_with_a_diverging_seed_stops_and_keeps_every_checkpoint(mnist, tmp_path):
     """lr 10 with the literal log-loss sends the losses to NaN; the sweep stops with a
     TrainingDiverged naming the seeds, their last good checkpoints on disk."""
-    from gan_tf.errors import TrainingDiverged
+    from gan_tf.core.errors import TrainingDiverged
     cfg = Config(lr=10.0, log_eps=0.0, iters=400, snapshot_every=10, log_every=10,
                  tensorboard=False)
     with pytest.raises(TrainingDiverged, match="seed"):
@@ -350,12 +347,14 @@ def test_a_stack_with_a_diverging_seed_stops_and_keeps_every_checkpoint(mnist, t
 
 # --- evaluating and tabulating a sweep
 
+@pytest.mark.slow
 def test_evaluate_and_results_give_a_sweep_mean_and_spread(finished_sweep, tmp_path,
                                                            capsys):
-    from gan_tf import evaluate, results
+    from gan_tf import evaluate as evaluate_command
+    from gan_tf.evaluation import results
     path = tmp_path / "sw"
     shutil.copytree(finished_sweep, path)
-    assert evaluate.main([str(path), "--num-samples", "200"]) == 0
+    assert evaluate_command.main([str(path), "--num-samples", "200"]) == 0
     out = capsys.readouterr().out
     assert "mean ± std over 2 seeds" in out
     ms = [json.loads((path / f"seed-{s}" / "metrics.json").read_text()) for s in (3, 4)]
@@ -376,7 +375,7 @@ def test_evaluate_and_results_give_a_sweep_mean_and_spread(finished_sweep, tmp_p
 def test_a_sweep_row_is_mean_and_sample_standard_deviation():
     """Three seeds scoring 1, 2 and 4: mean 2.33, sample std 1.53 (the population
     std would be 1.25)."""
-    from gan_tf import results
+    from gan_tf.evaluation import results
     ms = [{c.key: v for c in results.COLUMNS} | {"parzen_se": 1.0} for v in (1.0, 2.0, 4.0)]
     row = results._spread_row("`x`", 100, ms)
     assert "2.33 ± 1.53" in row and "2.333 ± 1.528" in row and "1.25" not in row, row

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf.toys import mixtures, xy_game
+from gan_tf.studies.toys import mixtures, xy_game
+from gan_tf.toys import xy_game as xy_game_command
 
 
 @pytest.mark.parametrize("eta", [0.05, 0.3, 1.0])
@@ -29,8 +30,9 @@ def test_alternating_updates_conserve_q_and_stay_bounded(eta):
     assert np.hypot(p[-50:, 0], p[-50:, 1]).min() > 0.1
 
 
+@pytest.mark.slow
 def test_xy_game_command_writes_its_figures(tmp_path):
-    assert xy_game.main(["--steps", "30", "--run-dir", str(tmp_path)]) == 0
+    assert xy_game_command.main(["--steps", "30", "--run-dir", str(tmp_path)]) == 0
     assert (tmp_path / "trajectories.png").stat().st_size > 0
     assert (tmp_path / "orbit.gif").stat().st_size > 0
 
@@ -66,12 +68,13 @@ def test_collapsed_and_off_mode_samples_score_as_such():
     assert mixtures.mode_metrics(between, centres, std)["high_quality"] == 0.0
 
 
+@pytest.mark.slow
 def test_gaussian_1d_gan_matches_the_data_and_d_goes_to_one_half(tmp_path):
     """Trained for real: p_g close to p_data (1-D Wasserstein) and D(x) ~ 1/2 on the
     data, as in Figure 1(d) of the GAN paper. Measured here (seed 0, 15,000
     iterations): W1 0.09 from 2.0 at the start (data against fresh data: 0.009),
     mean |D - 1/2| on the data 0.03."""
-    from gan_tf.toys import gaussian1d
+    from gan_tf.studies.toys import gaussian1d
     gan = gaussian1d.make_gan(seed=0)
     before = gaussian1d.measure(gan)
     for _ in range(5):
@@ -83,8 +86,9 @@ def test_gaussian_1d_gan_matches_the_data_and_d_goes_to_one_half(tmp_path):
     assert abs(after["g_mean"] - gaussian1d.MU) < 0.15
 
 
+@pytest.mark.slow
 def test_gaussian_1d_command_writes_figures(tmp_path):
-    from gan_tf.toys import gaussian1d
+    from gan_tf.studies.toys import gaussian1d
     m = gaussian1d.run(tmp_path, iters=600, frame_every=300)
     for name in ("stages.png", "training.gif", "metrics.json"):
         assert (tmp_path / name).stat().st_size > 0
@@ -94,7 +98,7 @@ def test_gaussian_1d_command_writes_figures(tmp_path):
 
 
 def test_pacgan_judges_packs_of_consecutive_samples():
-    from gan_tf.toys.toy_gan import ToyGAN
+    from gan_tf.studies.toys.toy_gan import ToyGAN
     centres, std = mixtures.MIXTURES["ring"]
     gan = ToyGAN(mixtures.sampler(centres, std), 2, pack=4, batch=8)
     assert gan.D.inputs[0].shape[-1] == 8
@@ -105,8 +109,9 @@ def test_pacgan_judges_packs_of_consecutive_samples():
         ToyGAN(mixtures.sampler(centres, std), 2, pack=3, batch=8)
 
 
+@pytest.mark.slow
 def test_mode_collapse_command_writes_results_and_pictures(tmp_path):
-    from gan_tf.toys import mode_collapse
+    from gan_tf.studies.toys import mode_collapse
     out = mode_collapse.run(tmp_path, iters=100, seeds=(0,), frames=2, log=lambda l: None)
     assert set(out["results"]) == {f"{m}/{k}" for m in ("ring", "grid")
                                    for k in mode_collapse.METHODS}

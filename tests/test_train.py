@@ -12,13 +12,12 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from gan_tf import runs, train_lib
-from gan_tf.runs import RunFolder
-from gan_tf.config import Config
-from gan_tf.errors import TrainingDiverged, UserError
+from conftest import REPO, one_line_error
+from gan_tf.core.config import Config
+from gan_tf.core.errors import TrainingDiverged, UserError
+from gan_tf.runs.folder import RunFolder
 from gan_tf.train import main
-
-from conftest import REPO
+from gan_tf.training import run as train_lib
 
 # Short but complete: 4 snapshots, 6 stats records; the real defaults otherwise.
 SHORT = Config(iters=300, snapshot_every=100, log_every=50)
@@ -51,6 +50,7 @@ def test_a_short_run_leaves_every_output(mnist, tmp_path):
     assert not [p for p in run.rglob(".*tmp*")]   # no temporary files left behind
 
 
+@pytest.mark.slow
 def test_interrupted_and_resumed_equals_uninterrupted(mnist, tmp_path):
     """A SIGTERM mid-run, then --resume: bit-identical weights and optimizer state."""
     train_lib.train(SHORT, tmp_path / "straight", data=mnist, log=lambda line: None)
@@ -74,6 +74,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(mnist, tmp_path):
             == [50, 100, 150, 200, 250, 300])
 
 
+@pytest.mark.slow
 def test_resume_may_extend_but_not_change_a_run(mnist, tmp_path):
     run = tmp_path / "run"
     train_lib.train(dataclasses.replace(SHORT, iters=100), run, data=mnist,
@@ -122,8 +123,7 @@ def test_bad_input_is_one_line_exits_nonzero_and_writes_nothing(argv, words, tmp
                                                                 capsys):
     run = tmp_path / "run"
     assert main(argv + ["--run-dir", str(run)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: ") and words in err[0]
+    one_line_error(capsys, words)
     assert not run.exists()
 
 
@@ -148,6 +148,7 @@ def test_flag_type_errors_are_one_line(capsys):
     assert len(err) == 1 and "invalid int value: 'many'" in err[0]
 
 
+@pytest.mark.slow
 def test_existing_run_is_refused_then_overwritten_on_request(mnist_dir, tmp_path, capsys):
     run = tmp_path / "run"
     args = ["--iters", "100", "--snapshot-every", "100", "--log-every", "50",
@@ -160,6 +161,7 @@ def test_existing_run_is_refused_then_overwritten_on_request(mnist_dir, tmp_path
     assert [p.name for p in RunFolder(run).frame_paths()] == ["000.png", "001.png"]
 
 
+@pytest.mark.slow
 def test_cli_sigterm_checkpoints_exits_cleanly_and_resumes(mnist_dir, tmp_path):
     """The real command in a subprocess: SIGTERM mid-run, then --resume."""
     run = tmp_path / "run"
@@ -197,6 +199,7 @@ def test_help_documents_every_flag():
         assert flag in out
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_only_whole_files_and_resumes(mnist_dir, tmp_path):
     """SIGKILL (no handler can run) while frames, stats and checkpoints are being
     written: every file left is complete, and --resume finishes the run."""
@@ -227,12 +230,13 @@ def test_kill_9_leaves_only_whole_files_and_resumes(mnist_dir, tmp_path):
         range(50, it + 101, 50))
 
 
+@pytest.mark.slow
 def test_minimax_g_loss_saturates_where_nonsaturating_does_not(mnist, tmp_path):
     """The saturating-vs-nonsaturating experiment, short: with D rejecting fakes
     (D(G(z)) well under 0.1), G's gradient under the minimax loss is more than 10x
     smaller than under the non-saturating one. (Full run, 5,000 iterations: the
     minimax gradient falls to ~1e-4 while the other stays ~3.)"""
-    from gan_tf import saturation
+    from gan_tf.studies import saturation
     recs = saturation.run(tmp_path, iters=1200, base=Config(snapshot_every=600,
                                                             log_every=50),
                           data=mnist, log=lambda line: None, seeds=(0, 1))

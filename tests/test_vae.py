@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf import losses, metrics, train_lib, vae
-from gan_tf import vae_likelihood as lik
-from gan_tf.config import Config
-from gan_tf.errors import UserError
-from gan_tf.runs import RunFolder
+from gan_tf import vae_likelihood
+from gan_tf.core.config import Config
+from gan_tf.core.errors import UserError
+from gan_tf.evaluation import likelihood as lik
+from gan_tf.evaluation import metrics
+from gan_tf.models import losses, vae
+from gan_tf.runs.folder import RunFolder
+from gan_tf.training import run as train_lib
+from gan_tf.training.vae import build_vae_trainer
 
 SHORT = Config(model="vae", iters=300, snapshot_every=100, log_every=50)
 LEARN_ITERS = 400
@@ -72,7 +76,7 @@ def test_continuous_bernoulli_constant_makes_a_density():
 
 
 def test_uniform_to_normal_is_the_normal_quantile():
-    from gan_tf.networks import UniformToNormal
+    from gan_tf.models.networks import UniformToNormal
     phi = lambda v: 0.5 * (1 + math.erf(v / math.sqrt(2)))   # the normal CDF
     u = np.array([[0.0, 2 * phi(1.0) - 1, 2 * phi(-2.0) - 1, 1.0, -1.0]], np.float32)
     z = UniformToNormal()(u).numpy()[0]
@@ -91,7 +95,7 @@ def _z_free_baseline(train, test):
 
 def _trained(mnist, **variant):
     cfg = Config(model="vae")
-    trainer = vae.build_vae_trainer(cfg, mnist.train_images[:TRAIN_SUBSET], **variant)
+    trainer = build_vae_trainer(cfg, mnist.train_images[:TRAIN_SUBSET], **variant)
     test = mnist.test_images[:1000].astype(np.float32) / 255.0
     before = lik.summary(lik.likelihood(trainer.E, trainer.decoder, test, 1))["elbo"]
     trainer.chunk(LEARN_ITERS)
@@ -147,6 +151,7 @@ def test_importance_weighted_bound_is_above_the_elbo_and_tightens_with_k(trained
 
 # --- whole runs
 
+@pytest.mark.slow
 def test_a_short_vae_run_leaves_every_output(mnist, mnist_dir, tmp_path):
     run = tmp_path / "run"
     summary = train_lib.train(SHORT, run, data=mnist, log=lambda line: None)
@@ -160,10 +165,10 @@ def test_a_short_vae_run_leaves_every_output(mnist, mnist_dir, tmp_path):
     for r in recs:
         assert r["neg_elbo"] == pytest.approx(r["reconstruction"] + r["kl"], rel=1e-5)
     assert recs[-1]["neg_elbo"] < recs[0]["neg_elbo"] - 100
-    from gan_tf.evaluate import generate
+    from gan_tf.evaluation.evaluate import generate
     images, _ = generate(folder.load_generator(), 100, 0)   # U(-1, 1) in, as for a GAN
     assert images.shape == (100, 784) and 0 <= images.min() and images.max() <= 1
-    assert lik.main([str(run), "--k", "20", "--num-images", "50", "--data-dir",
+    assert vae_likelihood.main([str(run), "--k", "20", "--num-images", "50", "--data-dir",
                      str(mnist_dir)]) == 0
     result = json.loads((run / "likelihood.json").read_text())
     assert result["iw"] > result["elbo"] and result["k"] == 20
@@ -171,6 +176,7 @@ def test_a_short_vae_run_leaves_every_output(mnist, mnist_dir, tmp_path):
     assert not (run / "likelihood.json").exists()   # an evaluation file: cleared
 
 
+@pytest.mark.slow
 def test_vae_stopped_and_resumed_equals_uninterrupted(mnist, tmp_path):
     train_lib.train(SHORT, tmp_path / "straight", data=mnist, log=lambda line: None)
 
@@ -203,7 +209,7 @@ def test_load_vae_refuses_a_gan_run(mnist, tmp_path):
     train_lib.train(Config(iters=100, snapshot_every=100, log_every=50), run, data=mnist,
                     log=lambda line: None)
     with pytest.raises(UserError, match="not a VAE"):
-        vae.load_vae(run)
+        RunFolder(run).load_vae()
 
 
 # --- blur
@@ -219,7 +225,7 @@ def test_blur_measures_rank_a_blurred_copy_above_the_originals(mnist):
 
 
 def test_gan_vs_vae_table_has_a_row_per_model_and_the_likelihoods():
-    from gan_tf.gan_vs_vae import table
+    from gan_tf.studies.gan_vs_vae import table
     base = {"mnist_score": 9.0, "frechet_distance": 1.0, "modes_covered": 10,
             "confident_share": 0.9, "parzen_ll": 200.0, "parzen_se": 2.0,
             "blur_length": 1.2, "grey_share": 0.5}

@@ -1,0 +1,74 @@
+"""What every `python -m gan_tf.X` command shares: its parser, its start-up and its
+one-line error tail.
+
+A command module parses its arguments with `Parser` and hands the work to its
+library function through `run`, which turns the errors a user can act on into one
+line on stderr and an exit code, never a traceback:
+
+    UserError, OSError (disk full, read-only folder...)   exit 2
+    TrainingDiverged (a loss became NaN or Inf)           exit 1
+    Ctrl-C before the library's own handling               exit 130
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Callable
+
+from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (not the usage dump) and the description kept
+    as written (the commands' docstrings are laid out by hand)."""
+
+    def __init__(self, command: str, description: str | None = None, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(prog=f"python -m {command}", description=description, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def library_doc(module: str) -> str:
+    """A library module's docstring, the --help text of its command, read from the
+    source without importing the module (which may bring TensorFlow: --help answers
+    at once)."""
+    source = Path(importlib.util.find_spec(module).origin).read_text()
+    return ast.get_docstring(ast.parse(source), clean=False) or ""
+
+
+def quiet_start() -> None:
+    """TensorFlow's C++ start-up chatter off, unless the user set a level."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def run(work: Callable[[], object], interrupted: str = "") -> int:
+    """work() with the one-line error tail; its exit code, if work returns an int
+    (anything else, a library function's result, is 0). Called after parsing, so
+    --help and flag errors answer before TensorFlow starts."""
+    quiet_start()
+    try:
+        code = work()
+    except UserError as e:
+        return _fail(str(e), 2)
+    except OSError as e:
+        return _fail(os_error_line(e), 2)
+    except TrainingDiverged as e:
+        return _fail(str(e), 1)
+    except KeyboardInterrupt:
+        # Every file is written atomically: what a command wrote before is whole.
+        return _fail("interrupted" + (f"; {interrupted}" if interrupted else ""),
+                     128 + signal.SIGINT)
+    return code if type(code) is int else 0
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code

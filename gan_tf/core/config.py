@@ -1,0 +1,253 @@
+"""The one training configuration: a frozen dataclass, its validation, and experiments.
+
+Every run is fully described by a `Config`. Experiments (files in `experiments/`)
+start from the default and change only what differs; the CLI turns each field
+into a `--flag`. Unknown or mistyped overrides are errors, never ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gan_tf.core.errors import UserError
+
+LOSSES = ("log", "xent")
+G_LOSSES = ("nonsaturating", "minimax")
+OPTIMIZERS = ("adam", "sgd")
+G_OUTPUTS = ("sigmoid", "tanh")
+INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal")
+ARCHS = ("mlp", "dcgan")
+DATASETS = ("mnist", "fashion_mnist")
+MODELS = ("gan", "vae")
+# tf.distribute strategies (training/distribute.py makes them).
+STRATEGIES = ("default", "mirrored", "multiworker")
+# Fields whose value must be one of a few names.
+CHOICES = {"model": MODELS, "loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
+           "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
+           "strategy": STRATEGIES}
+# Upper limits: far above any sensible run, low enough that a typo cannot ask for
+# terabytes, overflow the int64 sample counter (iteration * d_steps * batch_size) or
+# trace a graph for minutes. batch_size: both datasets train on 55,000 images.
+INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
+              "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024}
+MAX_LAYERS, MAX_WIDTH = 8, 16_384
+MAX_SEED = 2**31 - 1    # Keras' seeded initializers take 32-bit seeds
+# Seeds of one sweep: a stack traces each seed's loss on its own, so its graph grows
+# with N.
+MAX_SEEDS = 64
+# name: (lower test, upper test, what is allowed)
+FLOAT_RANGES = {
+    "lr": (lambda v: v > 0, lambda v: v <= 10, "in (0, 10]"),
+    "momentum": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "beta1": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "beta2": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "adam_eps": (lambda v: v >= 0, lambda v: v <= 1, "in [0, 1]"),
+    "log_eps": (lambda v: v >= 0, lambda v: v < 0.5, "in [0, 0.5)"),
+    # A GIF stores each frame's delay in hundredths of a second, up to 655.35 s.
+    "gif_fps": (lambda v: v >= 0.1, lambda v: v <= 50, "in [0.1, 50] frames per second"),
+}
+# A resumed run may be extended, and moved to other devices (the algorithm is the
+# same under every strategy); nothing else may change.
+RESUMABLE_CHANGES = ("iters", "strategy", "devices")
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
+
+
+def _f(default, help_text):
+    """A dataclass field whose one-line help the CLI shows."""
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- what to train
+    model: str = _f("gan", "'gan' (G against D) or 'vae' (Kingma & Welling's variational "
+                           "autoencoder: encoder of d_hidden, decoder of g_hidden, z_dim "
+                           "latents; see gan_tf/vae.py)")
+    loss: str = _f("log", "loss variant: 'log' (the tutorial's hand-written log-loss on "
+                          "probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)")
+    log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
+                              "binary cross-entropy does; 0 computes the literal formula "
+                              "(float32 overflows to inf/NaN late in training)")
+    g_loss: str = _f("nonsaturating", "G's objective: 'nonsaturating' (maximise log D(G(z)), "
+                                      "the tutorial's) or 'minimax' (minimise log(1 - "
+                                      "D(G(z))), the GAN paper's original game)")
+    dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
+                               "10 classes of clothing)")
+    arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets) or "
+                          "'dcgan' (strided convolutions, batch norm; see networks.py)")
+    conv_width: int = _f(64, "for arch 'dcgan': channels of D's first convolution and G's "
+                             "last hidden one; the others have twice as many")
+    conditional: bool = _f(False, "condition G and D on the one-hot label (Mirza & "
+                                  "Osindero's cGAN); frames get one row per class")
+    init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
+                                      "N(0, 1/sqrt(fan_in/2)), untruncated), "
+                                      "'glorot_normal', or 'dcgan_normal' (N(0, 0.02))")
+    z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
+    d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128); "
+                                  "for model 'vae' the encoder's")
+    g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128); "
+                                  "for model 'vae' the decoder's")
+    g_output: str = _f("sigmoid", "G's output: 'sigmoid' (images and data in [0, 1]) or "
+                                  "'tanh' (images and data in [-1, 1])")
+    same_z: bool = _f(False, "the G step reuses the D step's z (the second tutorial) "
+                             "instead of drawing a fresh batch")
+    # --- how to train
+    iters: int = _f(100_000, "training iterations (one D step, then one G step, each)")
+    batch_size: int = _f(128, "minibatch size")
+    d_steps: int = _f(1, "discriminator steps per generator step (k of the GAN paper's "
+                         "Algorithm 1), each on a fresh real batch and fresh z")
+    optimizer: str = _f("adam", "'adam' (the tutorial's) or 'sgd' (with --momentum, as the "
+                                "GAN paper)")
+    momentum: float = _f(0.0, "momentum of the 'sgd' optimizer")
+    lr: float = _f(1e-3, "learning rate for D and G (Adam: the TF1 default)")
+    beta1: float = _f(0.9, "Adam beta1 (TF1 default)")
+    beta2: float = _f(0.999, "Adam beta2 (TF1 default)")
+    adam_eps: float = _f(1e-8, "Adam epsilon (TF1 default; Keras' own default is 1e-7)")
+    seed: int = _f(0, "seed of every random stream: init, z, data order, sample noise")
+    xla: bool = _f(True, "compile the training loop with XLA (jit_compile); much faster")
+    strategy: str = _f("default", "tf.distribute strategy: 'default' (one device), "
+                                  "'mirrored' (all local GPUs, or --devices) or "
+                                  "'multiworker' (processes/machines from TF_CONFIG)")
+    devices: str = _f("", "for strategy 'mirrored': comma-separated devices, e.g. "
+                          "/gpu:0,/gpu:1 (default: all local GPUs)")
+    # --- what to record
+    snapshot_every: int = _f(1000, "iterations between sample frames, 'Iter:' lines and "
+                                   "checkpoints")
+    log_every: int = _f(100, "iterations between stats.jsonl records (divides "
+                             "snapshot_every); also how often a stop request is noticed")
+    fresh_sample_noise: bool = _f(False, "draw new z for every frame, as the tutorial did, "
+                                         "instead of 16 fixed z for the whole run")
+    gif_fps: float = _f(10.0, "frames per second of training.gif")
+    tensorboard: bool = _f(True, "also write losses and frames as TensorBoard events")
+
+    def __post_init__(self):
+        problems = []
+        for name, most in INT_LIMITS.items():
+            value = getattr(self, name)
+            if not 0 < value <= most:
+                problems.append(f"{name} must be a positive integer up to {most:,}, got "
+                                f"{value}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                problems.append(f"unknown {name} {getattr(self, name)!r}; choose one of "
+                                f"{', '.join(allowed)}")
+        for name in ("d_hidden", "g_hidden"):
+            sizes = getattr(self, name)
+            if not (sizes and len(sizes) <= MAX_LAYERS
+                    and all(type(h) is int and 0 < h <= MAX_WIDTH for h in sizes)):
+                problems.append(f"{name} must be 1 to {MAX_LAYERS} layer sizes, each from 1 "
+                                f"to {MAX_WIDTH:,}, got {sizes}")
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
+        # NaN passes every comparison with False, so finiteness is checked first.
+        bad_float = [n for n in FLOAT_RANGES if not math.isfinite(getattr(self, n))]
+        if bad_float:
+            problems.append(f"{', '.join(bad_float)} must be finite, not NaN or infinity")
+        for name, (low, high, text) in FLOAT_RANGES.items():
+            value = getattr(self, name)
+            if name not in bad_float and not (low(value) and high(value)):
+                problems.append(f"{name} must be {text}, got {value}")
+        if self.model == "vae":
+            # The VAE is the tutorials' MLP scale on one device; the GAN-only options
+            # would be silently ignored, so they are refused.
+            odd = {"arch": "mlp", "conditional": False, "g_output": "sigmoid",
+                   "strategy": "default", "d_steps": 1}
+            bad = [f"{k}={getattr(self, k)!r}" for k, v in odd.items() if getattr(self, k) != v]
+            if bad:
+                problems.append(f"model 'vae' needs the defaults of {', '.join(bad)} "
+                                f"(an MLP with a sigmoid output, unconditional, one device)")
+        if self.snapshot_every % self.log_every:
+            problems.append(f"log_every ({self.log_every}) must divide snapshot_every "
+                            f"({self.snapshot_every})")
+        if problems:
+            raise UserError("bad config: " + "; ".join(problems))
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Config":
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Config":
+        """A saved config: missing keys take today's defaults, unknown keys are errors."""
+        return override(cls(), values)
+
+
+def field_help() -> dict:
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Config)}
+
+
+def override(cfg: Config, changes: dict) -> Config:
+    """`dataclasses.replace` that rejects unknown keys and wrong types by name."""
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    clean = {}
+    for key, value in changes.items():
+        if key not in fields:
+            close = [n for n in fields if n.replace("_", "") == key.replace("_", "")
+                     .replace("-", "")]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UserError(f"unknown config key {key!r}{hint}")
+        want = type(getattr(cfg, key))
+        # JSON and Python both allow an int where a float is meant, and JSON has only
+        # lists where a tuple is meant; nothing else coerces.
+        if want is float and type(value) is int:
+            value = float(value)
+        if want is tuple and type(value) is list:
+            value = tuple(value)
+        if type(value) is not want:
+            raise UserError(f"config key {key!r} must be {want.__name__}, "
+                            f"got {type(value).__name__} {value!r}")
+        clean[key] = value
+    return dataclasses.replace(cfg, **clean)
+
+
+def experiment_names() -> list[str]:
+    return sorted(p.stem.replace("_", "-") for p in EXPERIMENTS_DIR.glob("*.py")
+                  if not p.name.startswith("_"))
+
+
+def load_experiment(name: str) -> Config:
+    """Config of `experiments/NAME.py` (dashes or underscores), via its get_config().
+    Only the names experiment_names() lists: a path is never executed."""
+    path = EXPERIMENTS_DIR / (name.replace("-", "_") + ".py")
+    if name.replace("_", "-") not in experiment_names():
+        raise UserError(f"unknown experiment {name!r}; available: "
+                        f"{', '.join(experiment_names())}")
+    spec = importlib.util.spec_from_file_location(f"gan_tf_experiment_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cfg = module.get_config()
+    if not isinstance(cfg, Config):
+        raise UserError(f"{path}: get_config() must return a gan_tf.core.config.Config")
+    return cfg
+
+
+def resumed(saved: Config, changes: dict, where: str, what: str = "run") -> Config:
+    """A saved config (of a run, or a sweep's base config) with `changes` applied, if
+    they are allowed: only RESUMABLE_CHANGES may differ from what was saved."""
+    fixed = {k: v for k, v in changes.items()
+             if k not in RESUMABLE_CHANGES and getattr(saved, k) != v}
+    if fixed:
+        raise UserError(f"cannot change {', '.join(sorted(fixed))} when resuming {where} "
+                        f"(only {', '.join(RESUMABLE_CHANGES)} may change); start a new "
+                        f"{what} instead")
+    return dataclasses.replace(saved, **{k: changes[k] for k in RESUMABLE_CHANGES
+                                         if k in changes})
+
+
+def resumes(saved: Config, cfg: Config) -> bool:
+    """cfg continues `saved`: the same but for RESUMABLE_CHANGES."""
+    return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in RESUMABLE_CHANGES}) == cfg
+
+
+def from_experiment(experiment: str | None, changes: dict) -> Config:
+    """The config of a new run: experiments/NAME.py (or the defaults) with the flags'
+    changes."""
+    return override(load_experiment(experiment) if experiment else Config(), changes)

@@ -1,0 +1,209 @@
+"""The tutorials' networks as Keras models, and the first tutorial's `xavier_init`.
+
+Two families, chosen by `cfg.arch`:
+  mlp    D: 784-128-1 with ReLU, G: z-128-784 with ReLU and a sigmoid output (the
+         first tutorial); hidden sizes and G's output (tanh, with data in [-1, 1],
+         for the second tutorial) come from the config.
+  dcgan  the DCGAN guidelines (Radford et al. 2016) at MNIST size: D strides
+         28 -> 14 -> 7 with 4x4 convolutions and LeakyReLU(0.2), G projects z to
+         7x7 and upsamples with 4x4 transposed convolutions; batch norm in both
+         (not on D's input layer nor G's output layer), ReLU in G, tanh output, no
+         pooling, no hidden fully connected layers.
+Either way D returns the *logit* (losses apply the sigmoid when they need
+probabilities) and images cross model boundaries as flat 784-vectors, so data,
+snapshots and metrics never depend on the architecture.
+
+With `cfg.conditional` (the cGAN of Mirza & Osindero) both models take a second
+input, the one-hot label: G sees [z, y], D sees [x, y] (for the DCGAN, y enters as
+10 constant feature maps beside the image).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import keras
+import numpy as np
+
+IMAGE_DIM = 784
+NUM_CLASSES = 10
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class TutorialXavier(keras.initializers.Initializer):
+    """The tutorial's `xavier_init`: tf.random_normal(stddev=1/sqrt(fan_in/2)).
+
+    Despite the name this is neither Keras' GlorotNormal (stddev sqrt(2/(fan_in +
+    fan_out)), truncated) nor HeNormal (truncated): it is an *untruncated* normal
+    with stddev sqrt(2/fan_in).
+    """
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        # fan_in as Keras counts it: all but the last axis (a Dense kernel's rows).
+        stddev = 1.0 / math.sqrt(math.prod(shape[:-1]) / 2.0)
+        return keras.random.normal(shape, mean=0.0, stddev=stddev, dtype=dtype,
+                                   seed=self.seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class UniformToNormal(keras.layers.Layer):
+    """u ~ Uniform(-1, 1) -> z = sqrt(2) erfinv(u) ~ N(0, 1), elementwise: the inverse
+    CDF of the normal applied to (u + 1) / 2. A VAE's decoder expects z ~ N(0, I);
+    with this layer in front its saved generator takes the same U(-1, 1) noise as a
+    GAN's, so evaluate, latent and the frames use it unchanged. u is kept 1e-6 inside
+    (-1, 1), where erfinv is infinite (|z| <= 4.9)."""
+
+    def call(self, u):
+        u = keras.ops.clip(u, -1.0 + 1e-6, 1.0 - 1e-6)
+        return math.sqrt(2.0) * keras.ops.erfinv(u)
+
+
+def kernel_init(kind: str, seed: int):
+    if kind == "xavier_tutorial":
+        return TutorialXavier(seed=seed)
+    if kind == "glorot_normal":
+        return keras.initializers.GlorotNormal(seed=seed)
+    if kind == "dcgan_normal":   # "zero-centered Normal distribution with std 0.02"
+        return keras.initializers.RandomNormal(stddev=0.02, seed=seed)
+    raise ValueError(f"unknown init {kind!r}")
+
+
+def _inputs(cfg, main_shape, main_name):
+    """The model's inputs and what its first layer sees."""
+    x = keras.Input(main_shape, name=main_name)
+    if not cfg.conditional:
+        return x, x
+    y = keras.Input((NUM_CLASSES,), name="label")
+    return [x, y], keras.layers.Concatenate(name="with_label")([x, y])
+
+
+def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
+    inputs, h = _inputs(cfg, (in_dim,), in_name)
+    names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
+    for size, layer_name in zip(hidden, names):
+        h = keras.layers.Dense(size, activation="relu", name=layer_name,
+                               kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                               bias_initializer="zeros")(h)
+    out = keras.layers.Dense(out_dim, activation=out_activation, name="out",
+                             kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                             bias_initializer="zeros")(h)
+    return keras.Model(inputs, out, name=name)
+
+
+def _batch_norm(cfg, name):
+    # Under a tf.distribute strategy the statistics are all-reduced over the replicas,
+    # i.e. taken over the global batch as on one device. (Not on one device: Keras'
+    # synchronized moments use E[x^2] - E[x]^2, a different rounding.)
+    return keras.layers.BatchNormalization(synchronized=cfg.strategy != "default",
+                                           name=name)
+
+
+def _dcgan_discriminator(cfg, seeds):
+    w = cfg.conv_width
+    x = keras.Input((IMAGE_DIM,), name="x")
+    h = keras.layers.Reshape((28, 28, 1), name="image")(x)
+    inputs = x
+    if cfg.conditional:
+        y = keras.Input((NUM_CLASSES,), name="label")
+        maps = keras.layers.Reshape((1, 1, NUM_CLASSES))(y)
+        maps = keras.layers.UpSampling2D(28, name="label_maps")(maps)   # an exact tile
+        h = keras.layers.Concatenate(name="with_label")([h, maps])
+        inputs = [x, y]
+
+    def conv(h, filters, name, bn):
+        # No bias where batch norm follows: its beta is the bias.
+        h = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=not bn,
+                                kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                                name=name)(h)
+        if bn:
+            h = _batch_norm(cfg, name + "_bn")(h)
+        return keras.layers.LeakyReLU(0.2, name=name + "_lrelu")(h)
+    h = conv(h, w, "conv1", bn=False)        # DCGAN: no batch norm on D's input layer
+    h = conv(h, 2 * w, "conv2", bn=True)     # 14x14 -> 7x7
+    h = keras.layers.Flatten(name="flatten")(h)
+    out = keras.layers.Dense(1, name="out", bias_initializer="zeros",
+                             kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+    return keras.Model(inputs, out, name="discriminator")
+
+
+def _dcgan_generator(cfg, seeds):
+    w = cfg.conv_width
+    inputs, h = _inputs(cfg, (cfg.z_dim,), "z")
+    h = keras.layers.Dense(7 * 7 * 2 * w, use_bias=False, name="project",
+                           kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+    h = _batch_norm(cfg, "project_bn")(h)
+    h = keras.layers.ReLU(name="project_relu")(h)
+    h = keras.layers.Reshape((7, 7, 2 * w), name="to_maps")(h)
+    h = keras.layers.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=False,
+                                     kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                                     name="deconv1")(h)                       # 14x14
+    h = _batch_norm(cfg, "deconv1_bn")(h)
+    h = keras.layers.ReLU(name="deconv1_relu")(h)
+    h = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same",        # 28x28
+                                     kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                                     name="deconv2")(h)
+    h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
+    out = keras.layers.Activation(cfg.g_output, name="out")(h)
+    return keras.Model(inputs, out, name="generator")
+
+
+def build_discriminator(cfg) -> keras.Model:
+    """x (batch, 784) in G's output range [, one-hot label] -> logit (batch, 1)."""
+    # Each layer draws from its own seed, so D and G weights are independent draws.
+    seeds = itertools.count(2 * cfg.seed + 10_000)
+    if cfg.arch == "dcgan":
+        return _dcgan_discriminator(cfg, seeds)
+    return mlp("discriminator", cfg, IMAGE_DIM, "x", cfg.d_hidden, 1, None, seeds)
+
+
+def build_generator(cfg) -> keras.Model:
+    """z (batch, z_dim) in [-1, 1] [, one-hot label] -> image (batch, 784) in [0, 1]
+    (sigmoid) or [-1, 1] (tanh)."""
+    seeds = itertools.count(2 * cfg.seed + 20_000)
+    if cfg.arch == "dcgan":
+        return _dcgan_generator(cfg, seeds)
+    return mlp("generator", cfg, cfg.z_dim, "z", cfg.g_hidden, IMAGE_DIM, cfg.g_output,
+                seeds)
+
+
+def is_conditional(model: keras.Model) -> bool:
+    return len(model.inputs) == 2
+
+
+def z_dim_of(G: keras.Model) -> int:
+    return int(G.inputs[0].shape[-1])
+
+
+def one_hot(labels) -> np.ndarray:
+    return np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels, np.int64)]
+
+
+def unit_images(G, z, labels=None) -> np.ndarray:
+    """G(z) (G(z, y) for a conditional G, with integer `labels`) as a NumPy array in
+    [0, 1], for pictures and metrics: a tanh generator's [-1, 1] output is rescaled
+    (read from the model, so saved generators work too). Batch norm uses its moving
+    statistics (training=False)."""
+    if is_conditional(G):
+        if labels is None:
+            raise ValueError("a conditional generator needs labels")
+        x = G([z, one_hot(labels)], training=False).numpy()
+    else:
+        x = G(z, training=False).numpy()
+    return (x + 1.0) / 2.0 if G.layers[-1].activation.__name__ == "tanh" else x
+
+
+def count_params(model: keras.Model) -> int:
+    return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+
+
+def load_generator(path) -> keras.Model:
+    """A saved generator. (Loading it needs TutorialXavier registered, which importing
+    this module does; plain keras.saving.load_model works after `import gan_tf.models.networks`.)"""
+    return keras.saving.load_model(path, compile=False)

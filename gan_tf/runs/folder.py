@@ -1,0 +1,332 @@
+"""The run folder: the one place that knows what a run folder holds.
+
+`RunFolder(path)` names every file a run or its evaluation writes, reads config,
+stats and checkpoint back with one-line errors for every way they can be damaged,
+holds the folder's lock while a process writes it, clears a previous run's own
+files (and nothing else) and removes temporaries of killed writers.
+
+    config.json        the resolved Config, written before training starts
+    frames/NNN.png     sample grids, frame k taken at iteration k * snapshot_every
+    stats.jsonl        one JSON record per logging window, flushed on every write
+    checkpoint.npz     G, D, both optimizers' state by variable name, the iteration
+                       (a VAE's: encoder E, decoder G, its optimizer)
+    training.gif       all frames, assembled at the end
+    losses.png         D and G loss curves
+    generator.keras    the final generator, Keras format
+    tensorboard/       event files (losses, frames)
+    metrics.json, nearest_neighbours.png            written by gan_tf.evaluate
+    interpolation.png, arithmetic.png, latent.json  written by gan_tf.latent
+    likelihood.json    a VAE's test ELBO and importance-weighted log p(x), written by
+                       gan_tf.vae_likelihood
+    .lock              the flock a writing process holds (see files.FolderLock)
+Every file except the append-only log is written atomically (gan_tf.runs.files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from gan_tf.core.errors import UserError, json_object, os_error_line
+from gan_tf.runs.files import FolderLock, atomic_save, atomic_write_text, remove_temporaries
+
+CONFIG = "config.json"
+STATS = "stats.jsonl"
+CHECKPOINT = "checkpoint.npz"
+FRAMES = "frames"
+GIF = "training.gif"
+LOSSES = "losses.png"
+GENERATOR = "generator.keras"
+TENSORBOARD = "tensorboard"
+METRICS = "metrics.json"
+NEIGHBOURS = "nearest_neighbours.png"
+INTERPOLATION = "interpolation.png"
+ARITHMETIC = "arithmetic.png"
+LATENT = "latent.json"
+LIKELIHOOD = "likelihood.json"
+TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, GENERATOR)
+EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT, LIKELIHOOD)
+# The folders a run writes, and the names it writes in them: --overwrite removes
+# those and leaves anything else a user put there.
+FOLDERS = {FRAMES: re.compile(r"^\d{3,}\.png$"),
+           TENSORBOARD: re.compile(r"^events\.out\.tfevents\..+$")}
+_FIX = "restore it, or start the run again with --overwrite"
+
+
+def check_mode(resume: bool, overwrite: bool) -> None:
+    """A run (or sweep) is started new, replaced, or resumed: never both of the last."""
+    if resume and overwrite:
+        raise UserError("--resume and --overwrite contradict each other; pick one")
+
+
+class RunFolder:
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __str__(self):
+        return str(self.path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    # --- frames
+
+    def frame_path(self, index: int) -> Path:
+        return self.path / FRAMES / f"{index:03d}.png"
+
+    def frame_paths(self) -> list[Path]:
+        """This run's frames in order (by number: past 999 the names grow a digit);
+        other files in frames/ are not frames."""
+        folder = self.path / FRAMES
+        if not folder.is_dir():
+            return []
+        return sorted((p for p in folder.iterdir() if FOLDERS[FRAMES].match(p.name)),
+                      key=lambda p: int(p.stem))
+
+    # --- what is there
+
+    def _ours(self, folder: str) -> list[Path]:
+        d = self.path / folder
+        return [p for p in d.iterdir() if FOLDERS[folder].match(p.name)] if d.is_dir() else []
+
+    def present(self) -> list[str]:
+        """The run's own outputs that exist (folders only if they hold run files)."""
+        return ([n for n in TRAINING_FILES + EVALUATION_FILES if (self.path / n).exists()]
+                + [f for f in FOLDERS if self._ours(f)])
+
+    def check_layout(self) -> None:
+        """Each name a run writes is free or of the right kind (file or folder)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise UserError(f"run folder {self.path} exists and is not a folder; choose "
+                            f"another --run-dir")
+        for name in FOLDERS:
+            if (self.path / name).exists() and not (self.path / name).is_dir():
+                raise UserError(f"{self.path / name} is a file, but a run keeps its {name} "
+                                f"in a folder of that name; move the file away")
+        for name in TRAINING_FILES + EVALUATION_FILES:
+            if (self.path / name).is_dir():
+                raise UserError(f"{self.path / name} is a folder, but a run writes a file "
+                                f"of that name there; move the folder away")
+
+    def describe(self) -> str | None:
+        """A one-phrase summary if the folder holds (part of) a run, else None."""
+        present = self.present()
+        if not present:
+            return None
+        where = ""
+        if (self.path / CHECKPOINT).is_file():
+            try:
+                where = f", checkpoint at iteration {self.checkpoint_iteration()}"
+            except UserError:
+                where = ", unreadable checkpoint"
+        return f"{', '.join(present)}{where}"
+
+    def check_new(self, overwrite: bool) -> None:
+        """Refuse to start a new run over an existing one unless told to overwrite."""
+        self.check_layout()
+        existing = self.describe() if self.path.is_dir() else None
+        if existing and not overwrite:
+            raise UserError(f"{self.path} already holds a run ({existing}); add --resume "
+                            f"to continue it, --overwrite to replace it, or choose another "
+                            f"--run-dir (with make: ARGS=--resume or ARGS=--overwrite)")
+
+    # --- life cycle: only under the lock
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the folder's lock (creating the folder) for the block. A second process
+        is refused in one line. A folder this call created is removed again if the
+        block left nothing in it (a refused start writes nothing)."""
+        self.check_layout()
+        created = not self.path.exists()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(os_error_line(e)) from None
+        lock = FolderLock(self.path)
+        try:
+            lock.acquire()
+            yield self
+        finally:
+            lock.release()
+            if created and [p.name for p in self.path.iterdir()] == [FolderLock.NAME]:
+                with contextlib.suppress(OSError):
+                    lock.path.unlink()
+                    self.path.rmdir()
+
+    def clear(self) -> None:
+        """Remove a previous run's own files, its evaluation's, and temporaries; never
+        anything else (other runs, or a user's files, may be inside)."""
+        for name in TRAINING_FILES + EVALUATION_FILES:
+            p = self.path / name
+            if p.is_file() or p.is_symlink():
+                p.unlink()
+        for name in FOLDERS:
+            for p in self._ours(name):
+                p.unlink()
+            with contextlib.suppress(OSError):   # kept if the user's files are inside
+                (self.path / name).rmdir()
+        self.remove_temporaries()
+
+    def remove_temporaries(self) -> list[Path]:
+        return remove_temporaries(self.path) + remove_temporaries(self.path / FRAMES)
+
+    def truncate_after(self, iteration: int, snapshot_every: int) -> None:
+        """Drop the stats records and frames past `iteration` (a resume redoes them)."""
+        keep = [r for r in self.read_stats() if r["iter"] <= iteration]
+        if (self.path / STATS).exists():
+            atomic_write_text(self.path / STATS, "".join(json.dumps(r) + "\n" for r in keep))
+        for p in self.frame_paths():
+            if int(p.stem) * snapshot_every > iteration:
+                p.unlink()
+
+    # --- config
+
+    def has_config(self) -> bool:
+        return (self.path / CONFIG).is_file()
+
+    def read_config(self):
+        """The run's Config; a one-line error for a missing, unreadable, non-JSON or
+        invalid config.json."""
+        from gan_tf.core.config import Config
+        path = self.path / CONFIG
+        if not path.is_file():
+            raise UserError(f"nothing to resume: {path} does not exist (start a new run "
+                            f"without --resume, or replace what is there with --overwrite)")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"{path} is not UTF-8 text; {_FIX}") from None
+        except OSError as e:
+            raise UserError(f"cannot read {path}: {e.strerror}") from None
+        values = json_object(text, str(path), _FIX, " of config keys")
+        try:
+            return Config.from_dict(values)
+        except UserError as e:
+            raise UserError(f"{path}: {e}; {_FIX}") from None
+
+    def dataset(self) -> str:
+        """The dataset the run trained on: its images and classifier are the yardstick
+        (MNIST for a folder without config.json, such as a bare generator)."""
+        return self.read_config().dataset if self.has_config() else "mnist"
+
+    def write_config(self, cfg) -> None:
+        atomic_write_text(self.path / CONFIG, cfg.to_json())
+
+    # --- stats
+
+    def read_stats(self) -> list[dict]:
+        """All records of stats.jsonl. A last line cut short by a kill is skipped;
+        any other line that is not a record is a one-line error."""
+        path = self.path / STATS
+        if not path.exists():
+            return []
+        try:
+            lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+        except OSError as e:
+            raise UserError(f"cannot read {path}: {e.strerror}") from None
+        records = []
+        for n, line in enumerate(lines, 1):
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                if n == len(lines):
+                    break           # torn by a kill mid-write: the window is redone
+                r = line
+            if not _is_record(r):
+                raise UserError(f"{path} line {n} is not a stats record ({line[:60]!r}): "
+                                f"each line is an object with an integer 'iter' and numbers "
+                                f"'d_loss', 'g_loss' (a VAE's: 'neg_elbo', 'reconstruction', "
+                                f"'kl'); delete that line or the file")
+            records.append(r)
+        return records
+
+    # --- checkpoint
+
+    def has_checkpoint(self) -> bool:
+        return (self.path / CHECKPOINT).is_file()
+
+    def read_checkpoint(self) -> dict:
+        """The checkpoint's arrays by name, with a valid 'iteration' (an int)."""
+        path = self.path / CHECKPOINT
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except Exception as e:   # zip, npy and pickle-refusal errors all mean the same
+            raise UserError(f"checkpoint {path} is unreadable ({type(e).__name__}: "
+                            f"{str(e)[:80]}); {_FIX}") from None
+        it = arrays.get("iteration")
+        if it is None or it.shape != () or not np.issubdtype(it.dtype, np.integer) \
+                or int(it) < 0:
+            raise UserError(f"checkpoint {path} has no valid 'iteration' (a non-negative "
+                            f"integer), got {it!r}; {_FIX}")
+        arrays["iteration"] = int(it)
+        return arrays
+
+    def checkpoint_iteration(self) -> int:
+        return self.read_checkpoint()["iteration"]
+
+    def save_checkpoint(self, arrays: dict) -> None:
+        def write(tmp):
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+        atomic_save(self.path / CHECKPOINT, write)
+
+    # --- the finished run
+
+    def load_generator(self):
+        """The final generator; a one-line error if it is missing or damaged."""
+        path = self.path / GENERATOR
+        if not path.is_file():
+            raise UserError(f"no generator at {path}: is {self.path} a finished run? "
+                            f"(finish it with python -m gan_tf.train --resume --run-dir "
+                            f"{self.path})")
+        from gan_tf.models.networks import load_generator
+        try:
+            return load_generator(path)
+        except Exception as e:   # Keras says "File not found" for a truncated zip
+            raise UserError(f"{path} is unreadable as a Keras model ({type(e).__name__}: "
+                            f"{str(e).splitlines()[0][:80] if str(e) else ''}); "
+                            f"finish the run again with --resume, or retrain it") from None
+
+    def load_vae(self):
+        """(cfg, E, decoder, G) of a finished VAE run, weights from its checkpoint."""
+        cfg = self.read_config()
+        if cfg.model != "vae":
+            raise UserError(f"{self.path} holds a {cfg.model.upper()}, not a VAE "
+                            f"(config.json says model {cfg.model!r})")
+        if not self.has_checkpoint():
+            raise UserError(f"{self.path} has no checkpoint: train it first")
+        ck = self.read_checkpoint()
+        if ck["iteration"] != cfg.iters:
+            raise UserError(f"{self.path} stopped at iteration {ck['iteration']:,} of "
+                            f"{cfg.iters:,}; finish it with --resume")
+        from gan_tf.models.vae import vae_from_checkpoint
+        return (cfg, *vae_from_checkpoint(cfg, ck, self.path))
+
+    def finished_iteration(self) -> int | None:
+        """The iteration generator.keras was saved at, if the folder tells: a finished
+        run's checkpoint is at its config's iters. None for a run resumed to more
+        iterations and not finished again (its generator is the earlier one)."""
+        if not (self.has_config() and self.has_checkpoint()):
+            return None
+        it = self.checkpoint_iteration()
+        return it if it == self.read_config().iters else None
+
+
+def _number(v) -> bool:
+    return type(v) in (int, float)
+
+
+def _is_record(r) -> bool:
+    """A GAN's record (D and G loss) or a VAE's (-ELBO and its two terms)."""
+    return (isinstance(r, dict) and type(r.get("iter")) is int and r["iter"] >= 0
+            and (_number(r.get("d_loss")) and _number(r.get("g_loss"))
+                 or all(_number(r.get(k)) for k in ("neg_elbo", "reconstruction", "kl"))))

@@ -1,0 +1,189 @@
+"""What a training run writes into its run folder, and when.
+
+`RunWriter` is the chief's: config, frames, the stats log, TensorBoard events and
+checkpoints while training, then the generator, the GIF and the loss plot. Other
+workers of a multi-worker run get a `NullWriter`, which writes nothing, so the
+training loop has no `if chief` in it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from gan_tf.runs import pictures
+from gan_tf.runs.files import atomic_save
+from gan_tf.runs.folder import FRAMES, GENERATOR, GIF, LOSSES, STATS, TENSORBOARD, RunFolder
+
+# What a stats record holds besides the trainer's own values (whatever those are).
+NOT_VALUES = ("iter", "elapsed_s")
+
+
+class BackgroundWrites:
+    """Runs one write job at a time on a worker thread. Submitting waits for the
+    previous job, so at most one snapshot is in flight; wait() re-raises its error."""
+
+    def __init__(self):
+        self._thread, self._error = None, None
+
+    def submit(self, job) -> None:
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
+        self._thread.start()
+
+    def _run(self, job):
+        try:
+            job()
+        except BaseException as e:  # surfaced on the training thread by wait()
+            self._error = e
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+class StatsLog:
+    """Append-only JSON lines, flushed to the OS on every record: a killed process
+    loses nothing written. (No fsync per line: it would cost more than the training
+    between two records; checkpoints are synced.)"""
+
+    def __init__(self, path):
+        self._f = open(path, "a")
+
+    def write(self, record: dict) -> None:
+        self._f.write(json.dumps(record) + "\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+
+class RunWriter:
+    active = True   # the loop draws frames and copies checkpoints only for an active one
+
+    def __init__(self, folder: RunFolder, cfg, warn=print):
+        self.folder, self.cfg, self.warn = folder, cfg, warn
+        self.background = BackgroundWrites()
+        self.stats = self.events = None
+
+    def begin(self, *, resume: bool, overwrite: bool, start: int) -> None:
+        """Make the folder ready for training from iteration `start` (the caller holds
+        its lock): a replaced run's files go, a resumed run loses what lies past its
+        checkpoint; then config.json, written before any training."""
+        if overwrite and not resume:
+            self.folder.clear()
+        self.folder.remove_temporaries()
+        if resume:
+            self.folder.truncate_after(start, self.cfg.snapshot_every)
+        # A resumed run's config is rewritten too: the iterations it now runs to (and
+        # its strategy) are what the folder holds.
+        self.folder.write_config(self.cfg)
+        (self.folder / FRAMES).mkdir(exist_ok=True)
+        self.stats = StatsLog(self.folder / STATS)
+        if self.cfg.tensorboard:
+            import tensorflow as tf
+            self.events = tf.summary.create_file_writer(str(self.folder / TENSORBOARD))
+
+    def snapshot(self, it: int, frame: int, images, arrays: dict) -> None:
+        """Frame and checkpoint of iteration `it`. The arrays are copies taken now;
+        drawing the PNG and writing the files run while training goes on."""
+        if self.events:
+            import tensorflow as tf
+            with self.events.as_default():
+                tf.summary.image("samples", pictures.grid_array(images)[None, :, :, None],
+                                 step=it)
+        path = self.folder.frame_path(frame)
+        self.background.submit(lambda: (pictures.save_grid(images, path),
+                                        self.folder.save_checkpoint(arrays)))
+
+    def checkpoint(self, arrays: dict) -> None:
+        self.background.wait()
+        self.folder.save_checkpoint(arrays)
+
+    def record(self, record: dict) -> None:
+        self.stats.write(record)
+        if self.events:
+            import tensorflow as tf
+            with self.events.as_default():
+                for k, v in record.items():
+                    if k not in NOT_VALUES:
+                        tf.summary.scalar(k, v, step=record["iter"])
+
+    def wait(self) -> None:
+        """Until the snapshot in flight is on disk (re-raising its error)."""
+        self.background.wait()
+
+    def close(self) -> None:
+        try:
+            self.background.wait()
+        finally:
+            if self.stats:
+                self.stats.close()
+            if self.events:
+                self.events.close()
+
+    def finish(self, G, complete: bool) -> None:
+        """The generator (of a complete run) first: no picture can prevent it. Then
+        the GIF and the loss plot from whatever the run has, also after a stop; a
+        picture that cannot be made is a warning, never a lost run."""
+        if complete:
+            atomic_save(self.folder / GENERATOR, G.save)
+        frames = []
+        for p in self.folder.frame_paths():
+            try:
+                frames.append(pictures.read_image(p))
+            except Exception as e:
+                self.warn(f"warning: {p} is unreadable ({type(e).__name__}); left out of "
+                          f"{GIF}")
+        self._picture(GIF, lambda: frames and pictures.save_frames_gif(
+            frames, self.folder / GIF, self.cfg.gif_fps))
+        self._picture(LOSSES, lambda: self._plot_losses())
+
+    def _plot_losses(self):
+        records = self.folder.read_stats()
+        if records:
+            if self.cfg.model == "vae":
+                pictures.plot_elbo(records, self.folder / LOSSES,
+                                    title=f"{self.folder.path.name}: VAE, z_dim "
+                                          f"{self.cfg.z_dim}")
+            else:
+                pictures.plot_losses(records, self.folder / LOSSES,
+                                      title=f"{self.folder.path.name}: loss "
+                                            f"{self.cfg.loss!r}")
+
+    def _picture(self, name, make) -> None:
+        try:
+            make()
+        except Exception as e:   # includes a full disk: the generator is already saved
+            self.warn(f"warning: could not write {self.folder / name} "
+                      f"({type(e).__name__}: {str(e)[:120]})")
+
+
+class NullWriter:
+    """A non-chief worker's writer: the same calls, nothing written."""
+    active = False
+
+    def begin(self, **_):
+        pass
+
+    def snapshot(self, *_):
+        pass
+
+    def checkpoint(self, _):
+        pass
+
+    def record(self, _):
+        pass
+
+    def wait(self):
+        pass
+
+    def close(self):
+        pass
+
+    def finish(self, *_):
+        pass

@@ -1,0 +1,24 @@
+"""A fresh trainer for a Config: the GAN's (loop.Trainer) or the VAE's (vae.VaeTrainer).
+
+Above both, so that neither trainer module imports the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from gan_tf.models import networks
+from gan_tf.models.losses import get_losses
+from gan_tf.training.loop import Trainer, make_optimizer
+
+
+def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Trainer:
+    """G, D and their optimizers for cfg, fresh, and the Trainer that runs them (all
+    created inside strategy.scope() when a strategy is given)."""
+    if cfg.model == "vae":
+        from gan_tf.training.vae import build_vae_trainer
+        return build_vae_trainer(cfg, train_images)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+        return Trainer(G, D, make_optimizer(cfg), make_optimizer(cfg), get_losses(cfg), cfg,
+                       train_images, train_labels, strategy=strategy)
