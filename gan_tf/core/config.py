@@ -67,7 +67,7 @@ class Config:
     # --- what to train
     model: str = _f("gan", "'gan' (G against D) or 'vae' (Kingma & Welling's variational "
                            "autoencoder: encoder of d_hidden, decoder of g_hidden, z_dim "
-                           "latents; see gan_tf/vae.py)")
+                           "latents; see gan_tf/models/vae.py)")
     loss: str = _f("log", "loss variant: 'log' (the tutorial's hand-written log-loss on "
                           "probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)")
     log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
@@ -79,7 +79,7 @@ class Config:
     dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
                                "10 classes of clothing)")
     arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets) or "
-                          "'dcgan' (strided convolutions, batch norm; see networks.py)")
+                          "'dcgan' (strided convolutions, batch norm; models/networks.py)")
     conv_width: int = _f(64, "for arch 'dcgan': channels of D's first convolution and G's "
                              "last hidden one; the others have twice as many")
     conditional: bool = _f(False, "condition G and D on the one-hot label (Mirza & "

@@ -80,15 +80,16 @@ def arithmetic(G, classifier, z_dim: int, rng, n: int = 5000) -> dict:
 def latent_study(run_dir, pairs: int = 6, steps: int = 10, seed: int = 0) -> dict:
     """interpolation.png, arithmetic.png and latent.json of a finished run; prints the
     arithmetic row. Returns latent.json's content."""
+    if seed < 0:
+        raise UserError(f"--seed must be non-negative, got {seed}")
+    if not (0 < pairs <= 100 and 2 <= steps <= 100):
+        raise UserError("--pairs must be 1 to 100 and --steps 2 to 100")
+    # Imported after the checks: Keras (and TensorFlow) start slowly.
     from gan_tf.evaluation.classifier import load_classifier
     from gan_tf.models.networks import z_dim_of
     from gan_tf.runs.files import atomic_write_text
     from gan_tf.runs.folder import ARITHMETIC, INTERPOLATION, LATENT, RunFolder
     from gan_tf.runs.pictures import save_rows
-    if seed < 0:
-        raise UserError(f"--seed must be non-negative, got {seed}")
-    if not (0 < pairs <= 100 and 2 <= steps <= 100):
-        raise UserError("--pairs must be 1 to 100 and --steps 2 to 100")
     run = RunFolder(run_dir)
     dataset = run.dataset()
     G = run.load_generator()

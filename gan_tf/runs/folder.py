@@ -18,7 +18,7 @@ files (and nothing else) and removes temporaries of killed writers.
     interpolation.png, arithmetic.png, latent.json  written by gan_tf.latent
     likelihood.json    a VAE's test ELBO and importance-weighted log p(x), written by
                        gan_tf.vae_likelihood
-    .lock              the flock a writing process holds (see files.FolderLock)
+    .lock              the flock a writing process holds (see runs/files.py's FolderLock)
 Every file except the append-only log is written atomically (gan_tf.runs.files).
 """
 

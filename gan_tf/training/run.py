@@ -1,11 +1,12 @@
-"""One whole training run: `train(cfg, run_dir)`. The CLI in train.py is a thin shell.
+"""One whole training run: `train(cfg, run_dir)`, called by the train command
+(gan_tf/train.py through training/launch.py) and, per seed, by a sequential sweep.
 
 Order of work, chosen so that bad input writes nothing and a crash loses little:
 load the data and check it fits the config -> lock the run folder and check it
 (either may refuse) -> build the models and restore the checkpoint (which may
 refuse) -> write config.json -> train in chunks, snapshotting and checkpointing
 every `snapshot_every` iterations -> the generator, then the GIF and loss plot.
-What is written, and by whom, is run_writer's business; this module decides when.
+What is written, and by whom, is runs/writer.py's business; this module decides when.
 """
 
 from __future__ import annotations

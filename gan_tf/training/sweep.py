@@ -241,7 +241,7 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
 
 
 class _StackLoop(train_lib.ChunkedLoop):
-    """train_lib's chunked loop, writing each seed's frames, checkpoints and stats
+    """run.py's chunked loop, writing each seed's frames, checkpoints and stats
     into its own run folder. A seed whose loss turns NaN or Inf is frozen: its folder
     keeps its last good checkpoint and frames, its NaN stays in its own slice of the
     stack (nothing couples the seeds), and the others train on."""
