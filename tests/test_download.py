@@ -301,3 +301,16 @@ def test_the_command_line_downloads_into_an_empty_cache_and_trains(mirrors, tmp_
     assert len(mirrors.requests) == 4 and "4 files verified and cached" in out.stderr
     assert listing(tmp_path / "cache") == CACHED
     assert (tmp_path / "run" / "generator.keras").exists()
+
+
+def test_a_cache_that_is_a_file_is_refused_before_anything_is_downloaded(mirrors, cache,
+                                                                         monkeypatch):
+    """Issue 23: checked first, not after all four files came down."""
+    cache.mkdir(parents=True)
+    (cache / "mnist").write_text("a file where the cache folder goes")
+    monkeypatch.setenv("GAN_TF_MIRROR", mirrors.url("good"))
+    mirrors.requests.clear()
+    with pytest.raises(UserError, match="is a file, not a folder"):
+        data.load_mnist()
+    assert mirrors.requests == []
+    assert (cache / "mnist").read_text() == "a file where the cache folder goes"

@@ -54,6 +54,18 @@ FLOAT_RANGES = {
 # A resumed run may be extended, and moved to other devices (the algorithm is the
 # same under every strategy); nothing else may change.
 RESUMABLE_CHANGES = ("iters", "strategy", "devices")
+# A saved config (config.json, sweep.json's "config") names every field. Those of the
+# first version (2026-11-23) must be there. Fields added since are filled, when a
+# config saved before them lacks them, with the behaviour it trained with: recorded
+# here once, so that a change of a default can never change a saved run.
+SAVED_SINCE_FIRST = ("loss", "log_eps", "init", "z_dim", "iters", "batch_size", "lr",
+                     "adam_eps", "seed", "xla", "snapshot_every", "log_every",
+                     "fresh_sample_noise", "gif_fps", "tensorboard")
+ADDED_LATER = {"model": "gan", "g_loss": "nonsaturating", "dataset": "mnist", "arch": "mlp",
+               "conv_width": 64, "conditional": False, "d_hidden": (128,),
+               "g_hidden": (128,), "g_output": "sigmoid", "same_z": False, "d_steps": 1,
+               "optimizer": "adam", "momentum": 0.0, "beta1": 0.9, "beta2": 0.999,
+               "strategy": "default", "devices": ""}
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
@@ -176,8 +188,16 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Config":
-        """A saved config: missing keys take today's defaults, unknown keys are errors."""
-        return override(cls(), values)
+        """A saved config. Unknown keys and wrong types are errors; so is a missing key
+        that every saved config has named since the first version. A key added later
+        is filled from ADDED_LATER, the value that reproduces a run saved before it
+        existed, never from whatever today's default is."""
+        cfg = override(cls(), values)        # names unknown keys and bad types first
+        missing = sorted(k for k in SAVED_SINCE_FIRST if k not in values)
+        if missing:
+            raise UserError(f"the saved config lacks {', '.join(missing)} (every saved "
+                            f"config names them: they decide what the run trains)")
+        return override(cfg, {k: v for k, v in ADDED_LATER.items() if k not in values})
 
 
 def field_help() -> dict:
@@ -250,4 +270,5 @@ def resumes(saved: Config, cfg: Config) -> bool:
 def from_experiment(experiment: str | None, changes: dict) -> Config:
     """The config of a new run: experiments/NAME.py (or the defaults) with the flags'
     changes."""
-    return override(load_experiment(experiment) if experiment else Config(), changes)
+    # None is "no --experiment"; an empty name is a mistake, never the defaults.
+    return override(Config() if experiment is None else load_experiment(experiment), changes)

@@ -174,6 +174,14 @@ def fetch(names, mirrors, dest: Path, problem: Callable[[Path], str | None], *,
     if not live:
         hosts = ", ".join(urllib.parse.urlsplit(m).netloc or m for m in mirrors)
         raise UserError(f"no mirror can be reached ({hosts}); offline?")
+    # Before any byte is downloaded: dest must become (or be) a folder this process
+    # can write, else the files would be fetched for nothing.
+    if dest.exists() and not dest.is_dir():
+        raise UserError(f"the cache {dest} is a file, not a folder; move it away or set "
+                        f"{CACHE_ENV} to another folder")
+    if dest.is_dir() and not os.access(dest, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write to the cache {dest} (permission denied or "
+                        f"immutable); set {CACHE_ENV} to a writable folder")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(dest)
@@ -199,9 +207,13 @@ def fetch(names, mirrors, dest: Path, problem: Callable[[Path], str | None], *,
             else:
                 raise UserError(f"every mirror failed for {name} ({'; '.join(failures)}); "
                                 f"nothing was kept in {dest}")
-        dest.mkdir(exist_ok=True)
-        for name in names:       # each rename is atomic: dest never holds part of a file
-            os.replace(staging / name, dest / name)
+        try:
+            dest.mkdir(exist_ok=True)
+            for name in names:   # each rename is atomic: dest never holds part of a file
+                os.replace(staging / name, dest / name)
+        except OSError as e:    # e.g. an immutable folder (root passes os.access)
+            raise UserError(f"cannot write to the cache {dest} ({e.strerror}); set "
+                            f"{CACHE_ENV} to a writable folder") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log(f"{title}: {len(names)} files verified and cached in {dest}")

@@ -160,7 +160,12 @@ def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
     from gan_tf.runs.folder import METRICS, NEIGHBOURS
     t0 = time.time()
     dataset = run.dataset()
-    iteration = run.finished_iteration()
+    iteration = run.generator_iteration()
+    if iteration is None and run.has_config():
+        raise UserError(f"cannot tell which iteration {run / 'generator.keras'} was saved "
+                        f"at: the run was resumed to {run.read_config().iters:,} iterations "
+                        f"and has not finished again; finish it (python -m gan_tf.train "
+                        f"--resume --run-dir {run}) and evaluate it then")
     mnist = load_dataset(dataset, data_dir)
     samples, labels = generate(run.load_generator(), num_samples, seed)
     classifier = load_classifier(dataset=dataset)

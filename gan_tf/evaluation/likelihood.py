@@ -125,6 +125,9 @@ def run_likelihood(run_dir, k: int = 1000, num_images: int = 10_000, seed: int =
                      log=lambda line: print(line, file=sys.stderr, flush=True))
     result = {"run": str(run), "iteration": cfg.iters, "z_dim": cfg.z_dim, "k": k,
               "num_images": len(images), "seed": seed, **summary(per)}
+    if not all(math.isfinite(v) for v in summary(per).values()):
+        raise UserError(f"the likelihood of {run} came out NaN or infinite; nothing "
+                        f"written (is the VAE trained, its checkpoint whole?)")
     if (run / METRICS).is_file():
         g = read_metrics(run / METRICS)["generated"]   # one line if damaged
         result.update(parzen_ll=g["parzen_ll"], parzen_se=g["parzen_se"])

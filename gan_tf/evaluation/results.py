@@ -53,12 +53,9 @@ def read_metrics(path: Path) -> dict:
 
 
 def _iterations(path: Path, m: dict):
-    """The iterations the evaluated generator had trained: as evaluate recorded them,
-    else (older metrics files) the run's config."""
-    if m.get("iteration") is not None:
-        return m["iteration"]
-    folder = RunFolder(path.parent)
-    return folder.read_config().iters if folder.has_config() else "?"
+    """The iterations the evaluated generator had trained, as evaluate recorded them;
+    "?" where it could not tell (never the run's config: a generator can be older)."""
+    return m["iteration"] if type(m.get("iteration")) is int else "?"
 
 
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}

@@ -75,6 +75,17 @@ def vae_from_checkpoint(cfg, checkpoint: dict, where) -> tuple:
     missing = sorted(set(state) - set(checkpoint))
     if missing:
         raise UserError(f"checkpoint in {where} lacks {', '.join(missing[:4])}")
+    wrong = [f"{k}: shape {checkpoint[k].shape}, dtype {checkpoint[k].dtype}"
+             for k, var in state.items()
+             if tuple(checkpoint[k].shape) != tuple(var.shape)
+             or not np.issubdtype(checkpoint[k].dtype, np.floating)]
+    if wrong:
+        raise UserError(f"checkpoint in {where} does not match this VAE (wrong "
+                        f"{'; '.join(wrong[:3])}); restore it, or train the run again")
+    bad = [k for k in state if not np.isfinite(checkpoint[k]).all()]
+    if bad:
+        raise UserError(f"checkpoint in {where} holds NaN or Inf in {', '.join(bad[:3])}: "
+                        f"the VAE diverged, or the file was damaged; train it again")
     for name, var in state.items():
         var.assign(checkpoint[name].astype(np.float32))
     return E, decoder, G

@@ -11,6 +11,7 @@ while it holds the folder's lock (so no live writer owns them).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import itertools
 import os
@@ -88,9 +89,13 @@ class FolderLock:
         self._fd = None
 
     def acquire(self, what: str = "run folder") -> None:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:   # never through a link: O_NOFOLLOW refuses one (ELOOP)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise UserError(f"{self.path} is a symbolic link; a {what}'s lock is taken "
+                                f"only inside the folder, never through a link: remove "
+                                f"it") from None
             raise UserError(os_error_line(e)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

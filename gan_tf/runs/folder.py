@@ -13,6 +13,8 @@ files (and nothing else) and removes temporaries of killed writers.
     training.gif       all frames, assembled at the end
     losses.png         D and G loss curves
     generator.keras    the final generator, Keras format
+    generator.json     the iteration it was saved at, and its SHA-256 (which ties
+                       the two: a generator.json of another generator.keras is void)
     tensorboard/       event files (losses, frames)
     metrics.json, nearest_neighbours.png            written by gan_tf.evaluate
     interpolation.png, arithmetic.png, latent.json  written by gan_tf.latent
@@ -25,6 +27,7 @@ Every file except the append-only log is written atomically (gan_tf.runs.files).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -42,6 +45,7 @@ FRAMES = "frames"
 GIF = "training.gif"
 LOSSES = "losses.png"
 GENERATOR = "generator.keras"
+GENERATOR_INFO = "generator.json"
 TENSORBOARD = "tensorboard"
 METRICS = "metrics.json"
 NEIGHBOURS = "nearest_neighbours.png"
@@ -49,13 +53,25 @@ INTERPOLATION = "interpolation.png"
 ARITHMETIC = "arithmetic.png"
 LATENT = "latent.json"
 LIKELIHOOD = "likelihood.json"
-TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, GENERATOR)
+TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, GENERATOR, GENERATOR_INFO)
 EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT, LIKELIHOOD)
 # The folders a run writes, and the names it writes in them: --overwrite removes
 # those and leaves anything else a user put there.
 FOLDERS = {FRAMES: re.compile(r"^\d{3,}\.png$"),
            TENSORBOARD: re.compile(r"^events\.out\.tfevents\..+$")}
 _FIX = "restore it, or start the run again with --overwrite"
+
+
+def refuse_link(path: Path) -> None:
+    """One line if `path`, a name inside a run or sweep folder, is a symbolic link."""
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        raise UserError(f"{path} is a symbolic link (to {str(target)[:200]}); gan-tf writes, "
+                        f"deletes and locks only inside the run folder, never through a "
+                        f"link: replace it with a real file or folder, or remove it")
 
 
 def check_mode(resume: bool, overwrite: bool) -> None:
@@ -83,6 +99,7 @@ class RunFolder:
         """This run's frames in order (by number: past 999 the names grow a digit);
         other files in frames/ are not frames."""
         folder = self.path / FRAMES
+        refuse_link(folder)   # truncate_after deletes what this lists
         if not folder.is_dir():
             return []
         return sorted((p for p in folder.iterdir() if FOLDERS[FRAMES].match(p.name)),
@@ -92,6 +109,7 @@ class RunFolder:
 
     def _ours(self, folder: str) -> list[Path]:
         d = self.path / folder
+        refuse_link(d)    # also here: clear() and present() never look through a link
         return [p for p in d.iterdir() if FOLDERS[folder].match(p.name)] if d.is_dir() else []
 
     def present(self) -> list[str]:
@@ -100,10 +118,20 @@ class RunFolder:
                 + [f for f in FOLDERS if self._ours(f)])
 
     def check_layout(self) -> None:
-        """Each name a run writes is free or of the right kind (file or folder)."""
+        """Each name a run writes is free or of the right kind (file or folder), and
+        none is a symbolic link: a run writes, deletes and locks only inside its
+        folder, never through a link (a shared or unpacked run folder could otherwise
+        point a clear, a truncation or a lock at a user's files elsewhere)."""
         if self.path.exists() and not self.path.is_dir():
             raise UserError(f"run folder {self.path} exists and is not a folder; choose "
                             f"another --run-dir")
+        resolved = self.path.resolve()
+        if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
+            raise UserError(f"--run-dir {self.path} is {resolved}, which a run would fill "
+                            f"with its files; choose a folder of its own, e.g. "
+                            f"{resolved / 'gan-run'}")
+        for name in (*TRAINING_FILES, *EVALUATION_FILES, *FOLDERS, FolderLock.NAME):
+            refuse_link(self.path / name)
         for name in FOLDERS:
             if (self.path / name).exists() and not (self.path / name).is_dir():
                 raise UserError(f"{self.path / name} is a file, but a run keeps its {name} "
@@ -174,6 +202,7 @@ class RunFolder:
         self.remove_temporaries()
 
     def remove_temporaries(self) -> list[Path]:
+        refuse_link(self.path / FRAMES)
         return remove_temporaries(self.path) + remove_temporaries(self.path / FRAMES)
 
     def truncate_after(self, iteration: int, snapshot_every: int) -> None:
@@ -285,6 +314,9 @@ class RunFolder:
         """The final generator; a one-line error if it is missing or damaged."""
         path = self.path / GENERATOR
         if not path.is_file():
+            if not self.has_config():
+                raise UserError(f"no generator at {path}: {self.path} holds no run (train "
+                                f"one with python -m gan_tf.train --run-dir {self.path})")
             raise UserError(f"no generator at {path}: is {self.path} a finished run? "
                             f"(finish it with python -m gan_tf.train --resume --run-dir "
                             f"{self.path})")
@@ -310,6 +342,32 @@ class RunFolder:
                             f"{cfg.iters:,}; finish it with --resume")
         from gan_tf.models.vae import vae_from_checkpoint
         return (cfg, *vae_from_checkpoint(cfg, ck, self.path))
+
+    def write_generator_info(self, iteration: int) -> None:
+        """generator.json for the generator.keras now in the folder (written after it:
+        a kill between the two leaves a generator.json whose hash no longer matches,
+        which generator_iteration() then ignores)."""
+        digest = hashlib.sha256((self.path / GENERATOR).read_bytes()).hexdigest()
+        atomic_write_text(self.path / GENERATOR_INFO,
+                          json.dumps({"iteration": int(iteration), "sha256": digest}) + "\n")
+
+    def generator_iteration(self) -> int | None:
+        """The iteration generator.keras was saved at: generator.json's, if it belongs
+        to this generator.keras (its hash matches); else, for runs from before
+        generator.json, finished_iteration(); None if the folder cannot tell."""
+        info_path = self.path / GENERATOR_INFO
+        if info_path.is_file() and (self.path / GENERATOR).is_file():
+            try:
+                info = json.loads(info_path.read_bytes().decode("utf-8"))
+                digest = hashlib.sha256((self.path / GENERATOR).read_bytes()).hexdigest()
+                if info["sha256"] == digest and type(info["iteration"]) is int:
+                    return info["iteration"]
+            except (ValueError, TypeError, KeyError, AttributeError):
+                pass   # damaged: as if absent
+        try:
+            return self.finished_iteration()
+        except UserError:
+            return None
 
     def finished_iteration(self) -> int | None:
         """The iteration generator.keras was saved at, if the folder tells: a finished

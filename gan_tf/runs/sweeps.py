@@ -14,16 +14,35 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gan_tf.core.config import Config
+from gan_tf.core.config import MAX_SEEDS, Config
 from gan_tf.core.errors import UserError
 from gan_tf.runs.files import atomic_write_text
-from gan_tf.runs.folder import RunFolder
+from gan_tf.runs.folder import RunFolder, refuse_link
 
 SWEEP = "sweep.json"
 
 
+def seeds_text(seeds) -> str:
+    """Seeds as a message quotes them: "3..7" for a run of consecutive seeds, else the
+    first few and how many (an error line never grows with a hand-edited sweep.json)."""
+    seeds = list(seeds)
+    if len(seeds) > 1 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}..{seeds[-1]}"
+    if len(seeds) <= 6:
+        return ", ".join(map(str, seeds))
+    return f"{', '.join(map(str, seeds[:5]))}, ... ({len(seeds):,} seeds)"
+
+
 def seed_folder(sweep_dir, seed: int) -> RunFolder:
     return RunFolder(Path(sweep_dir) / f"seed-{seed}")
+
+
+def check_links(sweep_dir, seeds) -> None:
+    """sweep.json and the seeds' folders are no symbolic links (see
+    RunFolder.check_layout): a sweep writes only inside its folder."""
+    refuse_link(Path(sweep_dir) / SWEEP)
+    for s in seeds:
+        refuse_link(seed_folder(sweep_dir, s).path)
 
 
 def is_sweep(path) -> bool:
@@ -39,6 +58,9 @@ def read_sweep(sweep_dir) -> dict:
         seeds = info["seeds"]
         if not (isinstance(seeds, list) and seeds and all(type(s) is int for s in seeds)):
             raise ValueError("'seeds' must be a list of integers")
+        if len(set(seeds)) != len(seeds) or len(seeds) > MAX_SEEDS:
+            raise ValueError(f"'seeds' must be 1 to {MAX_SEEDS} distinct seeds, got "
+                             f"{seeds_text(seeds)}")
         diverged = info.setdefault("diverged", {})
         if not (isinstance(diverged, dict) and all(
                 k in map(str, seeds) and type(v) is int for k, v in diverged.items())):

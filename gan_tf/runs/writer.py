@@ -11,9 +11,19 @@ from __future__ import annotations
 import json
 import threading
 
+from gan_tf.core.errors import UserError
 from gan_tf.runs import pictures
 from gan_tf.runs.files import atomic_save
-from gan_tf.runs.folder import FRAMES, GENERATOR, GIF, LOSSES, STATS, TENSORBOARD, RunFolder
+from gan_tf.runs.folder import (
+    FRAMES,
+    GENERATOR,
+    GENERATOR_INFO,
+    GIF,
+    LOSSES,
+    STATS,
+    TENSORBOARD,
+    RunFolder,
+)
 
 # What a stats record holds besides the trainer's own values (whatever those are).
 NOT_VALUES = ("iter", "elapsed_s")
@@ -79,14 +89,23 @@ class RunWriter:
         self.folder.remove_temporaries()
         if resume:
             self.folder.truncate_after(start, self.cfg.snapshot_every)
+            # A generator saved before generator.json existed: name its iteration now,
+            # while config.json still says what the run finished at.
+            generator, info = self.folder / GENERATOR, self.folder / GENERATOR_INFO
+            if generator.is_file() and not info.is_file():
+                it = self.folder.generator_iteration()
+                if it is not None:
+                    self.folder.write_generator_info(it)
+        # The event writer first: TensorFlow refuses a folder it cannot write (or a
+        # path too long for it) with its own error, which must come before config.json
+        # makes the folder a started run.
+        if self.cfg.tensorboard:
+            self.events = event_writer(self.folder / TENSORBOARD)
         # A resumed run's config is rewritten too: the iterations it now runs to (and
         # its strategy) are what the folder holds.
         self.folder.write_config(self.cfg)
         (self.folder / FRAMES).mkdir(exist_ok=True)
         self.stats = StatsLog(self.folder / STATS)
-        if self.cfg.tensorboard:
-            import tensorflow as tf
-            self.events = tf.summary.create_file_writer(str(self.folder / TENSORBOARD))
 
     def snapshot(self, it: int, frame: int, images, arrays: dict) -> None:
         """Frame and checkpoint of iteration `it`. The arrays are copies taken now;
@@ -132,6 +151,7 @@ class RunWriter:
         picture that cannot be made is a warning, never a lost run."""
         if complete:
             atomic_save(self.folder / GENERATOR, G.save)
+            self.folder.write_generator_info(self.cfg.iters)
         frames = []
         for p in self.folder.frame_paths():
             try:
@@ -161,6 +181,21 @@ class RunWriter:
         except Exception as e:   # includes a full disk: the generator is already saved
             self.warn(f"warning: could not write {self.folder / name} "
                       f"({type(e).__name__}: {str(e)[:120]})")
+
+
+def event_writer(folder):
+    """tf.summary's writer into folder; TensorFlow's errors as one line."""
+    import tensorflow as tf
+    try:
+        writer = tf.summary.create_file_writer(str(folder))
+        writer.flush()
+        return writer
+    except tf.errors.OpError as e:
+        # TensorFlow's message: "{{function_node ...}} PATH; REASON"; keep the reason.
+        reason = str(e.message).splitlines()[0].rsplit("; ", 1)[-1][:120]
+        raise UserError(f"cannot write TensorBoard events into {str(folder)[:200]} "
+                        f"({reason}); make it writable, choose a shorter --run-dir, or add "
+                        f"--no-tensorboard") from None
 
 
 class NullWriter:

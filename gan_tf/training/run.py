@@ -95,9 +95,11 @@ def check_folder(folder: RunFolder, cfg: Config, resume: bool, overwrite: bool):
 
 def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, overwrite):
     # Imported here, not at module level, so argument errors answer without TF's start-up.
-    from gan_tf.training import distribute
+    from gan_tf.training import distribute, threads
     from gan_tf.training.build import build_trainer
-    strategy = distribute.make_strategy(cfg)   # first: multiworker configures TF's start-up
+    # First, before any TensorFlow work: the thread pools, and multiworker's start-up.
+    reproducible = threads.configure(cfg)
+    strategy = distribute.make_strategy(cfg)
     distribute.check_batch(cfg, strategy)
     trainer = build_trainer(cfg, data.train_images, data.train_labels, strategy)
     start = restore(trainer, checkpoint, folder) if checkpoint else 0
@@ -111,6 +113,10 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
          + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
             + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
             if strategy else ""))
+    if not reproducible:
+        emit("note: TensorFlow started in this process before its thread pools could be "
+             "made single-threaded, so this DCGAN run is not bit-reproducible (the train "
+             "command's runs are)")
     loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit)
     summary = drive(loop_, start, progress, [writer], folder,
                     lambda complete: writer.finish(trainer.G, complete))

@@ -46,6 +46,7 @@ from gan_tf.core.config import MAX_SEEDS
 from gan_tf.core.errors import UserError
 from gan_tf.models import networks
 from gan_tf.models.losses import get_losses
+from gan_tf.runs.sweeps import seeds_text
 from gan_tf.training.loop import Trainer, make_optimizer
 from gan_tf.training.streams import epoch_permutation, sample_z
 
@@ -120,7 +121,8 @@ class SeedStack(Trainer):
                             f"after another (gan_tf.training.sweep --sequential)")
         seeds = [int(s) for s in seeds]
         if not 0 < len(seeds) <= MAX_SEEDS or len(set(seeds)) != len(seeds):
-            raise UserError(f"a stack takes 1 to {MAX_SEEDS} distinct seeds, got {seeds}")
+            raise UserError(f"a stack takes 1 to {MAX_SEEDS} distinct seeds, got "
+                            f"{seeds_text(seeds)}")
         self.seeds = seeds
         self.VALUE_SHAPE = (len(seeds),)
         self.configs = [dataclasses.replace(cfg, seed=s) for s in seeds]

@@ -27,7 +27,7 @@ from pathlib import Path
 from gan_tf.core.config import MAX_SEED, MAX_SEEDS, Config, resumed, resumes
 from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
 from gan_tf.runs.folder import RunFolder, check_mode
-from gan_tf.runs.sweeps import SWEEP, read_sweep, seed_folder, write_sweep
+from gan_tf.runs.sweeps import SWEEP, check_links, read_sweep, seed_folder, seeds_text, write_sweep
 from gan_tf.runs.writer import RunWriter
 from gan_tf.training import run as train_lib
 from gan_tf.training.progress import Progress
@@ -61,7 +61,8 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
     check_mode(resume, overwrite)
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds) or len(seeds) > MAX_SEEDS:
-        raise UserError(f"a sweep takes 1 to {MAX_SEEDS} distinct seeds, got {seeds}")
+        raise UserError(f"a sweep takes 1 to {MAX_SEEDS} distinct seeds, got "
+                        f"{seeds_text(seeds)}")
     why = stackable(cfg)
     if sequential is None:
         sequential = why is not None
@@ -109,13 +110,23 @@ def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit) -> 
 
 
 def _check_sweep(sweep_dir: Path, cfg: Config, seeds, resume: bool, overwrite: bool):
+    check_links(sweep_dir, seeds)
     if resume:
         info = read_sweep(sweep_dir)
         if info["seeds"] != seeds:
-            raise UserError(f"{sweep_dir} is a sweep of seeds {info['seeds']}, not {seeds}")
+            raise UserError(f"{sweep_dir} is a sweep of seeds {seeds_text(info['seeds'])}, "
+                            f"not {seeds_text(seeds)}")
         if not resumes(dataclasses.replace(info["config"], seed=cfg.seed), cfg):
             raise UserError(f"config differs from the one saved in {sweep_dir / SWEEP}; "
                             f"build it with sweep.resume_config()")
+        # Every seed's refusal (past --iters, a changed or damaged seed config, a seed
+        # folder that is a file...) before sweep.json is rewritten: a refused resume
+        # leaves every file as it was.
+        for s in seeds:
+            if str(s) not in info["diverged"]:
+                folder = seed_folder(sweep_dir, s)
+                train_lib.check_folder(folder, dataclasses.replace(cfg, seed=s),
+                                       _seed_resumes(folder, resume), overwrite)
         return
     if (sweep_dir / SWEEP).exists() and not overwrite:
         raise UserError(f"{sweep_dir} already holds a seed sweep; add --resume to continue "
@@ -142,7 +153,7 @@ def _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
             emit(f"seed {s}: already finished in {folder}")
             done.append(s)
             continue
-        emit(f"seed {s} of {seeds[0]}..{seeds[-1]} into {folder}")
+        emit(f"seed {s} of {seeds_text(seeds)} into {folder}")
         try:
             summary = train_lib.train(cfg_s, folder.path, resume=_seed_resumes(folder, resume),
                                       overwrite=overwrite, data=data, log=emit)
@@ -221,7 +232,7 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
         w.begin(resume=_seed_resumes(f, resume), overwrite=overwrite, start=start)
     progress = Progress(cfg.iters)
     progress.start = progress.done = start
-    emit(f"{'Resuming' if start else 'Starting'} seeds {seeds[0]}..{seeds[-1]} "
+    emit(f"{'Resuming' if start else 'Starting'} seeds {seeds_text(seeds)} "
          f"({len(seeds)} as one stack) in {folders[0].path.parent} at iteration {start} of "
          f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}")
     loop_ = _StackLoop(cfg, stack, writers, emit)
@@ -234,7 +245,7 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
     rate, it = progress.rate(), summary["iteration"]
     summary.update(seed_it_per_s=round(rate * len(seeds), 1),
                    diverged={str(seeds[i]): b for i, b in loop_.frozen.items()})
-    emit(f"{summary['status'].capitalize()}: seeds {seeds[0]}..{seeds[-1]} at iteration "
+    emit(f"{summary['status'].capitalize()}: seeds {seeds_text(seeds)} at iteration "
          f"{it}, {it - start} iterations at {rate:.1f} it/s ({rate * len(seeds):.1f} "
          f"seed-iterations/s)")
     return summary

@@ -1,0 +1,36 @@
+"""TensorFlow's inter-op pool, set so that a convolutional run is reproducible on a CPU.
+
+The MLP GANs' XLA-compiled loop is bit-identical run to run as it is. The DCGANs run
+off XLA, on TensorFlow's own (oneDNN) kernels; with TensorFlow's default pools, ops
+that can run side by side (the graph's independent branches: batch-norm statistics,
+gradient sums) finish in an order that varies, and two identical 10-iteration
+mnist-dcgan runs differed in 51 of 55 checkpoint arrays (from iteration 1 to 4 on;
+neither enable_op_determinism nor TF_ENABLE_ONEDNN_OPTS=0 changed that). One
+inter-op thread (ops one after another; each op still uses every core, intra-op)
+makes them bit-identical, at a cost measured side by side in docs/run-folder.md.
+
+The pools can only be set before TensorFlow runs its first op: the train command
+does so (training.run.train calls `configure` before any TensorFlow work); a
+process that ran TensorFlow before (a notebook, a test) keeps its pools, and
+`configure` then says whether they already are the deterministic ones.
+"""
+
+from __future__ import annotations
+
+
+def needs_single_threads(cfg) -> bool:
+    """Runs of cfg are reproducible only with one inter-op thread: the DCGANs."""
+    return cfg.arch == "dcgan"
+
+
+def configure(cfg) -> bool:
+    """Set the pools cfg's run needs, if TensorFlow lets; whether runs of cfg are now
+    bit-reproducible in this process."""
+    if not needs_single_threads(cfg):
+        return True
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:   # TensorFlow is initialised: the pools are what they are
+        pass
+    return tf.config.threading.get_inter_op_parallelism_threads() == 1
