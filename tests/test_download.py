@@ -116,6 +116,7 @@ def test_a_fresh_cache_is_filled_once_and_then_read_without_network(mirrors, cac
     assert full.mean() == pytest.approx(0.1306604762738429, abs=1e-12)
     out, err = capsys.readouterr()
     assert out == "" and err.count("downloading http://127.0.0.1") == 4   # no progress bar
+    assert all(f"(file {k} of 4)" in err for k in (1, 2, 3, 4))           # but the count
     # From now on: no request, even with every mirror gone.
     mirrors.requests.clear()
     monkeypatch.setenv("GAN_TF_MIRROR", closed_port_url())
@@ -160,7 +161,7 @@ def test_a_failed_transfer_keeps_nothing_and_the_next_run_starts_clean(
 
 
 def test_ctrl_c_mid_transfer_keeps_nothing(mirrors, cache, monkeypatch):
-    def interrupted(url, folder, name, log):
+    def interrupted(url, folder, name, log, *_):
         (folder / name).write_bytes(b"half a file")
         raise KeyboardInterrupt
     monkeypatch.setattr(download, "_get", interrupted)
@@ -314,3 +315,51 @@ def test_a_cache_that_is_a_file_is_refused_before_anything_is_downloaded(mirrors
         data.load_mnist()
     assert mirrors.requests == []
     assert (cache / "mnist").read_text() == "a file where the cache folder goes"
+
+
+def test_a_mirror_that_stalled_once_is_not_waited_on_for_the_other_files(
+        mirrors, cache, monkeypatch, capsys):
+    monkeypatch.setattr(download, "READ_TIMEOUT", 0.5)
+    monkeypatch.setenv("GAN_TF_MIRROR", mirrors.url("stall", "good"))
+    mirrors.requests.clear()
+    assert data.load_mnist().source == str(cache / "mnist")
+    assert [r for r in mirrors.requests if r.startswith("/stall/")] == [f"/stall/{NAMES[0]}"]
+    assert sorted(r for r in mirrors.requests if r.startswith("/good/")) == \
+        sorted(f"/good/{n}" for n in NAMES)
+    assert "skipped for the other files" in capsys.readouterr().err
+
+
+def test_sigterm_during_a_download_leaves_no_staging_folder(mirrors, tmp_path):
+    """The stall mirror holds the transfer half-way; SIGTERM then ends the command
+    with status 143 and nothing in the cache, not a staging folder for an hour."""
+    import signal
+    env = {k: v for k, v in os.environ.items()
+           if k not in (data.ENV_VAR, "GAN_TF_FASHION_MNIST_DIR")}
+    env.update(PYTHONPATH=str(REPO), GAN_TF_MIRROR=mirrors.url("stall"),
+               GAN_TF_CACHE_DIR=str(tmp_path / "cache"), GAN_TF_DATA_SOURCE="download")
+    proc = subprocess.Popen([sys.executable, "-c", "from gan_tf.data.datasets import "
+                             "find_idx; find_idx('mnist')"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not list((tmp_path / "cache").glob(".mnist.download-*/*")) and \
+            time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert list((tmp_path / "cache").glob(".mnist.download-*")), proc.stderr.read()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert listing(tmp_path / "cache") == []
+
+
+def test_an_immutable_cache_is_refused_before_anything_is_downloaded(mirrors, cache,
+                                                                     monkeypatch):
+    (cache / "mnist").mkdir(parents=True)
+    if subprocess.run(["chattr", "+i", str(cache / "mnist")], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here")
+    try:
+        monkeypatch.setenv("GAN_TF_MIRROR", mirrors.url("good"))
+        mirrors.requests.clear()
+        with pytest.raises(UserError, match="cannot write to the cache"):
+            data.load_mnist()
+        assert mirrors.requests == []
+    finally:
+        subprocess.run(["chattr", "-i", str(cache / "mnist")])

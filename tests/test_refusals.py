@@ -401,3 +401,73 @@ def test_evaluating_an_empty_folder_says_it_holds_no_run(tmp_path, capsys):
     assert evaluate_command.main([str(tmp_path)]) == 2
     line = one_line_error(capsys, "holds no run")
     assert "--resume" not in line
+
+
+def test_a_stopped_sequential_sweep_says_to_resume_the_sweep_not_its_seed(mnist, tmp_path):
+    import os
+    import signal
+
+    from gan_tf.training import sweep
+    lines = []
+
+    def log(line):
+        lines.append(line)
+        if line.startswith("Iter: 20"):
+            os.kill(os.getpid(), signal.SIGTERM)   # StopRequests holds it to the chunk's end
+    cfg = Config(iters=200, snapshot_every=20, log_every=10, tensorboard=False)
+    summary = sweep.train_sweep(cfg, [0, 1], tmp_path / "sw", sequential=True, data=mnist,
+                                log=log)
+    assert summary["signal"] == signal.SIGTERM
+    stop = next(line for line in lines if line.startswith("Stopped by signal"))
+    assert stop.endswith(f"--resume --run-dir {tmp_path / 'sw'}")
+
+
+@pytest.mark.parametrize("study, content, words", [
+    # Unreadable, it cannot tell itself apart from a run's metrics.json: named as one.
+    ("gaussian-1d/metrics.json", "{not json", "not a metrics file"),
+    ("gaussian-1d/metrics.json", '{"iters": 5}', "is damaged"),
+    ("mode-collapse/results.json", '{"iters": 5}', "is damaged"),
+    ("saturating-vs-nonsaturating/saturation.json", "[1, 2]", "is damaged"),
+])
+def test_a_damaged_study_result_is_one_line_for_results(study, content, words, tmp_path,
+                                                        capsys):
+    from gan_tf import results as results_command
+    gen = {"mnist_score": 4.5, "frechet_distance": 80.0, "modes_covered": 8,
+           "class_kl": 0.5, "confident_share": 0.7, "parzen_ll": 90.0, "parzen_se": 1.8}
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "metrics.json").write_text(json.dumps({"generated": gen, "real": gen}))
+    (tmp_path / study).parent.mkdir(parents=True)
+    (tmp_path / study).write_text(content)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    assert results_command.main(["--outputs", str(tmp_path), "--docs", str(docs)]) == 2
+    one_line_error(capsys, study, words)
+
+
+def test_a_damaged_likelihood_json_is_one_line_for_gan_vs_vae(finished_vae, mnist_dir,
+                                                             tmp_path, capsys):
+    from gan_tf import gan_vs_vae
+    run = tmp_path / "vae"
+    shutil.copytree(finished_vae, run)
+    (run / "metrics.json").write_text(json.dumps({"generated": {}, "real": {}}))
+    assert gan_vs_vae.main([str(run), "--out", str(tmp_path / "out")]) == 2
+    one_line_error(capsys, "metrics.json", "evaluate the run again")
+
+
+def test_the_error_tail_turns_each_kind_into_one_line_and_its_code(capsys):
+    from gan_tf.core import cli
+    from gan_tf.core.errors import TrainingDiverged
+
+    def raising(e):
+        def work():
+            raise e
+        return work
+    cases = [(UserError("bad flag"), 2, "bad flag"),
+             (OSError(28, "No space left on device", "/x/ckpt"), 2, "the disk is full"),
+             (MemoryError(), 2, "out of memory"),
+             (TrainingDiverged("loss became NaN"), 1, "NaN"),
+             (KeyboardInterrupt(), 130, "interrupted")]
+    for error, code, words in cases:
+        assert cli.run(raising(error)) == code
+        one_line_error(capsys, words)
+    assert cli.run(lambda: {"a": "result"}) == 0 and cli.run(lambda: 3) == 3

@@ -5,7 +5,8 @@ A command module parses its arguments with `Parser` and hands the work to its
 library function through `run`, which turns the errors a user can act on into one
 line on stderr and an exit code, never a traceback:
 
-    UserError, OSError (disk full, read-only folder...)   exit 2
+    UserError, OSError (disk full, read-only folder...),
+    MemoryError (a file far larger than a run writes)     exit 2
     TrainingDiverged (a loss became NaN or Inf)           exit 1
     Ctrl-C before the library's own handling               exit 130
 """
@@ -62,6 +63,12 @@ def run(work: Callable[[], object], interrupted: str = "") -> int:
         return _fail(os_error_line(e), 2)
     except TrainingDiverged as e:
         return _fail(str(e), 1)
+    except MemoryError:
+        # Every file the project writes is small; one read that fills the memory is a
+        # file that is not what its name says.
+        return _fail("out of memory: is one of the files read far larger than a run "
+                     "writes (a damaged or replaced file)? check the files named in the "
+                     "command, or free memory", 2)
     except KeyboardInterrupt:
         # Every file is written atomically: what a command wrote before is whole.
         return _fail("interrupted" + (f"; {interrupted}" if interrupted else ""),

@@ -31,6 +31,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -141,16 +142,33 @@ def _socket_timeout(seconds: float):
         socket.setdefaulttimeout(old)
 
 
-def _get(url: str, folder: Path, name: str, log) -> None:
+def _get(url: str, folder: Path, name: str, log, which: str = "") -> None:
     """url -> folder/name with keras' get_file; raises on any failure, leaving no file."""
     from keras.utils import get_file  # imports TF: only when something is downloaded
     terminal = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
     if not terminal:
-        log(f"downloading {url}")
+        log(f"downloading {url}{which}")
     quiet = contextlib.nullcontext() if terminal else contextlib.redirect_stdout(io.StringIO())
     with _socket_timeout(READ_TIMEOUT), quiet:
         get_file(fname=name, origin=url, cache_dir=str(folder), cache_subdir=str(folder),
                  force_download=True)
+
+
+@contextlib.contextmanager
+def _terminate_cleanly():
+    """SIGTERM during a download ends it as Ctrl-C does: the staging folder is removed
+    (by fetch's `finally`) before the process exits 143, not left for an hour."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _remove_stale_staging(dest: Path) -> None:
@@ -179,9 +197,13 @@ def fetch(names, mirrors, dest: Path, problem: Callable[[Path], str | None], *,
     if dest.exists() and not dest.is_dir():
         raise UserError(f"the cache {dest} is a file, not a folder; move it away or set "
                         f"{CACHE_ENV} to another folder")
-    if dest.is_dir() and not os.access(dest, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write to the cache {dest} (permission denied or "
-                        f"immutable); set {CACHE_ENV} to a writable folder")
+    if dest.is_dir():
+        try:   # a real write (root passes every permission test, not chattr +i)
+            with tempfile.TemporaryFile(dir=dest):
+                pass
+        except OSError as e:
+            raise UserError(f"cannot write to the cache {dest} ({e.strerror}); set "
+                            f"{CACHE_ENV} to a writable folder") from None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(dest)
@@ -189,31 +211,36 @@ def fetch(names, mirrors, dest: Path, problem: Callable[[Path], str | None], *,
     except OSError as e:
         raise UserError(f"cannot write to the cache {dest.parent} ({e}); set {CACHE_ENV} "
                         f"to a writable folder") from None
-    try:
-        for name in names:
-            failures = []
-            for base in live:
-                url = base.rstrip("/") + "/" + name
-                try:
-                    _get(url, staging, name, log)
-                    why = problem(staging / name)
-                except Exception as e:    # get_file raises bare Exception for HTTP errors
-                    why = f"{type(e).__name__}: {e}".replace("\n", " ")
-                if why is None:
-                    break
-                (staging / name).unlink(missing_ok=True)
-                failures.append(f"{url}: {why}")
-                log(failures[-1] + ("; trying the next mirror" if base != live[-1] else ""))
-            else:
-                raise UserError(f"every mirror failed for {name} ({'; '.join(failures)}); "
-                                f"nothing was kept in {dest}")
+    stalled = set()   # a mirror that went silent once is not waited on for other files
+    with _terminate_cleanly():
         try:
-            dest.mkdir(exist_ok=True)
-            for name in names:   # each rename is atomic: dest never holds part of a file
-                os.replace(staging / name, dest / name)
-        except OSError as e:    # e.g. an immutable folder (root passes os.access)
-            raise UserError(f"cannot write to the cache {dest} ({e.strerror}); set "
-                            f"{CACHE_ENV} to a writable folder") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            for k, name in enumerate(names, 1):
+                failures = []
+                for base in [m for m in live if m not in stalled]:
+                    url = base.rstrip("/") + "/" + name
+                    try:
+                        _get(url, staging, name, log, f" (file {k} of {len(names)})")
+                        why = problem(staging / name)
+                    except Exception as e:    # get_file raises bare Exception for HTTP errors
+                        why = f"{type(e).__name__}: {e}".replace("\n", " ")
+                        if isinstance(e, TimeoutError) or "timed out" in why:
+                            stalled.add(base)
+                    if why is None:
+                        break
+                    (staging / name).unlink(missing_ok=True)
+                    failures.append(f"{url}: {why}" + ("; skipped for the other files"
+                                                       if base in stalled else ""))
+                    log(failures[-1] + ("; trying the next mirror" if base != live[-1] else ""))
+                else:
+                    raise UserError(f"every mirror failed for {name} ({'; '.join(failures)}); "
+                                    f"nothing was kept in {dest}")
+            try:
+                dest.mkdir(exist_ok=True)
+                for name in names:   # each rename is atomic: dest never holds part of a file
+                    os.replace(staging / name, dest / name)
+            except OSError as e:    # e.g. an immutable folder (root passes os.access)
+                raise UserError(f"cannot write to the cache {dest} ({e.strerror}); set "
+                                f"{CACHE_ENV} to a writable folder") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     log(f"{title}: {len(names)} files verified and cached in {dest}")

@@ -131,12 +131,27 @@ def update_section(docs, name: str, text: str) -> Path:
     return page
 
 
+def read_result(path: Path, keys=()) -> dict:
+    """A study's results file (JSON object with `keys`); one line if it is damaged."""
+    try:
+        value = json.loads(path.read_bytes().decode("utf-8"))
+        missing = [k for k in keys if k not in value]
+        if missing:
+            raise KeyError(", ".join(missing))
+        return value
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise UserError(f"{path} is damaged ({type(e).__name__}: {str(e)[:80]}); make it "
+                        f"again with the command that wrote it") from None
+
+
 def toy_sections(outputs: Path) -> dict:
     """{section name: table} for the toy experiments whose results exist."""
     sections = {}
     g = outputs / STUDY_RESULTS["gaussian"]
     if g.is_file():
-        m = json.loads(g.read_text())
+        m = read_result(g, ("iters", "wasserstein_1", "wasserstein_1_data_vs_data", "g_mean",
+                            "g_std", "mu", "sigma", "d_mean_on_data",
+                            "d_mean_gap_from_half_on_data"))
         sections["gaussian"] = (
             "| iterations | W1(G, data) | W1(data, fresh data) | G mean, std | data mean, std "
             "| mean D on data | mean abs(D - 1/2) on data |\n|---|---|---|---|---|---|---|\n"
@@ -145,7 +160,7 @@ def toy_sections(outputs: Path) -> dict:
             f"| {m['d_mean_on_data']:.3f} | {m['d_mean_gap_from_half_on_data']:.3f} |")
     r = outputs / STUDY_RESULTS["modes"]
     if r.is_file():
-        res = json.loads(r.read_text())
+        res = read_result(r, ("results", "iters", "seeds"))
         rows = ["| mixture | method | modes covered | high quality |", "|---|---|---|---|"]
         for key, v in res["results"].items():
             mixture, method = key.split("/")
@@ -193,7 +208,7 @@ def saturation_section(outputs: Path) -> str | None:
     path = outputs / STUDY_RESULTS["saturation"]
     if not path.is_file():
         return None
-    res = json.loads(path.read_text())
+    res = read_result(path, ("results", "iters", "seeds"))
     rows = ["| G loss | iterations | G's gradient norm | D(G(z)) |", "|---|---|---|---|"]
     for g_loss, seeds in res["results"].items():
         for when, label in (("first_1000", "first 1,000"), ("last_1000", "last 1,000")):

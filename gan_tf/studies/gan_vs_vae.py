@@ -30,6 +30,8 @@ from gan_tf.runs.outputs import GAN_VS_VAE, default_run_dir, study_dir
 DEFAULT_RUNS = tuple(default_run_dir(name, None) for name in
                      ("mnist-vae", "mnist-vae-z20", "mnist-basic", "mnist-dcgan"))
 COLUMNS_PER_ROW = 10
+LIKELIHOOD_KEYS = ("elbo", "elbo_se", "iw", "iw_se", "cb_elbo", "cb_iw", "cb_iw_se", "k",
+                   "kl", "reconstruction_ll")
 NUM_SAMPLES, SEED = 10_000, 0   # evaluate's defaults: the samples it measured
 
 
@@ -41,6 +43,7 @@ def label(folder, cfg) -> str:
 
 def load_runs(run_dirs) -> list[dict]:
     """Per run: its folder, config, generator, metrics and (a VAE's) likelihood."""
+    from gan_tf.evaluation.results import read_metrics, read_result
     from gan_tf.runs.folder import LIKELIHOOD, METRICS, RunFolder
     runs = []
     for d in run_dirs:
@@ -51,12 +54,12 @@ def load_runs(run_dirs) -> list[dict]:
                             f"{folder} first")
         run = {"folder": folder, "cfg": cfg, "label": label(d, cfg),
                "G": folder.load_generator(),
-               "metrics": json.loads((folder / METRICS).read_text())}
+               "metrics": read_metrics(folder / METRICS)}
         if cfg.model == "vae":
             if not (folder / LIKELIHOOD).is_file():
                 raise UserError(f"{folder / LIKELIHOOD} is missing: run python -m "
                                 f"gan_tf.vae_likelihood {folder} first")
-            run["likelihood"] = json.loads((folder / LIKELIHOOD).read_text())
+            run["likelihood"] = read_result(folder / LIKELIHOOD, LIKELIHOOD_KEYS)
         runs.append(run)
     return runs
 
@@ -76,9 +79,7 @@ def measure(runs, test_images) -> dict:
                "iterations": run["cfg"].iters}
         if "likelihood" in run:
             lk = run["likelihood"]
-            row.update({k: lk[k] for k in ("elbo", "elbo_se", "iw", "iw_se", "cb_elbo",
-                                            "cb_iw", "cb_iw_se", "k", "kl",
-                                            "reconstruction_ll")})
+            row.update({k: lk[k] for k in LIKELIHOOD_KEYS})
         rows[run["label"]] = row
     return rows
 

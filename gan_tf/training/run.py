@@ -39,9 +39,11 @@ def resume_config(run_dir, changes: dict) -> Config:
 
 
 def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False,
-          data: Mnist | None = None, data_dir=None, log=None) -> dict:
+          data: Mnist | None = None, data_dir=None, log=None, resume_dir=None) -> dict:
     """Train (or continue) the run in run_dir. Returns a summary dict with 'status'
     ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any.
+    `resume_dir` is the folder a stop message tells the user to resume (a sweep's,
+    for one of its seeds; default run_dir).
 
     Under cfg.strategy 'multiworker' every worker calls this; only the chief holds
     the folder's lock and writes into it."""
@@ -62,7 +64,8 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
             checkpoint = check_folder(folder, cfg, resume, overwrite)
             writer = RunWriter(folder, cfg, warn=emit) if chief else NullWriter()
             return _train(cfg, folder, data, checkpoint, writer, progress, emit,
-                          resume=resume, overwrite=overwrite)
+                          resume=resume, overwrite=overwrite,
+                          resume_dir=resume_dir or folder)
     except OSError as e:   # a full disk, a read-only folder: earlier files stay whole
         raise UserError(f"{os_error_line(e)}; the run stopped, and its files from before "
                         f"(the last checkpoint) are intact") from None
@@ -93,7 +96,8 @@ def check_folder(folder: RunFolder, cfg: Config, resume: bool, overwrite: bool):
     return checkpoint
 
 
-def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, overwrite):
+def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, overwrite,
+           resume_dir):
     # Imported here, not at module level, so argument errors answer without TF's start-up.
     from gan_tf.training import distribute, threads
     from gan_tf.training.build import build_trainer
@@ -118,6 +122,7 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
              "made single-threaded, so this DCGAN run is not bit-reproducible (the train "
              "command's runs are)")
     loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit)
+    loop_.resume_dir = resume_dir
     summary = drive(loop_, start, progress, [writer], folder,
                     lambda complete: writer.finish(trainer.G, complete))
     it = summary["iteration"]
@@ -172,6 +177,7 @@ class ChunkedLoop:
         self.cfg, self.trainer, self.writer = cfg, trainer, writer
         self.strategy, self.emit = strategy, emit
         self.first_chunk_s = 0.0
+        self.resume_dir = None   # what a stop message names (default: the run folder)
 
     def snapshot(self, it):
         if not self.writer.active:
@@ -206,7 +212,8 @@ class ChunkedLoop:
                 # A worker stopped because another one was signalled says SIGTERM.
                 stop.signum = stop.signum or int(signal.SIGTERM)
                 self.emit(f"Stopped by signal {stop.signum} at iteration {it}; checkpoint "
-                          f"saved. Continue with --resume --run-dir {folder}")
+                          f"saved. Continue with --resume --run-dir "
+                          f"{self.resume_dir or folder}")
                 return it
             n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it, limit)
             t0 = time.perf_counter()

@@ -156,7 +156,8 @@ def _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
         emit(f"seed {s} of {seeds_text(seeds)} into {folder}")
         try:
             summary = train_lib.train(cfg_s, folder.path, resume=_seed_resumes(folder, resume),
-                                      overwrite=overwrite, data=data, log=emit)
+                                      overwrite=overwrite, data=data, log=emit,
+                                      resume_dir=sweep_dir)
         except TrainingDiverged as e:     # as a stack freezes the seed: the others go on
             emit(f"seed {s}: {e}")
             newly[str(s)] = _first_bad(folder)
