@@ -329,6 +329,7 @@ def test_a_mirror_that_stalled_once_is_not_waited_on_for_the_other_files(
     assert "skipped for the other files" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_download_leaves_no_staging_folder(mirrors, tmp_path):
     """The stall mirror holds the transfer half-way; SIGTERM then ends the command
     with status 143 and nothing in the cache, not a staging folder for an hour."""

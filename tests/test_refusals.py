@@ -120,6 +120,7 @@ def test_a_linked_run_file_is_refused(name, run, elsewhere, mnist_dir, capsys):
     assert target.read_bytes() == b"the user's notes.txt"
 
 
+@pytest.mark.slow
 def test_a_linked_seed_folder_of_a_sweep_is_refused(sweep, elsewhere, mnist_dir, capsys):
     shutil.rmtree(sweep / "seed-1")
     (sweep / "seed-1").symlink_to(elsewhere, target_is_directory=True)
@@ -133,6 +134,7 @@ def test_a_linked_seed_folder_of_a_sweep_is_refused(sweep, elsewhere, mnist_dir,
 
 # --- 2. a refused sweep command changes nothing
 
+@pytest.mark.slow
 def test_a_refused_sweep_resume_leaves_every_file_byte_identical(sweep, mnist_dir, capsys):
     before = tree(sweep)
     assert cli(sweep, mnist_dir, "--resume", "--iters", "20") == 2
@@ -143,6 +145,7 @@ def test_a_refused_sweep_resume_leaves_every_file_byte_identical(sweep, mnist_di
     assert json.loads((sweep / "sweep.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_a_seed_folder_replaced_by_a_file_is_refused_before_sweep_json_changes(
         sweep, mnist_dir, capsys):
     shutil.rmtree(sweep / "seed-0")
@@ -153,6 +156,7 @@ def test_a_seed_folder_replaced_by_a_file_is_refused_before_sweep_json_changes(
     assert tree(sweep) == before
 
 
+@pytest.mark.slow
 def test_a_seed_whose_config_was_changed_is_refused_before_sweep_json_changes(
         sweep, mnist_dir, capsys):
     path = sweep / "seed-1" / "config.json"
@@ -174,6 +178,7 @@ def test_an_empty_saved_config_is_refused_naming_the_missing_keys(run, mnist_dir
     assert tree(run) == before
 
 
+@pytest.mark.slow
 def test_a_sweep_config_missing_keys_is_refused(sweep, mnist_dir, capsys):
     info = json.loads((sweep / "sweep.json").read_text())
     (sweep / "sweep.json").write_text(json.dumps({**info, "config": {}}))
@@ -217,6 +222,7 @@ def _resume_and_crash(run, mnist, iters):
     assert RunFolder(run).checkpoint_iteration() < iters
 
 
+@pytest.mark.slow
 def test_a_stale_generator_is_evaluated_as_what_it_is(run, mnist, mnist_dir, capsys):
     from gan_tf import evaluate as evaluate_command
     from gan_tf.evaluation import results
@@ -232,6 +238,7 @@ def test_a_stale_generator_is_evaluated_as_what_it_is(run, mnist, mnist_dir, cap
     assert row.startswith("| `run` | 40 |")
 
 
+@pytest.mark.slow
 def test_a_generator_of_unknown_iteration_is_refused_not_reported_as_new(run, mnist,
                                                                          mnist_dir, capsys):
     from gan_tf import evaluate as evaluate_command
@@ -318,6 +325,7 @@ def finished_vae(mnist, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage, words", [
     (lambda a: a.reshape(-1)[:3], "does not match this VAE"),
     (lambda a: a.astype(str), "does not match this VAE"),
@@ -371,6 +379,7 @@ def test_seeds_are_quoted_short_and_in_their_order():
     assert seeds_text([5, 1, 9, 2, 7, 3, 8]) == "5, 1, 9, 2, 7, ... (7 seeds)"
 
 
+@pytest.mark.slow
 def test_a_sweep_json_of_100000_seeds_is_one_short_line(sweep, mnist_dir, capsys):
     info = json.loads((sweep / "sweep.json").read_text())
     (sweep / "sweep.json").write_text(json.dumps({**info, "seeds": list(range(100_000))[::-1]}))
@@ -403,6 +412,7 @@ def test_evaluating_an_empty_folder_says_it_holds_no_run(tmp_path, capsys):
     assert "--resume" not in line
 
 
+@pytest.mark.slow
 def test_a_stopped_sequential_sweep_says_to_resume_the_sweep_not_its_seed(mnist, tmp_path):
     import os
     import signal
@@ -444,6 +454,7 @@ def test_a_damaged_study_result_is_one_line_for_results(study, content, words, t
     one_line_error(capsys, study, words)
 
 
+@pytest.mark.slow
 def test_a_damaged_likelihood_json_is_one_line_for_gan_vs_vae(finished_vae, mnist_dir,
                                                              tmp_path, capsys):
     from gan_tf import gan_vs_vae

@@ -60,6 +60,7 @@ def test_each_seed_of_a_stack_of_mnist_basic_is_its_single_run(mnist):
         assert worst(states(s.models[i]), single(cfg, seed, mnist, 100)) < 1e-5, seed
 
 
+@pytest.mark.slow
 def test_a_stack_of_one_seed_is_bit_identical_to_its_single_run(mnist):
     cfg = Config(seed=1)
     s = stack.SeedStack(cfg, [1], mnist.train_images)
