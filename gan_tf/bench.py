@@ -11,7 +11,7 @@ from gan_tf.runs.outputs import BENCH, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.bench", description=cli.library_doc("gan_tf.studies.bench"))
+    p = cli.Parser("gan_tf.bench", library="gan_tf.studies.bench")
     p.add_argument("--repeats", type=int, default=3, help="repeats of each (default 3)")
     p.add_argument("--iters", type=int, default=5000,
                    help="iterations per (a) measurement (default 5000)")

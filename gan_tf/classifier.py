@@ -10,7 +10,7 @@ from gan_tf.evaluation.classifier import MIN_TEST_ACCURACIES, make_classifier  #
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.classifier", description=cli.library_doc("gan_tf.evaluation.classifier"))
+    p = cli.Parser("gan_tf.classifier", library="gan_tf.evaluation.classifier")
     p.add_argument("--dataset", default="mnist", choices=sorted(MIN_TEST_ACCURACIES),
                    help="which dataset's classifier (default mnist)")
     p.add_argument("--data-dir", help="folder with the dataset's four IDX .gz files")

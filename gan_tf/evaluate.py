@@ -9,7 +9,7 @@ from gan_tf.core import cli
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.evaluate", description=cli.library_doc("gan_tf.evaluation.evaluate"))
+    p = cli.Parser("gan_tf.evaluate", library="gan_tf.evaluation.evaluate")
     p.add_argument("run_dir", help="a finished run folder (holds generator.keras), or a "
                                    "seed sweep's folder: every seed, then mean ± std")
     p.add_argument("--num-samples", type=int, default=10_000,

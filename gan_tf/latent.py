@@ -9,7 +9,7 @@ from gan_tf.core import cli
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.latent", description=cli.library_doc("gan_tf.evaluation.latent"))
+    p = cli.Parser("gan_tf.latent", library="gan_tf.evaluation.latent")
     p.add_argument("run_dir", help="a finished run folder (holds generator.keras)")
     p.add_argument("--pairs", type=int, default=6, help="interpolation rows (default 6)")
     p.add_argument("--steps", type=int, default=10, help="images per row (default 10)")

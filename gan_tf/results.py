@@ -9,7 +9,7 @@ from gan_tf.core import cli
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.results", description=cli.library_doc("gan_tf.evaluation.results"))
+    p = cli.Parser("gan_tf.results", library="gan_tf.evaluation.results")
     p.add_argument("runs", nargs="*", help="run or sweep folders (default: every "
                                            "outputs/**/metrics.json)")
     p.add_argument("--docs", default="docs", help="the docs folder whose pages hold the "

@@ -10,7 +10,7 @@ from gan_tf.runs.outputs import SATURATION, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.saturation", description=cli.library_doc("gan_tf.studies.saturation"))
+    p = cli.Parser("gan_tf.saturation", library="gan_tf.studies.saturation")
     p.add_argument("--iters", type=int, default=5000, help="iterations per run (5000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per G loss, trained at "
                                                         "once as one stack (default 5)")

@@ -9,8 +9,7 @@ from gan_tf.core import cli
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.vae_likelihood",
-                   description=cli.library_doc("gan_tf.evaluation.likelihood"))
+    p = cli.Parser("gan_tf.vae_likelihood", library="gan_tf.evaluation.likelihood")
     p.add_argument("run_dir", help="a finished VAE run folder (model 'vae')")
     p.add_argument("--k", type=int, default=1000,
                    help="importance samples per image (default 1000)")

@@ -29,8 +29,12 @@ class Parser(argparse.ArgumentParser):
     """argparse with a one-line error (not the usage dump) and the description kept
     as written (the commands' docstrings are laid out by hand)."""
 
-    def __init__(self, command: str, description: str | None = None, **kwargs):
+    def __init__(self, command: str, description: str | None = None, *,
+                 library: str | None = None, **kwargs):
+        """`library`: the module whose docstring is the description (library_doc)."""
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if library is not None:
+            description = library_doc(library)
         super().__init__(prog=f"python -m {command}", description=description, **kwargs)
 
     def error(self, message):

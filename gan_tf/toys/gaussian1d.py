@@ -10,8 +10,7 @@ from gan_tf.runs.outputs import GAUSSIAN_1D, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.toys.gaussian1d",
-                   description=cli.library_doc("gan_tf.studies.toys.gaussian1d"))
+    p = cli.Parser("gan_tf.toys.gaussian1d", library="gan_tf.studies.toys.gaussian1d")
     p.add_argument("--iters", type=int, default=15000, help="iterations (default 15000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", default=study_dir(GAUSSIAN_1D))

@@ -10,8 +10,7 @@ from gan_tf.runs.outputs import MODE_COLLAPSE, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.toys.mode_collapse",
-                   description=cli.library_doc("gan_tf.studies.toys.mode_collapse"))
+    p = cli.Parser("gan_tf.toys.mode_collapse", library="gan_tf.studies.toys.mode_collapse")
     p.add_argument("--iters", type=int, default=20000, help="iterations per run (20000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per method (default 5)")
     p.add_argument("--run-dir", default=study_dir(MODE_COLLAPSE))
