@@ -1,4 +1,5 @@
-# gan-tf: every target creates the virtualenv from requirements.txt if it is missing.
+# gan-tf: every target creates the virtualenv from requirements.txt if it is missing
+# (with GPU=1 from requirements-gpu.txt: TensorFlow with its CUDA libraries).
 #   make mnist-basic [ITERS=N] [ARGS="--resume"]   tutorial GAN, log-loss  -> outputs/mnist-basic/
 #   make mnist-xent  [ITERS=N] [ARGS="--overwrite"] same, sigmoid x-entropy -> outputs/mnist-xent/
 #   make mnist-deep  [ITERS=N] [ARGS=...]           the second tutorial's deeper MLP GAN
@@ -36,12 +37,19 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test test-fast venv clean-venv
 
-venv: $(VENV)/.installed
+# GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
+# (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
+# does not reinstall and a GPU one does not skip the CUDA wheels.
+GPU ?=
+REQUIREMENTS := $(if $(GPU),requirements-gpu.txt,requirements.txt)
+STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+venv: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	$(PY) -m pip install --quiet -r $(REQUIREMENTS) -r requirements-test.txt
 	touch $@
 
 mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20: venv
