@@ -118,9 +118,9 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
             + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
             if strategy else ""))
     if not reproducible:
-        emit("note: TensorFlow started in this process before its thread pools could be "
-             "made single-threaded, so this DCGAN run is not bit-reproducible (the train "
-             "command's runs are)")
+        emit("note: TensorFlow started in this process before its inter-op pool could be "
+             "set to one thread, so this DCGAN run is not bit-reproducible (the train "
+             "command's runs are; see training/threads.py)")
     loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit)
     loop_.resume_dir = resume_dir
     summary = drive(loop_, start, progress, [writer], folder,

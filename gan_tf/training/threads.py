@@ -18,7 +18,7 @@ process that ran TensorFlow before (a notebook, a test) keeps its pools, and
 from __future__ import annotations
 
 
-def needs_single_threads(cfg) -> bool:
+def needs_one_inter_op_thread(cfg) -> bool:
     """Runs of cfg are reproducible only with one inter-op thread: the DCGANs."""
     return cfg.arch == "dcgan"
 
@@ -26,7 +26,7 @@ def needs_single_threads(cfg) -> bool:
 def configure(cfg) -> bool:
     """Set the pools cfg's run needs, if TensorFlow lets; whether runs of cfg are now
     bit-reproducible in this process."""
-    if not needs_single_threads(cfg):
+    if not needs_one_inter_op_thread(cfg):
         return True
     import tensorflow as tf
     try:
