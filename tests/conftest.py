@@ -3,11 +3,14 @@ finds them (gan_tf.data.datasets.find_idx): local folders, the per-user cache, e
 download from the mirrors into that cache."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gan_tf.core.config import Config  # noqa: E402  (light: no TensorFlow)
 
 REPO = Path(__file__).resolve().parent.parent
 # The environment of a subprocess that runs this checkout's commands.
@@ -33,6 +36,18 @@ def pytest_collection_finish(session):
     except UserError as e:
         pytest.exit(f"{len(needing)} of the {len(session.items)} selected tests read real "
                     f"MNIST, and none can be had: {e}", returncode=1)
+
+
+# The tiny run the fault and refusal tests damage, resume and refuse.
+TINY = Config(iters=40, snapshot_every=20, log_every=10, tensorboard=False)
+
+
+def cli(run, mnist_dir, *args):
+    """The train command on a TINY run in `run`; flags in args override TINY's."""
+    from gan_tf.train import main
+    return main(["--iters", "40", "--snapshot-every", "20", "--log-every", "10",
+                 "--no-tensorboard", "--data-dir", str(mnist_dir), "--run-dir", str(run),
+                 *args])
 
 
 def one_line_error(capsys, *words) -> str:
@@ -67,3 +82,19 @@ def fashion_dir() -> Path:
         return find_idx("fashion_mnist")[0]
     except UserError as e:
         pytest.skip(f"Fashion-MNIST: {e}")
+
+
+@pytest.fixture(scope="session")
+def finished(mnist, tmp_path_factory):
+    """A finished TINY run, trained once; tests take copies (`run`)."""
+    from gan_tf.training.run import train
+    run = tmp_path_factory.mktemp("finished") / "run"
+    train(TINY, run, data=mnist, **QUIET)
+    return run
+
+
+@pytest.fixture
+def run(finished, tmp_path):
+    """A copy of the finished TINY run, for a test to damage."""
+    shutil.copytree(finished, tmp_path / "run")
+    return tmp_path / "run"

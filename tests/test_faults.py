@@ -15,35 +15,12 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ENV, QUIET, REPO, one_line_error
-from gan_tf.core.config import Config
+from conftest import ENV, QUIET, REPO, TINY, cli, one_line_error
 from gan_tf.core.errors import UserError
 from gan_tf.runs.files import atomic_save
 from gan_tf.runs.folder import RunFolder
 from gan_tf.train import main
 from gan_tf.training import run as train_lib
-
-TINY = Config(iters=40, snapshot_every=20, log_every=10, tensorboard=False)
-
-
-def cli(run, mnist_dir, *args):
-    return main(["--iters", "40", "--snapshot-every", "20", "--log-every", "10",
-                 "--no-tensorboard", "--data-dir", str(mnist_dir), "--run-dir", str(run),
-                 *args])
-
-
-@pytest.fixture(scope="module")
-def finished(mnist, tmp_path_factory):
-    """A finished tiny run; tests copy it."""
-    run = tmp_path_factory.mktemp("finished") / "run"
-    train_lib.train(TINY, run, data=mnist, **QUIET)
-    return run
-
-
-@pytest.fixture
-def run(finished, tmp_path):
-    shutil.copytree(finished, tmp_path / "run")
-    return tmp_path / "run"
 
 
 def temporaries(folder):

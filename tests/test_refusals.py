@@ -9,20 +9,13 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import QUIET, one_line_error
+from conftest import QUIET, TINY, cli, one_line_error
 from gan_tf.core import config as config_module
 from gan_tf.core.config import Config
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import RunFolder
 from gan_tf.train import main
 from gan_tf.training import run as train_lib
-
-TINY = Config(iters=40, snapshot_every=20, log_every=10, tensorboard=False)
-FLAGS = ["--iters", "40", "--snapshot-every", "20", "--log-every", "10", "--no-tensorboard"]
-
-
-def cli(path, mnist_dir, *args):
-    return main([*FLAGS, "--data-dir", str(mnist_dir), "--run-dir", str(path), *args])
 
 
 def tree(folder) -> dict:
@@ -35,19 +28,6 @@ def tree(folder) -> dict:
         elif p.is_file():
             out[key] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
-
-
-@pytest.fixture(scope="module")
-def finished(mnist, tmp_path_factory):
-    run = tmp_path_factory.mktemp("finished") / "run"
-    train_lib.train(TINY, run, data=mnist, **QUIET)
-    return run
-
-
-@pytest.fixture
-def run(finished, tmp_path):
-    shutil.copytree(finished, tmp_path / "run")
-    return tmp_path / "run"
 
 
 @pytest.fixture(scope="module")
