@@ -38,10 +38,11 @@ def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None 
                                     overwrite=overwrite,
                                     sequential=True if sequential else None,
                                     data_dir=data_dir)
-        if "signal" in summary:
-            return 128 + summary["signal"]
-        return 1 if summary["diverged"] else 0   # as a single run that diverged
-    cfg = (run.resume_config(run_dir, changes) if resume
-           else from_experiment(experiment, changes))
-    summary = run.train(cfg, run_dir, resume=resume, overwrite=overwrite, data_dir=data_dir)
-    return 128 + summary["signal"] if "signal" in summary else 0
+    else:
+        cfg = (run.resume_config(run_dir, changes) if resume
+               else from_experiment(experiment, changes))
+        summary = run.train(cfg, run_dir, resume=resume, overwrite=overwrite,
+                            data_dir=data_dir)
+    if "signal" in summary:
+        return 128 + summary["signal"]
+    return 1 if summary.get("diverged") else 0   # a sweep's seed diverged: as a run would

@@ -64,8 +64,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
             checkpoint = check_folder(folder, cfg, resume, overwrite)
             writer = RunWriter(folder, cfg, warn=emit) if chief else NullWriter()
             return _train(cfg, folder, data, checkpoint, writer, progress, emit,
-                          resume=resume, overwrite=overwrite,
-                          resume_dir=resume_dir or folder)
+                          resume=resume, overwrite=overwrite, resume_dir=resume_dir)
     except OSError as e:   # a full disk, a read-only folder: earlier files stay whole
         raise UserError(f"{os_error_line(e)}; the run stopped, and its files from before "
                         f"(the last checkpoint) are intact") from None
@@ -121,8 +120,7 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
         emit("note: TensorFlow started in this process before its inter-op pool could be "
              "set to one thread, so this DCGAN run is not bit-reproducible (the train "
              "command's runs are; see training/threads.py)")
-    loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit)
-    loop_.resume_dir = resume_dir
+    loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit, resume_dir)
     summary = drive(loop_, start, progress, [writer], folder,
                     lambda complete: writer.finish(trainer.G, complete))
     it = summary["iteration"]
@@ -173,11 +171,11 @@ class ChunkedLoop:
     """The chunked loop: snapshots on the grid, one stats record per logging window
     (summed over the window's chunks), stop requests between chunks."""
 
-    def __init__(self, cfg, trainer, writer, strategy, emit):
+    def __init__(self, cfg, trainer, writer, strategy, emit, resume_dir=None):
         self.cfg, self.trainer, self.writer = cfg, trainer, writer
         self.strategy, self.emit = strategy, emit
+        self.resume_dir = resume_dir   # what a stop message names (default: the folder)
         self.first_chunk_s = 0.0
-        self.resume_dir = None   # what a stop message names (default: the run folder)
 
     def snapshot(self, it):
         if not self.writer.active:
