@@ -6,12 +6,16 @@
 #   make mnist-dcgan [ITERS=N] [ARGS=...]           DCGAN (convolutions, batch norm)
 #   make mnist-cgan  [ITERS=N] [ARGS=...]           conditional GAN, one row per digit
 #   make mnist-cdcgan [ITERS=N] [ARGS=...]          the DCGAN, conditioned as the cGAN
+#   make mnist-paper [ITERS=N] [ARGS=...]           the GAN paper's own MNIST model (maxout D, SGD)
 #     any of them on Fashion-MNIST: ARGS="--dataset fashion_mnist"
 #   make mnist-vae   [ITERS=N] [ARGS=...]           Kingma & Welling's VAE at the GAN's scale, z 100
 #   make mnist-vae-z20 [ITERS=N] [ARGS=...]         the same VAE with the paper's small latent, z 20
 #   make likelihood RUN=outputs/mnist-vae           a VAE's test ELBO and IW log p(x) (k = 1,000)
 #   make gan-vs-vae                                 VAE vs GAN vs DCGAN: figures, blur, likelihoods
 #     (needs the four runs trained, evaluated and the VAEs' likelihood; docs/gan-vs-vae.md)
+#   make paper-study                                the paper's Table 1 against mnist-paper's seeds
+#     (needs make mnist-paper ARGS="--seeds 3" and make evaluate RUN=outputs/mnist-paper-seeds;
+#     docs/paper.md, docs/models/)
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make latent RUN=outputs/mnist-basic             z interpolation and arithmetic of a run
 #   make results                                    the docs' result tables from metrics.json
@@ -35,7 +39,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20 likelihood gan-vs-vae saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -52,7 +56,7 @@ $(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS) -r requirements-test.txt
 	touch $@
 
-mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-vae mnist-vae-z20: venv
+mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20: venv
 	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 saturating-vs-nonsaturating: venv
@@ -81,6 +85,9 @@ likelihood: venv
 
 gan-vs-vae: venv
 	$(PY) -m gan_tf.gan_vs_vae --docs docs $(ARGS)
+
+paper-study: venv
+	$(PY) -m gan_tf.paper --docs docs $(ARGS)
 
 results: venv
 	$(PY) -m gan_tf.results

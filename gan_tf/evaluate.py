@@ -10,8 +10,9 @@ from gan_tf.core import cli
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.evaluate", library="gan_tf.evaluation.evaluate")
-    p.add_argument("run_dir", help="a finished run folder (holds generator.keras), or a "
-                                   "seed sweep's folder: every seed, then mean ± std")
+    p.add_argument("run_dir", help="a finished run folder (holds generator.keras), a "
+                                   "seed sweep's folder (every seed, then mean ± std), or "
+                                   "a generator file NAME.keras")
     p.add_argument("--num-samples", type=int, default=10_000,
                    help="samples to draw (default 10000, the protocol's size)")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples' z (default 0)")

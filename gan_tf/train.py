@@ -26,6 +26,15 @@ def _sizes(text: str) -> tuple:
                                          f"{text!r}") from None
 
 
+def _fractions(text: str) -> tuple:
+    """'0.8,0.5,0.5' -> (0.8, 0.5, 0.5); '' -> () (none)."""
+    try:
+        return tuple(float(v) for v in text.split(",")) if text.strip() else ()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected probabilities like 0.8,0.5,0.5, got "
+                                         f"{text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = cli.Parser("gan_tf.train", description=(
         "Train the TensorFlow tutorial's vanilla GAN on MNIST. Without --run-dir the run "
@@ -57,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                            help=help_text)
         elif isinstance(default, tuple):
-            p.add_argument(flag, dest=f.name, type=_sizes, help=help_text)
+            p.add_argument(flag, dest=f.name, type=_fractions if f.name == "d_keep" else _sizes,
+                           help=help_text)
         else:
             p.add_argument(flag, dest=f.name, type=type(default), help=help_text)
     return p
@@ -74,9 +84,15 @@ def main(argv=None) -> int:
                    data_dir=args.pop("data_dir", None))
     # What is left are Config fields. A second Ctrl-C during training stops at once;
     # before training (imports, data) nothing is written yet.
-    return cli.run(lambda: launch(experiment, args, run_dir, **options),
+    return cli.run(lambda: launch(experiment, args, run_dir, measure=_quick_parzen,
+                                  **options),
                    interrupted=f"files in {run_dir}, if any, are whole (continue with "
                                f"--resume if it has a checkpoint)")
+
+
+def _quick_parzen(cfg, data):
+    from gan_tf.evaluation.tracking import quick_parzen
+    return quick_parzen(cfg, data)
 
 
 if __name__ == "__main__":

@@ -378,5 +378,5 @@ def test_a_sweep_row_is_mean_and_sample_standard_deviation():
     std would be 1.25)."""
     from gan_tf.evaluation import results
     ms = [{c.key: v for c in results.COLUMNS} | {"parzen_se": 1.0} for v in (1.0, 2.0, 4.0)]
-    row = results._spread_row("`x`", 100, ms)
+    row = results.spread_row("`x`", 100, ms)
     assert "2.33 ± 1.53" in row and "2.333 ± 1.528" in row and "1.25" not in row, row

@@ -20,8 +20,11 @@ LOSSES = ("log", "xent")
 G_LOSSES = ("nonsaturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 G_OUTPUTS = ("sigmoid", "tanh")
-INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal")
-ARCHS = ("mlp", "dcgan")
+INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal", "uniform")
+ARCHS = ("mlp", "dcgan", "maxout")
+NOISES = ("uniform", "uniform_sqrt3", "gaussian")
+UPDATES = ("alternating", "simultaneous")
+SPLITS = ("tutorial", "paper")
 DATASETS = ("mnist", "fashion_mnist")
 MODELS = ("gan", "vae")
 # tf.distribute strategies (training/distribute.py makes them).
@@ -29,12 +32,15 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 # Fields whose value must be one of a few names.
 CHOICES = {"model": MODELS, "loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
            "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
-           "strategy": STRATEGIES}
+           "strategy": STRATEGIES, "noise": NOISES, "update": UPDATES, "split": SPLITS}
 # Upper limits: far above any sensible run, low enough that a typo cannot ask for
 # terabytes, overflow the int64 sample counter (iteration * d_steps * batch_size) or
 # trace a graph for minutes. batch_size: both datasets train on 55,000 images.
 INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
-              "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024}
+              "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024,
+              "maxout_pieces": 64}
+# Zero allowed (off), else up to the limit.
+COUNT_LIMITS = {"momentum_saturate": 10**6, "parzen_every": 10**9}
 MAX_LAYERS, MAX_WIDTH = 8, 16_384
 MAX_SEED = 2**31 - 1    # Keras' seeded initializers take 32-bit seeds
 # Seeds of one sweep: a stack traces each seed's loss on its own, so its graph grows
@@ -48,6 +54,10 @@ FLOAT_RANGES = {
     "beta2": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
     "adam_eps": (lambda v: v >= 0, lambda v: v <= 1, "in [0, 1]"),
     "log_eps": (lambda v: v >= 0, lambda v: v < 0.5, "in [0, 0.5)"),
+    "momentum_final": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1)"),
+    "lr_decay": (lambda v: v >= 1, lambda v: v <= 2, "in [1, 2] (1: no decay)"),
+    "lr_min": (lambda v: v > 0, lambda v: v <= 10, "in (0, 10]"),
+    "d_loss_scale": (lambda v: v > 0, lambda v: v <= 100, "in (0, 100]"),
     # A GIF stores each frame's delay in hundredths of a second, up to 655.35 s.
     "gif_fps": (lambda v: v >= 0.1, lambda v: v <= 50, "in [0.1, 50] frames per second"),
 }
@@ -65,7 +75,10 @@ ADDED_LATER = {"model": "gan", "g_loss": "nonsaturating", "dataset": "mnist", "a
                "conv_width": 64, "conditional": False, "d_hidden": (128,),
                "g_hidden": (128,), "g_output": "sigmoid", "same_z": False, "d_steps": 1,
                "optimizer": "adam", "momentum": 0.0, "beta1": 0.9, "beta2": 0.999,
-               "strategy": "default", "devices": ""}
+               "strategy": "default", "devices": "", "noise": "uniform",
+               "maxout_pieces": 5, "d_keep": (), "update": "alternating",
+               "d_loss_scale": 1.0, "lr_decay": 1.0, "lr_min": 1e-6, "momentum_final": 0.0,
+               "momentum_saturate": 0, "split": "tutorial", "parzen_every": 0}
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
@@ -90,8 +103,14 @@ class Config:
                                       "D(G(z))), the GAN paper's original game)")
     dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
                                "10 classes of clothing)")
-    arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets) or "
-                          "'dcgan' (strided convolutions, batch norm; models/networks.py)")
+    arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets), "
+                          "'dcgan' (strided convolutions, batch norm) or 'maxout' (the GAN "
+                          "paper's MNIST nets: D of maxout layers of d_hidden units, G an "
+                          "MLP of g_hidden; models/networks.py)")
+    maxout_pieces: int = _f(5, "for arch 'maxout': linear pieces per maxout unit")
+    d_keep: tuple = _f((), "dropout in D (arch 'maxout'): the keep probability of each "
+                           "layer's input, first the pixels, e.g. 0.8,0.5,0.5 (the paper's); "
+                           "kept inputs are scaled by 1/keep, as pylearn2; empty: none")
     conv_width: int = _f(64, "for arch 'dcgan': channels of D's first convolution and G's "
                              "last hidden one; the others have twice as many")
     conditional: bool = _f(False, "condition G and D on the one-hot label (Mirza & "
@@ -99,7 +118,15 @@ class Config:
     init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
                                       "N(0, 1/sqrt(fan_in/2)), untruncated), "
                                       "'glorot_normal', or 'dcgan_normal' (N(0, 0.02))")
-    z_dim: int = _f(100, "size of the generator's noise vector z ~ Uniform(-1, 1)")
+    z_dim: int = _f(100, "size of the generator's noise vector z")
+    noise: str = _f("uniform", "z's distribution: 'uniform' (U(-1, 1), the tutorials'), "
+                               "'uniform_sqrt3' (U(-sqrt 3, sqrt 3), unit variance: the GAN "
+                               "paper's mnist.yaml) or 'gaussian' (N(0, I), pylearn2's "
+                               "default); G maps U(-1, 1) to it with its first layer, so "
+                               "saved generators take uniform z")
+    split: str = _f("tutorial", "training images: 'tutorial' (the first 55,000, the last "
+                                "5,000 for validation) or 'paper' (the first 50,000, the "
+                                "last 10,000 for validation, as the GAN paper)")
     d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128); "
                                   "for model 'vae' the encoder's")
     g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128); "
@@ -113,9 +140,23 @@ class Config:
     batch_size: int = _f(128, "minibatch size")
     d_steps: int = _f(1, "discriminator steps per generator step (k of the GAN paper's "
                          "Algorithm 1), each on a fresh real batch and fresh z")
+    update: str = _f("alternating", "'alternating' (a D step, then a G step through the "
+                                    "updated D: the tutorials') or 'simultaneous' (both "
+                                    "from one pass, G's loss on the same D outputs: the GAN "
+                                    "paper's code)")
+    d_loss_scale: float = _f(1.0, "factor on D's loss (the paper's code: 0.5, the mean of "
+                                  "its real and fake terms)")
     optimizer: str = _f("adam", "'adam' (the tutorial's) or 'sgd' (with --momentum, as the "
                                 "GAN paper)")
-    momentum: float = _f(0.0, "momentum of the 'sgd' optimizer")
+    momentum: float = _f(0.0, "momentum of the 'sgd' optimizer (its start, with "
+                              "momentum_saturate)")
+    momentum_final: float = _f(0.0, "for momentum_saturate > 0: the momentum reached then")
+    momentum_saturate: int = _f(0, "the epoch (1-based) by which 'sgd' momentum has risen "
+                                   "linearly to momentum_final (pylearn2's "
+                                   "MomentumAdjustor); 0: constant momentum")
+    lr_decay: float = _f(1.0, "'sgd' learning rate divided by this after every update, "
+                              "down to lr_min (pylearn2's ExponentialDecay); 1: constant")
+    lr_min: float = _f(1e-6, "the floor of lr_decay")
     lr: float = _f(1e-3, "learning rate for D and G (Adam: the TF1 default)")
     beta1: float = _f(0.9, "Adam beta1 (TF1 default)")
     beta2: float = _f(0.999, "Adam beta2 (TF1 default)")
@@ -136,6 +177,10 @@ class Config:
                                          "instead of 16 fixed z for the whole run")
     gif_fps: float = _f(10.0, "frames per second of training.gif")
     tensorboard: bool = _f(True, "also write losses and frames as TensorBoard events")
+    parzen_every: int = _f(0, "iterations between quick Parzen estimates during training "
+                              "(2,000 samples, sigma chosen on 500 validation images, "
+                              "reported on 500 others) into stats.jsonl and parzen.png; "
+                              "a multiple of log_every; 0: none")
 
     def __post_init__(self):
         problems = []
@@ -154,6 +199,10 @@ class Config:
                     and all(type(h) is int and 0 < h <= MAX_WIDTH for h in sizes)):
                 problems.append(f"{name} must be 1 to {MAX_LAYERS} layer sizes, each from 1 "
                                 f"to {MAX_WIDTH:,}, got {sizes}")
+        for name, most in COUNT_LIMITS.items():
+            value = getattr(self, name)
+            if not 0 <= value <= most:
+                problems.append(f"{name} must be an integer from 0 to {most:,}, got {value}")
         if not 0 <= self.seed <= MAX_SEED:
             problems.append(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
         # NaN passes every comparison with False, so finiteness is checked first.
@@ -164,20 +213,62 @@ class Config:
             value = getattr(self, name)
             if name not in bad_float and not (low(value) and high(value)):
                 problems.append(f"{name} must be {text}, got {value}")
+        problems += self._paper_problems(bad_float)
         if self.model == "vae":
             # The VAE is the tutorials' MLP scale on one device; the GAN-only options
             # would be silently ignored, so they are refused.
             odd = {"arch": "mlp", "conditional": False, "g_output": "sigmoid",
-                   "strategy": "default", "d_steps": 1}
+                   "strategy": "default", "d_steps": 1, "noise": "uniform",
+                   "update": "alternating", "d_loss_scale": 1.0, "parzen_every": 0}
             bad = [f"{k}={getattr(self, k)!r}" for k, v in odd.items() if getattr(self, k) != v]
             if bad:
                 problems.append(f"model 'vae' needs the defaults of {', '.join(bad)} "
                                 f"(an MLP with a sigmoid output, unconditional, one device)")
+        if self.parzen_every and self.parzen_every % self.log_every:
+            problems.append(f"parzen_every ({self.parzen_every}) must be a multiple of "
+                            f"log_every ({self.log_every})")
         if self.snapshot_every % self.log_every:
             problems.append(f"log_every ({self.log_every}) must divide snapshot_every "
                             f"({self.snapshot_every})")
         if problems:
             raise UserError("bad config: " + "; ".join(problems))
+
+    def _paper_problems(self, bad_float) -> list:
+        """The GAN paper's options (arch 'maxout', dropout, simultaneous updates, the SGD
+        schedules): what they need, and what they cannot be combined with."""
+        problems = []
+        keep = self.d_keep
+        if keep and not (all(type(p) is float and math.isfinite(p) and 0 < p <= 1
+                             for p in keep) and len(keep) == len(self.d_hidden) + 1):
+            problems.append(f"d_keep must hold one keep probability in (0, 1] for each of "
+                            f"D's {len(self.d_hidden) + 1} layer inputs (the pixels, then "
+                            f"each hidden layer), got {keep}")
+        if keep and self.arch != "maxout":
+            problems.append("d_keep (dropout in D) needs arch 'maxout'")
+        scheduled = self.lr_decay != 1.0 or self.momentum_saturate
+        if scheduled and self.optimizer != "sgd":
+            problems.append("lr_decay and momentum_saturate schedule the 'sgd' optimizer; "
+                            "add --optimizer sgd")
+        if self.momentum_saturate and not self.momentum > 0:
+            problems.append("momentum_saturate ramps the momentum up from --momentum, which "
+                            "must then be above 0 (the paper's: 0.5)")
+        if ("lr_min" not in bad_float and "lr" not in bad_float and self.lr_decay != 1.0
+                and self.lr_min > self.lr):
+            problems.append(f"lr_min ({self.lr_min}) must not exceed lr ({self.lr})")
+        if self.update == "simultaneous" and (self.d_steps != 1 or self.same_z):
+            problems.append("update 'simultaneous' makes one pass for both nets: it needs "
+                            "d_steps 1 and no same_z")
+        paper = {"arch": "maxout"} if self.arch == "maxout" else {}
+        paper.update({k: v for k, v in (("update", "simultaneous"),) if getattr(self, k) == v})
+        if self.noise != "uniform":
+            paper["noise"] = self.noise
+        if paper and self.strategy != "default":
+            problems.append(f"{', '.join(f'{k} {v!r}' for k, v in paper.items())} run on "
+                            f"one device: use strategy 'default'")
+        if self.arch == "maxout" and self.conditional:
+            problems.append("arch 'maxout' is the paper's unconditional model: drop "
+                            "--conditional")
+        return problems
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"

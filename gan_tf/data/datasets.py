@@ -29,6 +29,7 @@ for validation and trained on the first 55,000; `Mnist` keeps the same split.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -110,6 +111,27 @@ class Mnist:
     test_images: np.ndarray    # the 10,000 test images
     test_labels: np.ndarray
     source: str                # where it was read from, for the run's log
+    split: str = "tutorial"    # or "paper": see with_split
+
+
+PAPER_TRAIN_SIZE = 50_000
+
+
+def with_split(data: Mnist, split: str) -> Mnist:
+    """The data split as a run's config says: 'tutorial' (as loaded: the first 55,000
+    training images, the last 5,000 for validation) or 'paper' (the GAN paper's code,
+    mnist.yaml: MNIST('train', start=0, stop=50000) to train on, start=50000,
+    stop=60000 as the validation set whose first 1,000 images choose the Parzen
+    sigma, parzen_ll.py's get_valid)."""
+    if split == data.split:
+        return data
+    if split != "paper" or data.split != "tutorial":
+        raise ValueError(f"cannot make split {split!r} from split {data.split!r}")
+    n = PAPER_TRAIN_SIZE
+    return dataclasses.replace(
+        data, train_images=data.train_images[:n], train_labels=data.train_labels[:n],
+        val_images=np.concatenate([data.train_images[n:], data.val_images]),
+        val_labels=np.concatenate([data.train_labels[n:], data.val_labels]), split=split)
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, *,

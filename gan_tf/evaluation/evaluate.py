@@ -4,6 +4,13 @@ Loads RUN_DIR/generator.keras, draws 10,000 samples with a recorded seed, applie
 every measure of gan_tf.evaluation.metrics to them and, identically, to real images of the
 run's dataset (MNIST or Fashion-MNIST, each with its own committed classifier),
 writes RUN_DIR/metrics.json and RUN_DIR/nearest_neighbours.png, and prints a table.
+
+RUN_DIR may also be a saved generator file (NAME.keras, such as the committed ones
+in docs/models/): it is measured the same way, on the dataset and split that
+NAME.json beside it names (MNIST's tutorial split without one), and only the table
+is printed. The Parzen sigma is chosen on the first 1,000 validation images of the
+run's split: the tutorial's (training images 55,000-55,999) or the paper's
+(50,000-50,999, as parzen_ll.py).
 """
 
 from __future__ import annotations
@@ -133,6 +140,9 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
         raise UserError(f"--num-samples must be 100 to 100000, got {num_samples}")
     if seed < 0:
         raise UserError(f"--seed must be non-negative, got {seed}")
+    from pathlib import Path
+    if Path(run_dir).suffix == ".keras" and not Path(run_dir).is_dir():
+        return [evaluate_file(Path(run_dir), num_samples, seed, data_dir)]
     if not is_sweep(run_dir):
         return [evaluate_run(RunFolder(run_dir), num_samples, seed, data_dir)]
     results, reference = [], None
@@ -154,7 +164,7 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
 def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
                  reference: dict | None = None) -> dict:
     """Measure one run folder, write its metrics.json and nearest_neighbours.png."""
-    from gan_tf.data.datasets import load_dataset
+    from gan_tf.data.datasets import load_dataset, with_split
     from gan_tf.evaluation.classifier import load_classifier
     from gan_tf.runs.files import atomic_write_text
     from gan_tf.runs.folder import METRICS, NEIGHBOURS
@@ -166,7 +176,7 @@ def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
                         f"at: the run was resumed to {run.read_config().iters:,} iterations "
                         f"and has not finished again; finish it (python -m gan_tf.train "
                         f"--resume --run-dir {run}) and evaluate it then")
-    mnist = load_dataset(dataset, data_dir)
+    mnist = with_split(load_dataset(dataset, data_dir), run.split())
     samples, labels = generate(run.load_generator(), num_samples, seed)
     classifier = load_classifier(dataset=dataset)
     result = evaluate_images(samples, mnist, classifier, labels=labels, reference=reference,
@@ -178,6 +188,42 @@ def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
     write_neighbours(samples, mnist, run / NEIGHBOURS)
     print(format_table(result))
     print(f"wrote {run / METRICS} and {run / NEIGHBOURS} ({result['seconds']} s)")
+    return result
+
+
+def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dict:
+    """Measure a saved generator file; its dataset and split from NAME.json beside it
+    (written with it: see docs/models/), else MNIST's tutorial split. Prints the table,
+    writes nothing."""
+    from gan_tf.core.errors import json_object
+    from gan_tf.data.datasets import load_dataset, with_split
+    from gan_tf.evaluation.classifier import load_classifier
+    from gan_tf.models.networks import load_generator
+    if not path.is_file():
+        raise UserError(f"no generator file at {path}")
+    info_path = path.with_suffix(".json")
+    info = (json_object(info_path.read_text(), str(info_path),
+                        "restore it from git, or delete it to evaluate on MNIST's tutorial "
+                        "split") if info_path.is_file() else {})
+    dataset, split = info.get("dataset", "mnist"), info.get("split", "tutorial")
+    if dataset not in ("mnist", "fashion_mnist") or split not in ("tutorial", "paper"):
+        raise UserError(f"{info_path} names dataset {dataset!r} and split {split!r}; "
+                        f"expected mnist or fashion_mnist, tutorial or paper")
+    t0 = time.time()
+    try:
+        G = load_generator(path)
+    except Exception as e:
+        raise UserError(f"{path} is not a loadable Keras generator ({type(e).__name__}: "
+                        f"{str(e)[:120]})") from None
+    mnist = with_split(load_dataset(dataset, data_dir), split)
+    samples, labels = generate(G, num_samples, seed)
+    result = evaluate_images(samples, mnist, load_classifier(dataset=dataset), labels=labels,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+    result.update(run=str(path), dataset=dataset, split=split,
+                  iteration=info.get("iteration"), num_samples=num_samples, seed=seed,
+                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
+    print(format_table(result))
+    print(f"({path} is a generator file: nothing written; {result['seconds']} s)")
     return result
 
 

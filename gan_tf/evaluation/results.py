@@ -25,13 +25,14 @@ from gan_tf.runs.sweeps import is_sweep, read_sweep, sweep_folders
 # <!-- NAME:end -->.
 PAGES = {"results": "results.md", "classes": "results.md", "saturation": "experiments.md",
          "gaussian": "toys.md", "modes": "toys.md", "bench": "speed.md",
-         "bench-sweep": "sweeps.md", "gan-vs-vae": "gan-vs-vae.md"}
+         "bench-sweep": "sweeps.md", "gan-vs-vae": "gan-vs-vae.md", "paper": "paper.md",
+         "paper-results": "results.md"}
 COLUMNS = [m for m in MEASURES if m.column]
 HEADER = ("| run | iterations | " + " | ".join(m.column for m in COLUMNS)
           + " | as labelled (worst class) |\n|" + "---|" * (len(COLUMNS) + 3))
 
 
-def _row(name, iters, m) -> str:
+def table_row(name, iters, m) -> str:
     # Only a conditional G has labels to agree with.
     labelled = (f"{100 * m['label_accuracy']:.1f}% ({100 * m['label_accuracy_min']:.1f}%)"
                 if "label_accuracy" in m else "")
@@ -61,7 +62,7 @@ def _iterations(path: Path, m: dict):
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
-def _spread_row(name, iters, ms: list[dict]) -> str:
+def spread_row(name, iters, ms: list[dict]) -> str:
     """A sweep's row: every column as mean ± standard deviation over its seeds."""
     def cell(key, scale=1.0, fmt="{:.2f}", unit=""):
         v = np.array([m[key] for m in ms], np.float64) * scale
@@ -96,20 +97,20 @@ def table(metric_files: list[Path]) -> str:
         if sweep is not None:
             sweeps.setdefault((dataset, sweep), []).append((path, m))
             continue
-        rows.append(_row(f"`{path.parent.name}`", _iterations(path, m), m["generated"]))
+        rows.append(table_row(f"`{path.parent.name}`", _iterations(path, m), m["generated"]))
     for (dataset, sweep), members in sweeps.items():
         total = len(read_sweep(sweep)["seeds"])
         iters = sorted({str(_iterations(p, m)) for p, m in members})
         name = (f"`{sweep.name}` ({len(members)} seeds)" if len(members) == total
                 else f"`{sweep.name}` ({len(members)} of {total} seeds evaluated)")
-        groups[dataset][0].append(_spread_row(name, "/".join(iters),
+        groups[dataset][0].append(spread_row(name, "/".join(iters),
                                               [m["generated"] for _, m in members]))
     for rows, _ in groups.values():
         rows.sort()
     lines = []
     for dataset in sorted(groups, key=lambda d: d != "mnist"):   # MNIST first
         rows, real = groups[dataset]
-        lines += rows + [_row(f"real {TITLES.get(dataset, dataset)} (same pipeline)", "",
+        lines += rows + [table_row(f"real {TITLES.get(dataset, dataset)} (same pipeline)", "",
                               real)]
     lines.append("| GAN paper, Table 1 (MNIST, Parzen only) | | | | | | | 225 ± 2 | |")
     return HEADER + "\n" + "\n".join(lines)

@@ -9,7 +9,12 @@ Two families, chosen by `cfg.arch`:
          7x7 and upsamples with 4x4 transposed convolutions; batch norm in both
          (not on D's input layer nor G's output layer), ReLU in G, tanh output, no
          pooling, no hidden fully connected layers.
-Either way D returns the *logit* (losses apply the sigmoid when they need
+  maxout the GAN paper's MNIST model, as its code (goodfeli/adversarial, mnist.yaml)
+         configures it: D two maxout layers (d_hidden units of maxout_pieces
+         linear pieces each) and a sigmoid unit, with pylearn2's dropout on every
+         layer's input when training (d_keep); G the MLP of g_hidden with ReLU and
+         a sigmoid output.
+Every family D returns the *logit* (losses apply the sigmoid when they need
 probabilities) and images cross model boundaries as flat 784-vectors, so data,
 snapshots and metrics never depend on the architecture.
 
@@ -25,6 +30,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 IMAGE_DIM = 784
 NUM_CLASSES = 10
@@ -65,7 +71,15 @@ class UniformToNormal(keras.layers.Layer):
         return math.sqrt(2.0) * keras.ops.erfinv(u)
 
 
-def kernel_init(kind: str, seed: int):
+# init 'uniform': pylearn2's `irange` of mnist.yaml, U(-r, r) with r by network.
+UNIFORM_RANGE = {"generator": 0.05, "discriminator": 0.005}
+
+
+def kernel_init(kind: str, seed: int, role: str = "generator"):
+    """Initial weights of a layer of `role` ('generator' or 'discriminator')."""
+    if kind == "uniform":
+        r = UNIFORM_RANGE[role]
+        return keras.initializers.RandomUniform(-r, r, seed=seed)
     if kind == "xavier_tutorial":
         return TutorialXavier(seed=seed)
     if kind == "glorot_normal":
@@ -76,23 +90,32 @@ def kernel_init(kind: str, seed: int):
 
 
 def _inputs(cfg, main_shape, main_name):
-    """The model's inputs and what its first layer sees."""
+    """The model's inputs and what its first layer sees. A generator of noise
+    'gaussian' maps its U(-1, 1) input to N(0, I) first (as the VAE's decoder does),
+    one of noise 'uniform_sqrt3' scales it to U(-sqrt 3, sqrt 3), so every saved
+    generator takes the same U(-1, 1) z."""
     x = keras.Input(main_shape, name=main_name)
+    h = x
+    if main_name == "z" and cfg.noise == "gaussian":
+        h = UniformToNormal(name="to_normal")(x)
+    if main_name == "z" and cfg.noise == "uniform_sqrt3":
+        h = keras.layers.Rescaling(math.sqrt(3.0), name="to_unit_variance")(x)
     if not cfg.conditional:
-        return x, x
+        return x, h
     y = keras.Input((NUM_CLASSES,), name="label")
-    return [x, y], keras.layers.Concatenate(name="with_label")([x, y])
+    return [x, y], keras.layers.Concatenate(name="with_label")([h, y])
 
 
 def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
     inputs, h = _inputs(cfg, (in_dim,), in_name)
     names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
+    role = "generator" if name == "generator" else "discriminator"
     for size, layer_name in zip(hidden, names):
         h = keras.layers.Dense(size, activation="relu", name=layer_name,
-                               kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                               kernel_initializer=kernel_init(cfg.init, next(seeds), role),
                                bias_initializer="zeros")(h)
     out = keras.layers.Dense(out_dim, activation=out_activation, name="out",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                             kernel_initializer=kernel_init(cfg.init, next(seeds), role),
                              bias_initializer="zeros")(h)
     return keras.Model(inputs, out, name=name)
 
@@ -120,7 +143,7 @@ def _dcgan_discriminator(cfg, seeds):
     def conv(h, filters, name, bn):
         # No bias where batch norm follows: its beta is the bias.
         h = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=not bn,
-                                kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                                kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"),
                                 name=name)(h)
         if bn:
             h = _batch_norm(cfg, name + "_bn")(h)
@@ -129,7 +152,7 @@ def _dcgan_discriminator(cfg, seeds):
     h = conv(h, 2 * w, "conv2", bn=True)     # 14x14 -> 7x7
     h = keras.layers.Flatten(name="flatten")(h)
     out = keras.layers.Dense(1, name="out", bias_initializer="zeros",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+                             kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"))(h)
     return keras.Model(inputs, out, name="discriminator")
 
 
@@ -154,12 +177,117 @@ def _dcgan_generator(cfg, seeds):
     return keras.Model(inputs, out, name="generator")
 
 
+# --- the GAN paper's maxout discriminator
+
+def maxout(z, pieces: int):
+    """(batch, units * pieces) -> (batch, units): unit j is the max of columns
+    j*pieces ... j*pieces + pieces - 1. pylearn2's Maxout.fprop takes the max over
+    the strided slices z[:, i::pieces], i < pieces, which groups the same columns."""
+    units = z.shape[-1] // pieces
+    return keras.ops.max(keras.ops.reshape(z, (-1, units, pieces)), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class Maxout(keras.layers.Layer):
+    """A maxout layer (Goodfellow et al. 2013): x W + b, units * pieces columns, then
+    `maxout`. W and b as pylearn2's Maxout holds them: one matrix, zero biases."""
+
+    def __init__(self, units, pieces, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.pieces = units, pieces
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight((input_shape[-1], self.units * self.pieces),
+                                      initializer=self.kernel_initializer, name="kernel")
+        self.bias = self.add_weight((self.units * self.pieces,), initializer="zeros",
+                                    name="bias")
+
+    def call(self, x):
+        return maxout(keras.ops.matmul(x, self.kernel) + self.bias, self.pieces)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "pieces": self.pieces,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
+def dropout(x, keep: float, seed, layer: int = 0):
+    """pylearn2's apply_dropout: each input of each example kept with probability
+    `keep` (a Bernoulli mask drawn per element) and the kept ones scaled by 1 / keep
+    (mnist.yaml's input_scales: 1.25 for keep 0.8, 2 for keep 0.5). `seed` is a
+    stateless-RNG seed, shape [2], with `layer` folded in: the mask is a pure
+    function of the two."""
+    if keep >= 1.0:
+        return x
+    return _dropout(x, tf.constant(keep, x.dtype), seed, tf.constant(layer, tf.int64))
+
+
+@tf.function(jit_compile=True)
+def _dropout(x, keep, seed, layer):
+    # ThreeFry, as training/streams.py draws everything: XLA compiles it on every
+    # path (TensorFlow's own kernels lack it), so eager, graph and XLA runs agree.
+    seed = tf.random.experimental.stateless_fold_in(seed, layer, alg="threefry")
+    u = tf.random.stateless_uniform(tf.shape(x), seed, alg="threefry")
+    return tf.where(u < keep, x / keep, tf.zeros_like(x))
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class MaxoutDiscriminator(keras.Model):
+    """The GAN paper's MNIST D: maxout layers of d_hidden units, then a linear unit
+    (the logit of its sigmoid). With `dropout_seed` (training only) every layer's
+    input goes through `dropout` with its keep probability from d_keep, each layer
+    folding its index into the seed, so the real and the fake pass (given different
+    seeds) draw their own masks, as two dropout_fprop calls do in pylearn2."""
+
+    def __init__(self, hidden, pieces, keep=(), init="uniform", seed=0, **kwargs):
+        super().__init__(**kwargs)
+        seeds = itertools.count(seed)
+        self.hidden, self.pieces, self.keep = tuple(hidden), pieces, tuple(keep)
+        self.init, self.seed = init, seed
+        self.maxouts = [Maxout(units, pieces, name=f"h{i}",
+                               kernel_initializer=kernel_init(init, next(seeds),
+                                                              "discriminator"))
+                        for i, units in enumerate(hidden)]
+        self.out = keras.layers.Dense(1, name="y", bias_initializer="zeros",
+                                      kernel_initializer=kernel_init(init, next(seeds),
+                                                                     "discriminator"))
+
+    def call(self, x, training=False, dropout_seed=None):
+        drop = training and self.keep and dropout_seed is not None
+        for i, layer in enumerate(self.maxouts + [self.out]):
+            if drop:
+                x = dropout(x, self.keep[i], dropout_seed, i)
+            x = layer(x)
+        return x
+
+    def get_config(self):
+        return {"hidden": list(self.hidden), "pieces": self.pieces, "keep": list(self.keep),
+                "init": self.init, "seed": self.seed, "name": self.name}
+
+
+def _maxout_discriminator(cfg, seeds):
+    D = MaxoutDiscriminator(cfg.d_hidden, cfg.maxout_pieces, cfg.d_keep, cfg.init,
+                            next(seeds), name="discriminator")
+    D(np.zeros((1, IMAGE_DIM), np.float32))   # builds the weights
+    return D
+
+
+def sigmoid_bias_from_marginals(images_uint8: np.ndarray) -> np.ndarray:
+    """pylearn2's init_sigmoid_bias_from_marginals (mnist.yaml's G output bias): the
+    logit of each pixel's mean over the training images (in [0, 1]), the mean
+    clipped to [1e-7, 1 - 1e-7], so that sigmoid(bias) is the data's marginal."""
+    mean = np.clip(np.asarray(images_uint8, np.float64).mean(axis=0) / 255.0, 1e-7, 1 - 1e-7)
+    return np.log(mean / (1.0 - mean)).astype(np.float32)
+
+
 def build_discriminator(cfg) -> keras.Model:
     """x (batch, 784) in G's output range [, one-hot label] -> logit (batch, 1)."""
     # Each layer draws from its own seed, so D and G weights are independent draws.
     seeds = itertools.count(2 * cfg.seed + 10_000)
     if cfg.arch == "dcgan":
         return _dcgan_discriminator(cfg, seeds)
+    if cfg.arch == "maxout":
+        return _maxout_discriminator(cfg, seeds)
     return mlp("discriminator", cfg, IMAGE_DIM, "x", cfg.d_hidden, 1, None, seeds)
 
 

@@ -44,6 +44,7 @@ CHECKPOINT = "checkpoint.npz"
 FRAMES = "frames"
 GIF = "training.gif"
 LOSSES = "losses.png"
+PARZEN_CURVE = "parzen.png"    # with parzen_every: the quick Parzen estimate's curve
 GENERATOR = "generator.keras"
 GENERATOR_INFO = "generator.json"
 TENSORBOARD = "tensorboard"
@@ -53,7 +54,8 @@ INTERPOLATION = "interpolation.png"
 ARITHMETIC = "arithmetic.png"
 LATENT = "latent.json"
 LIKELIHOOD = "likelihood.json"
-TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, GENERATOR, GENERATOR_INFO)
+TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, PARZEN_CURVE, GENERATOR,
+                  GENERATOR_INFO)
 EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT, LIKELIHOOD)
 # The folders a run writes, and the names it writes in them: --overwrite removes
 # those and leaves anything else a user put there.
@@ -243,6 +245,11 @@ class RunFolder:
         """The dataset the run trained on: its images and classifier are the yardstick
         (MNIST for a folder without config.json, such as a bare generator)."""
         return self.read_config().dataset if self.has_config() else "mnist"
+
+    def split(self) -> str:
+        """The data split the run trained on ('tutorial' or 'paper'): its validation
+        images choose the Parzen sigma."""
+        return self.read_config().split if self.has_config() else "tutorial"
 
     def write_config(self, cfg) -> None:
         atomic_write_text(self.path / CONFIG, cfg.to_json())

@@ -12,6 +12,7 @@ MODE_COLLAPSE = "mode-collapse"
 XY_GAME = "xy-game"
 GAN_VS_VAE = "gan-vs-vae"
 BENCH = "bench"
+PAPER = "mnist-paper-study"
 STUDY_RESULTS = {"saturation": f"{SATURATION}/saturation.json",
                  "gaussian": f"{GAUSSIAN_1D}/metrics.json",
                  "modes": f"{MODE_COLLAPSE}/results.json"}

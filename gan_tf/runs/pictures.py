@@ -147,6 +147,21 @@ def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
     save_figure(fig, path, dpi=100)
 
 
+def plot_parzen(records: list[dict], path: Path, title: str = "") -> None:
+    """The quick Parzen estimate (parzen_every) against iterations, from the
+    stats.jsonl records that carry one."""
+    points = [(r["iter"], r["parzen_quick"]) for r in records if "parzen_quick" in r]
+    fig = new_figure((8, 4.5))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("quick Parzen log-likelihood (nats, validation images)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
 def plot_elbo(records: list[dict], path: Path, title: str = "") -> None:
     """A VAE's -ELBO and its two terms (reconstruction -E log p(x|z), KL(q || p)), in
     nats per image, against iterations, from stats.jsonl records (window means). The

@@ -20,6 +20,7 @@ from gan_tf.runs.folder import (
     GENERATOR_INFO,
     GIF,
     LOSSES,
+    PARZEN_CURVE,
     STATS,
     TENSORBOARD,
     RunFolder,
@@ -162,6 +163,10 @@ class RunWriter:
         self._picture(GIF, lambda: frames and pictures.save_frames_gif(
             frames, self.folder / GIF, self.cfg.gif_fps))
         self._picture(LOSSES, lambda: self._plot_losses())
+        if self.cfg.parzen_every:
+            self._picture(PARZEN_CURVE, lambda: pictures.plot_parzen(
+                self.folder.read_stats(), self.folder / PARZEN_CURVE,
+                title=f"{self.folder.path.name}: quick Parzen estimate"))
 
     def _plot_losses(self):
         records = self.folder.read_stats()

@@ -6,6 +6,7 @@ Above both, so that neither trainer module imports the other.
 from __future__ import annotations
 
 import contextlib
+import math
 
 from gan_tf.models import networks
 from gan_tf.models.losses import get_losses
@@ -20,5 +21,9 @@ def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Traine
         return build_vae_trainer(cfg, train_images)
     with strategy.scope() if strategy else contextlib.nullcontext():
         G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
-        return Trainer(G, D, make_optimizer(cfg), make_optimizer(cfg), get_losses(cfg), cfg,
-                       train_images, train_labels, strategy=strategy)
+        if cfg.init == "uniform" and cfg.g_output == "sigmoid":
+            # mnist.yaml: the output layer's init_bias from the training pixels' marginals
+            G.get_layer("out").bias.assign(networks.sigmoid_bias_from_marginals(train_images))
+        steps = math.ceil(len(train_images) / cfg.batch_size)   # an epoch, for momentum
+        return Trainer(G, D, make_optimizer(cfg, steps), make_optimizer(cfg, steps),
+                       get_losses(cfg), cfg, train_images, train_labels, strategy=strategy)

@@ -16,9 +16,10 @@ from gan_tf.runs.sweeps import is_sweep
 
 def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None = None,
            sequential: bool = False, resume: bool = False, overwrite: bool = False,
-           data_dir=None) -> int:
+           data_dir=None, measure=None) -> int:
     """Train (or continue) what run_dir holds. `changes` are the Config fields the
-    user set; `experiment` the experiments/NAME.py they start from."""
+    user set; `experiment` the experiments/NAME.py they start from; `measure` what
+    measures the generator during training (see run.train)."""
     # Imported here: the training stack brings TensorFlow.
     from gan_tf.training import run, sweep
     check_mode(resume, overwrite)
@@ -37,12 +38,12 @@ def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None 
         summary = sweep.train_sweep(cfg, seed_list, run_dir, resume=resume,
                                     overwrite=overwrite,
                                     sequential=True if sequential else None,
-                                    data_dir=data_dir)
+                                    data_dir=data_dir, measure=measure)
     else:
         cfg = (run.resume_config(run_dir, changes) if resume
                else from_experiment(experiment, changes))
         summary = run.train(cfg, run_dir, resume=resume, overwrite=overwrite,
-                            data_dir=data_dir)
+                            data_dir=data_dir, measure=measure)
     if "signal" in summary:
         return 128 + summary["signal"]
     return 1 if summary.get("diverged") else 0   # a sweep's seed diverged: as a run would

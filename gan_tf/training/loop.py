@@ -20,7 +20,17 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gan_tf.models.networks import NUM_CLASSES
-from gan_tf.training.streams import STREAM_Z_D, STREAM_Z_G, VALUES, epoch_permutation, sample_z
+from gan_tf.training.streams import (
+    STREAM_DROP_FAKE,
+    STREAM_DROP_G,
+    STREAM_DROP_REAL,
+    STREAM_Z_D,
+    STREAM_Z_G,
+    VALUES,
+    epoch_permutation,
+    sample_z,
+    stream_seed,
+)
 
 
 class Trainer:
@@ -104,11 +114,18 @@ class Trainer:
     def _g(self, z, y):
         return self.G(z if y is None else [z, y], training=True)
 
-    def _d(self, x, y):
+    def _d(self, x, y, dropout=None):
+        """D's logits in training mode; `dropout` (stream, counter) seeds the dropout
+        masks of a D that has them (arch 'maxout' with d_keep)."""
+        if dropout is not None and self.cfg.d_keep:
+            return self.D(x, training=True,
+                          dropout_seed=stream_seed(self.cfg.seed, *dropout))
         return self.D(x if y is None else [x, y], training=True)
 
     def _iteration(self, t):
         cfg = self.cfg
+        if cfg.update == "simultaneous":
+            return self._replicated(self._joint_step, t)
         k = cfg.d_steps
         # k D steps (Algorithm 1's k; the tutorial's is 1), each on its own minibatch
         # and z; the values reported are the last step's. Steps after the first run
@@ -128,15 +145,39 @@ class Trainer:
         # last D step's labels.
         if not cfg.same_z:
             z = self._z(STREAM_Z_G, t)
-        return {**d, **self._replicated(self._g_step, z, y)}
+        return {**d, **self._replicated(self._g_step, z, y, t)}
 
     def _d_step_at(self, b):
         """D step on minibatch b: its values, and the z and labels (or None) it used."""
         z = self._z(STREAM_Z_D, b)
         x, y = self._batch(b)
-        return self._replicated(self._d_step, x, y, z), z, y
+        return self._replicated(self._d_step, x, y, z, b), z, y
 
-    def _d_step(self, x, y, z):
+    def _joint_step(self, t):
+        """The GAN paper's code (adversarial/__init__.py, AdversaryCost2): one pass
+        makes the samples S = G(z) and D's outputs on the real batch and on S, each
+        through its own dropout masks; D's objective and G's are both taken from
+        those outputs (no_drop_in_d_for_g False: G's uses the dropped-out pass), and
+        both nets' gradients are applied in the same update, so neither sees the
+        other's step (get_gradients returns d_grads and g_grads together)."""
+        x, y = self._batch(t)
+        z = self._z(STREAM_Z_D, t)
+        d_vars, g_vars = self.D.trainable_variables, self.G.trainable_variables
+        with tf.GradientTape(persistent=True) as tape:
+            real_logits = self._d(x, y, (STREAM_DROP_REAL, t))
+            fake_logits = self._d(self._g(z, y), y, (STREAM_DROP_FAKE, t))
+            d_loss = self.cfg.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
+            g_loss = self.g_loss_fn(fake_logits)
+        d_grads = tape.gradient(d_loss, d_vars)
+        g_grads = tape.gradient(g_loss, g_vars)
+        del tape
+        self.d_opt.apply(d_grads, d_vars)
+        self.g_opt.apply(g_grads, g_vars)
+        return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)), "g_loss": g_loss,
+                "g_grad_norm": tf.linalg.global_norm(g_grads)}
+
+    def _d_step(self, x, y, z, b):
         x, y, z = self._local(x), self._local(y), self._local(z)
         # G's output is an input here, so no gradient flows into G. A cGAN's fakes
         # are drawn for the real batch's labels, as the cGAN tutorial feeds one y_mb.
@@ -144,18 +185,20 @@ class Trainer:
         # Real and fake go through D as separate batches (so batch norm, in the
         # DCGAN, normalises each on its own, as the DCGAN authors did).
         with tf.GradientTape() as tape:
-            real_logits = self._d(x, y)
-            fake_logits = self._d(fake, y)
-            d_loss = self._replica_share(self.d_loss_fn(real_logits, fake_logits))
+            real_logits = self._d(x, y, (STREAM_DROP_REAL, b))
+            fake_logits = self._d(fake, y, (STREAM_DROP_FAKE, b))
+            d_loss = self._replica_share(self.cfg.d_loss_scale
+                                         * self.d_loss_fn(real_logits, fake_logits))
         d_vars = self.D.trainable_variables
         self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
         return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
 
-    def _g_step(self, z, y):
+    def _g_step(self, z, y, t):
         z, y = self._local(z), self._local(y)
         with tf.GradientTape() as tape:
-            g_loss = self._replica_share(self.g_loss_fn(self._d(self._g(z, y), y)))
+            logits = self._d(self._g(z, y), y, (STREAM_DROP_G, t))
+            g_loss = self._replica_share(self.g_loss_fn(logits))
         g_vars = self.G.trainable_variables
         grads = tape.gradient(g_loss, g_vars)
         self.g_opt.apply(grads, g_vars)
@@ -256,11 +299,13 @@ class Trainer:
                                      self._chunk(tf.constant(steps, tf.int64)))
 
 
-def make_optimizer(cfg):
+def make_optimizer(cfg, steps_per_epoch: int = 1):
     """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7), or
-    SGD with momentum as in the GAN paper."""
+    SGD with momentum as in the GAN paper, with its code's schedules if cfg has them
+    (an epoch, for the momentum's, is `steps_per_epoch` updates)."""
     import keras
     if cfg.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=cfg.lr, momentum=cfg.momentum)
+        from gan_tf.training.schedules import sgd
+        return sgd(cfg, steps_per_epoch)
     return keras.optimizers.Adam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
                                  epsilon=cfg.adam_eps)

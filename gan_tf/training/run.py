@@ -20,7 +20,7 @@ import numpy as np
 
 from gan_tf.core.config import Config, resumed, resumes
 from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
-from gan_tf.data.datasets import Mnist, load_dataset
+from gan_tf.data.datasets import Mnist, load_dataset, with_split
 from gan_tf.runs.folder import RunFolder, check_mode
 from gan_tf.runs.writer import NullWriter, RunWriter
 from gan_tf.training.progress import Progress
@@ -39,11 +39,15 @@ def resume_config(run_dir, changes: dict) -> Config:
 
 
 def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False,
-          data: Mnist | None = None, data_dir=None, log=None, resume_dir=None) -> dict:
+          data: Mnist | None = None, data_dir=None, log=None, resume_dir=None,
+          measure=None) -> dict:
     """Train (or continue) the run in run_dir. Returns a summary dict with 'status'
     ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any.
     `resume_dir` is the folder a stop message tells the user to resume (a sweep's,
-    for one of its seeds; default run_dir).
+    for one of its seeds; default run_dir). `measure(cfg, data)`, if given, makes the
+    function `(G) -> dict` of numbers that every `cfg.parzen_every` iterations adds to
+    the stats record (evaluation.tracking.quick_parzen: the train command passes it,
+    as this layer cannot import the evaluation's).
 
     Under cfg.strategy 'multiworker' every worker calls this; only the chief holds
     the folder's lock and writes into it."""
@@ -53,6 +57,7 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     chief = distribute.is_chief(cfg)
     if data is None:
         data = load_dataset(cfg.dataset, data_dir)
+    data = with_split(data, cfg.split)
     check_data(cfg, data)
     progress = Progress(cfg.iters)
     emit = log or progress.log
@@ -64,7 +69,8 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
             checkpoint = check_folder(folder, cfg, resume, overwrite)
             writer = RunWriter(folder, cfg, warn=emit) if chief else NullWriter()
             return _train(cfg, folder, data, checkpoint, writer, progress, emit,
-                          resume=resume, overwrite=overwrite, resume_dir=resume_dir)
+                          resume=resume, overwrite=overwrite, resume_dir=resume_dir,
+                          measure=measure)
     except OSError as e:   # a full disk, a read-only folder: earlier files stay whole
         raise UserError(f"{os_error_line(e)}; the run stopped, and its files from before "
                         f"(the last checkpoint) are intact") from None
@@ -96,7 +102,7 @@ def check_folder(folder: RunFolder, cfg: Config, resume: bool, overwrite: bool):
 
 
 def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, overwrite,
-           resume_dir):
+           resume_dir, measure):
     # Imported here, not at module level, so argument errors answer without TF's start-up.
     from gan_tf.training import distribute, threads
     from gan_tf.training.build import build_trainer
@@ -120,7 +126,11 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
         emit("note: TensorFlow started in this process before its inter-op pool could be "
              "set to one thread, so this DCGAN run is not bit-reproducible (the train "
              "command's runs are; see training/threads.py)")
-    loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit, resume_dir)
+    if cfg.parzen_every and measure is None:
+        raise UserError("parzen_every needs the measure the train command passes "
+                        "(python -m gan_tf.train)")
+    track = measure(cfg, data) if cfg.parzen_every else None
+    loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit, resume_dir, track)
     summary = drive(loop_, start, progress, [writer], folder,
                     lambda complete: writer.finish(trainer.G, complete))
     it = summary["iteration"]
@@ -171,10 +181,11 @@ class ChunkedLoop:
     """The chunked loop: snapshots on the grid, one stats record per logging window
     (summed over the window's chunks), stop requests between chunks."""
 
-    def __init__(self, cfg, trainer, writer, strategy, emit, resume_dir=None):
+    def __init__(self, cfg, trainer, writer, strategy, emit, resume_dir=None, track=None):
         self.cfg, self.trainer, self.writer = cfg, trainer, writer
         self.strategy, self.emit = strategy, emit
         self.resume_dir = resume_dir   # what a stop message names (default: the folder)
+        self.track = track             # G -> {name: number}, every cfg.parzen_every
         self.first_chunk_s = 0.0
 
     def snapshot(self, it):
@@ -248,7 +259,12 @@ class ChunkedLoop:
                                                      self.trainer.LOSSES))
 
     def record(self, it, sums, n, t_start):
-        self.writer.record({"iter": it, **{k: float(v) / n for k, v in sums.items()},
+        values = {k: float(v) / n for k, v in sums.items()}
+        if self.track and self.writer.active and it % self.cfg.parzen_every == 0:
+            # Measured on the generator as it is at `it`, inside the same record, so a
+            # resumed run truncates it with the losses past its checkpoint.
+            values.update(self.track(self.trainer.G))
+        self.writer.record({"iter": it, **values,
                             "elapsed_s": round(time.perf_counter() - t_start, 3)})
 
 

@@ -59,6 +59,13 @@ def stackable(cfg) -> str | None:
         return f"arch {cfg.arch!r} (only the MLP GANs stack)"
     if cfg.strategy != "default":
         return f"strategy {cfg.strategy!r} (a stack runs on one device)"
+    # The GAN paper's options are implemented by the single run's Trainer only.
+    for name, plain in (("noise", "uniform"), ("update", "alternating"), ("lr_decay", 1.0),
+                        ("momentum_saturate", 0), ("d_loss_scale", 1.0), ("parzen_every", 0),
+                        ("init", None)):
+        value = getattr(cfg, name)
+        if (value == "uniform") if plain is None else value != plain:
+            return f"{name} {value!r} (the GAN paper's options train one seed at a time)"
     return None
 
 
@@ -178,7 +185,7 @@ class SeedStack(Trainer):
         """fn on each seed's slice (the single run's loss on the single run's shapes)."""
         return tf.stack([fn(*(t[s] for t in stacks)) for s in range(len(self.seeds))])
 
-    def _d_step(self, x, y, z):
+    def _d_step(self, x, y, z, b):   # b: the dropout counter (a stack has none)
         fake = self.G(z, y)
         with tf.GradientTape() as tape:
             real_logits, fake_logits = self.D(x, y), self.D(fake, y)
@@ -190,7 +197,7 @@ class SeedStack(Trainer):
                 "d_real": tf.reduce_mean(tf.sigmoid(real_logits), axis=[1, 2]),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits), axis=[1, 2])}
 
-    def _g_step(self, z, y):
+    def _g_step(self, z, y, t):
         with tf.GradientTape() as tape:
             g_loss = self._per_seed(self.g_loss_fn, self.D(self.G(z, y), y))
             total = tf.reduce_sum(g_loss)

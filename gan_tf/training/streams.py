@@ -14,6 +14,10 @@ VALUES = ("d_loss", "d_real", "d_fake", "g_loss", "g_grad_norm")
 # Random streams; each is folded with a counter (iteration, epoch or frame).
 STREAM_Z_D, STREAM_Z_G, STREAM_EPOCH, STREAM_SAMPLES = 1, 2, 3, 4
 STREAM_EPS = 5   # the VAE's eps ~ N(0, I) (training/vae.py)
+# Dropout masks of D's pass on the real and on the fake batch (arch 'maxout'), the
+# fixed z of the quick Parzen estimates during training, and the masks of an
+# alternating update's G step.
+STREAM_DROP_REAL, STREAM_DROP_FAKE, STREAM_PARZEN, STREAM_DROP_G = 6, 7, 8, 9
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
 # (Philox took ~18% of an iteration), and TF's own kernels lack ThreeFry. Running
 # the draws as jit_compile functions everywhere (eager, plain graph or XLA loop)

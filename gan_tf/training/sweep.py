@@ -52,10 +52,10 @@ def resume_config(sweep_dir, changes: dict) -> tuple[Config, list[int]]:
 
 def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = False,
                 overwrite: bool = False, sequential: bool | None = None, data=None,
-                data_dir=None, log=None) -> dict:
+                data_dir=None, log=None, measure=None) -> dict:
     """Train every seed of the sweep in sweep_dir (cfg.seed is ignored; each seed's run
     gets cfg with its own seed). Returns a summary like train_lib.train's, with
-    'seeds', 'mode' and 'seed_it_per_s'."""
+    'seeds', 'mode' and 'seed_it_per_s'. `measure`: as train_lib.train's."""
     from gan_tf.data.datasets import load_dataset
     from gan_tf.training.stack import stackable
     check_mode(resume, overwrite)
@@ -77,10 +77,12 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
     # The sweep folder's lock as a run folder's: one process at a time, and a folder
     # this call created is removed again if a refusal left it empty.
     with RunFolder(sweep_dir).locked():
-        return _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit)
+        return _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit,
+                      measure)
 
 
-def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit) -> dict:
+def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit,
+           measure) -> dict:
     try:
         _check_sweep(sweep_dir, cfg, seeds, resume, overwrite)
         # Seeds that diverged in an earlier session stay as they are.
@@ -91,7 +93,8 @@ def _sweep(cfg, seeds, sweep_dir, resume, overwrite, sequential, data, emit) -> 
         write_sweep(sweep_dir, info)
         t0 = time.perf_counter()
         train = _train_sequential if sequential else _train_stacked
-        summary = train(cfg, seeds, sweep_dir, resume, overwrite, data, emit, diverged)
+        summary = train(cfg, seeds, sweep_dir, resume, overwrite, data, emit, diverged,
+                        measure=measure)
         wall = time.perf_counter() - t0
         diverged = {**diverged, **summary["diverged"]}
         info.update(status=summary["status"], iteration=summary["iteration"],
@@ -141,7 +144,7 @@ def _seed_resumes(folder: RunFolder, resume: bool) -> bool:
 
 
 def _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
-                      diverged: dict) -> dict:
+                      diverged: dict, measure=None) -> dict:
     done, rates, newly = [], [], {}
     for s in seeds:
         folder = seed_folder(sweep_dir, s)
@@ -157,7 +160,7 @@ def _train_sequential(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
         try:
             summary = train_lib.train(cfg_s, folder.path, resume=_seed_resumes(folder, resume),
                                       overwrite=overwrite, data=data, log=emit,
-                                      resume_dir=sweep_dir)
+                                      resume_dir=sweep_dir, measure=measure)
         except TrainingDiverged as e:     # as a stack freezes the seed: the others go on
             emit(f"seed {s}: {e}")
             newly[str(s)] = _first_bad(folder)
@@ -180,8 +183,8 @@ def _first_bad(folder: RunFolder) -> int:
 
 
 def _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
-                   diverged: dict) -> dict:
-    """The seeds as one stack. Seeds whose checkpoints lag the others (a sweep killed
+                   diverged: dict, measure=None) -> dict:
+    """The seeds as one stack (stack.stackable refuses what `measure` serves). Seeds whose checkpoints lag the others (a sweep killed
     while writing its checkpoints) first catch up, as a stack of their own. Seeds in
     `diverged` ({seed: iteration}, from an earlier session) are left as they are."""
     live = [s for s in seeds if str(s) not in diverged]

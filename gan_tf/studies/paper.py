@@ -1,0 +1,242 @@
+"""The GAN paper's MNIST result beside this reproduction (`python -m gan_tf.paper`).
+
+Reads a trained and evaluated run of experiments/mnist_paper.py, or a seed sweep of
+it (`make mnist-paper ARGS="--seeds 3"`, then `make evaluate
+RUN=outputs/mnist-paper-seeds`), and makes, into --out:
+
+  table.md, results.json   Table 1's number against each seed's, with the paper's
+                           protocol (evaluate: 10,000 samples as centres, sigma from
+                           logspace(-1, 0, 10) on the first 1,000 validation images of
+                           the paper's split, the 10,000 test images scored, mean ±
+                           std/sqrt(N)), and the other measures; then the quick Parzen
+                           curve (parzen_every) of every seed, and the same quick
+                           estimate with 2,000 real training images as the centres
+  parzen-curve.png         that curve
+  samples.png              samples laid out as the paper's MNIST panel (its Figure
+                           2a): rows of samples, the last column the training image
+                           nearest (in pixels) to the sample beside it
+--variant RUN (repeatable): an evaluated run of the same model with some flags
+changed (another noise, more iterations, ...): a row of its own, labelled by what it
+changes. With --docs: the pictures copied there as paper-NAME.png, the table into the
+page's `paper` section, the Results table's rows for these runs into its
+`paper-results` section, and the generator of --keep-seed (default: the first seed) with its
+NAME.json (dataset, split, iteration, Parzen) into docs/models/, where `python -m
+gan_tf.evaluate docs/models/mnist-paper-seed-K.keras` measures it again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from gan_tf.core.errors import UserError
+from gan_tf.runs.folder import GENERATOR, METRICS, RunFolder
+from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
+
+PAPER_PARZEN, PAPER_SE = 225.0, 2.0      # Goodfellow et al. 2014, Table 1, MNIST
+SAMPLE_ROWS, SAMPLE_COLUMNS = 6, 5
+
+
+def seed_runs(path) -> dict[int, RunFolder]:
+    """{seed: run folder} of a sweep, or of a single run."""
+    if is_sweep(path):
+        return {s: seed_folder(path, s) for s in read_sweep(path)["seeds"]}
+    run = RunFolder(path)
+    return {run.read_config().seed: run}
+
+
+def quick_curve(run: RunFolder) -> list[tuple[int, float]]:
+    return [(r["iter"], r["parzen_quick"]) for r in run.read_stats() if "parzen_quick" in r]
+
+
+def real_quick_parzen(data, seed: int = 0) -> float:
+    """The quick estimate (evaluation.tracking's protocol) with real training images
+    as its 2,000 centres: the curve's ceiling of the same size."""
+    from gan_tf.evaluation import metrics, tracking
+    rng = np.random.default_rng(seed)
+    centres = data.train_images[rng.choice(len(data.train_images), tracking.QUICK_CENTRES,
+                                           replace=False)].astype(np.float32) / 255.0
+    val = data.val_images.astype(np.float32) / 255.0
+    n = tracking.QUICK_SIGMA_IMAGES
+    sigma = metrics.best_sigma(centres, val[:n])
+    return float(metrics.parzen_log_likelihood(
+        centres, val[n:n + tracking.QUICK_SCORED_IMAGES], sigma).mean())
+
+
+def read_results(runs: dict) -> dict:
+    """{key: the row's numbers} of evaluated runs ({key: run folder})."""
+    rows = {}
+    for seed, run in runs.items():
+        if not (run / METRICS).is_file():
+            raise UserError(f"{run} is not evaluated yet: run python -m gan_tf.evaluate "
+                            f"{run}")
+        m = json.loads((run / METRICS).read_text())
+        stats = run.read_stats()
+        rows[seed] = {"metrics": m["generated"], "real": m["real"], "run": str(run),
+                      "iteration": m.get("iteration"), "curve": quick_curve(run),
+                      "elapsed_s": stats[-1]["elapsed_s"] if stats else None}
+    return rows
+
+
+def differences(cfg, base) -> str:
+    """What a variant run changes from the main runs' config, as flags."""
+    import dataclasses
+    changed = [f"--{f.name.replace('_', '-')} {getattr(cfg, f.name)}"
+               for f in dataclasses.fields(cfg)
+               if f.name != "seed" and getattr(cfg, f.name) != getattr(base, f.name)]
+    return ", ".join(changed) or "the same config"
+
+
+def table(rows: dict, real_quick: float, variants: dict | None = None) -> str:
+    ll = np.array([r["metrics"]["parzen_ll"] for r in rows.values()])
+    sd = ll.std(ddof=1) if len(ll) > 1 else 0.0
+    real = next(iter(rows.values()))["real"]
+    lines = ["| model | iterations | Parzen (nats) | sigma | score | Fréchet dist. | p>0.9 "
+             "| hours here |", "|---|---|---|---|---|---|---|---|",
+             f"| GAN paper, Table 1 | ? | {PAPER_PARZEN:.0f} ± {PAPER_SE:.0f} (se) | | | | | |"]
+    for seed, r in sorted(rows.items()):
+        m = r["metrics"]
+        hours = f"{r['elapsed_s'] / 3600:.2f}" if r["elapsed_s"] else ""
+        lines.append(f"| this reproduction, seed {seed} | {r['iteration']} | "
+                     f"{m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} (se) | "
+                     f"{m['parzen_sigma']:.3f} | {m['mnist_score']:.2f} | "
+                     f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} |")
+    if len(rows) > 1:
+        def spread(key, fmt):
+            v = np.array([r["metrics"][key] for r in rows.values()])
+            return f"{fmt.format(v.mean())} ± {fmt.format(v.std(ddof=1))}"
+        lines.append(f"| mean ± std over {len(rows)} seeds | | {ll.mean():.1f} ± {sd:.1f} | | "
+                     f"{spread('mnist_score', '{:.2f}')} | "
+                     f"{spread('frechet_distance', '{:.1f}')} | "
+                     f"{spread('confident_share', '{:.3f}')} | |")
+    for label, r in (variants or {}).items():
+        m = r["metrics"]
+        hours = f"{r['elapsed_s'] / 3600:.2f}" if r["elapsed_s"] else ""
+        lines.append(f"| variant: {label} | {r['iteration']} | "
+                     f"{m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} (se) | "
+                     f"{m['parzen_sigma']:.3f} | {m['mnist_score']:.2f} | "
+                     f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} |")
+    lines.append(f"| real: 10,000 training images as centres | | {real['parzen_ll']:.1f} ± "
+                 f"{real['parzen_se']:.1f} (se) | {real['parzen_sigma']:.3f} | "
+                 f"{real['mnist_score']:.2f} | {real['frechet_distance']:.2f} | "
+                 f"{real['confident_share']:.3f} | |")
+    # The quick curve: one column per seed.
+    its = sorted({it for r in rows.values() for it, _ in r["curve"]})
+    seeds = sorted(rows)
+    lines += ["", "Quick Parzen estimate during training (2,000 samples as centres, sigma "
+              "chosen on validation images 0-499, validation images 500-999 scored; the "
+              f"same with 2,000 real training images as centres: {real_quick:.1f}):", "",
+              "| iteration | epoch | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+              "|---|---|" + "---|" * len(seeds)]
+    for it in its:
+        cells = []
+        for s in seeds:
+            v = dict(rows[s]["curve"]).get(it)
+            cells.append("" if v is None else f"{v:.1f}")
+        lines.append(f"| {it} | {it // 500} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_curves(rows: dict, real_quick: float, path: Path) -> None:
+    from gan_tf.runs.pictures import new_figure, save_figure
+    fig = new_figure((8, 4.5))
+    ax = fig.add_subplot(1, 1, 1)
+    for seed, r in sorted(rows.items()):
+        ax.plot([it / 500 for it, _ in r["curve"]], [v for _, v in r["curve"]],
+                marker="o", markersize=3, label=f"seed {seed}")
+    ax.axhline(real_quick, color="k", linestyle="--",
+               label="2,000 real training images as centres")
+    ax.set_xlabel("epoch (500 updates)")
+    ax.set_ylabel("quick Parzen estimate (nats)")
+    ax.set_title("The GAN paper's MNIST model: quick Parzen estimate while training")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
+def sample_panel(G, data, path: Path, seed: int = 0) -> None:
+    """The paper's Figure 2a layout: SAMPLE_ROWS rows of SAMPLE_COLUMNS samples, and
+    in the last column the training image nearest to the sample beside it."""
+    from gan_tf.evaluation.evaluate import generate
+    from gan_tf.evaluation.metrics import nearest_neighbours
+    from gan_tf.runs.pictures import save_rows
+    samples, _ = generate(G, SAMPLE_ROWS * SAMPLE_COLUMNS, seed)
+    grid = samples.reshape(SAMPLE_ROWS, SAMPLE_COLUMNS, -1)
+    train = data.train_images.astype(np.float32) / 255.0
+    idx, _ = nearest_neighbours(grid[:, -1], train, k=1)
+    panel = np.concatenate([grid, train[idx[:, 0]][:, None]], axis=1)
+    save_rows(panel, path, column_titles=[""] * SAMPLE_COLUMNS + ["nearest training"])
+
+
+def results_rows(path, rows: dict, variants: dict) -> str:
+    """The Results table's rows for these runs (evaluation.results' format): the
+    sweep's mean ± std, each variant's own row."""
+    from gan_tf.evaluation.results import HEADER, spread_row, table_row
+    name = Path(path).name
+    lines = [HEADER, spread_row(f"`{name}` ({len(rows)} seeds)",
+                                "/".join(sorted({str(r["iteration"]) for r in rows.values()})),
+                                [r["metrics"] for r in rows.values()])]
+    for label, r in variants.items():
+        lines.append(table_row(f"`{Path(r['run']).parent.name}/{Path(r['run']).name}` "
+                               f"({label})", r["iteration"], r["metrics"]))
+    lines.append("| GAN paper, Table 1 (MNIST, Parzen only) | | | | | | | 225 ± 2 | |")
+    return "\n".join(lines)
+
+
+def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()) -> str:
+    from gan_tf.data.datasets import load_dataset, with_split
+    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
+    runs = seed_runs(path)
+    base = next(iter(runs.values())).read_config()
+    others = {}
+    for v in variants:
+        run = RunFolder(v)
+        others[f"{differences(run.read_config(), base)} (seed {run.read_config().seed})"] = run
+    for run in list(runs.values()) + list(others.values()):
+        cfg = run.read_config()
+        if cfg.split != "paper" or cfg.arch != "maxout":
+            raise UserError(f"{run} is not a run of the paper's model (split {cfg.split!r}, "
+                            f"arch {cfg.arch!r}); train it with make mnist-paper")
+    rows = read_results(runs)
+    variant_rows = read_results(others)
+    data = with_split(load_dataset("mnist", data_dir), "paper")
+    real_quick = real_quick_parzen(data)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = table(rows, real_quick, variant_rows)
+    rows_text = results_rows(path, rows, variant_rows)
+    atomic_write_text(out / "table.md", text + "\n")
+    atomic_write_text(out / "results.json", json.dumps(
+        {"rows": {str(s): r for s, r in rows.items()}, "variants": variant_rows,
+         "real_quick": real_quick,
+         "paper": [PAPER_PARZEN, PAPER_SE]}, indent=2) + "\n")
+    plot_curves(rows, real_quick, out / "parzen-curve.png")
+    keep = min(runs) if keep_seed is None else keep_seed
+    if keep not in runs:
+        raise UserError(f"--keep-seed {keep} is not one of the seeds {sorted(runs)}")
+    G = runs[keep].load_generator()
+    sample_panel(G, data, out / "samples.png")
+    if docs:
+        from gan_tf.evaluation.results import update_section
+        docs = Path(docs)
+        for name in ("parzen-curve.png", "samples.png"):
+            atomic_write_bytes(docs / f"paper-{name}", (out / name).read_bytes())
+        update_section(docs, "paper", text)
+        update_section(docs, "paper-results", rows_text)
+        models = docs / "models"
+        models.mkdir(exist_ok=True)
+        target = models / f"mnist-paper-seed-{keep}.keras"
+        shutil.copyfile(runs[keep] / GENERATOR, target.with_suffix(".tmp"))
+        target.with_suffix(".tmp").replace(target)
+        m = rows[keep]["metrics"]
+        atomic_write_text(target.with_suffix(".json"), json.dumps(
+            {"dataset": "mnist", "split": "paper", "iteration": rows[keep]["iteration"],
+             "seed": keep, "parzen_ll": m["parzen_ll"], "parzen_se": m["parzen_se"],
+             "trained_by": "make mnist-paper ARGS=\"--seeds 3\""}, indent=2) + "\n")
+    print(text)
+    print(f"wrote {out}/table.md, results.json, parzen-curve.png, samples.png")
+    return text
