@@ -246,6 +246,8 @@ def test_parzen_chooses_sigma_on_validation_and_reports_the_standard_error():
     ({"lr_decay": float("nan")}, "must be finite"),
     ({"strategy": "mirrored"}, "one device"),
     ({"parzen_every": 250}, "multiple of log_every"),
+    ({"maxout_pieces": 64, "d_hidden": (16_000, 240)}, "more than 65,536 columns"),
+    ({"d_keep": (float("nan"), 0.5, 0.5)}, "one keep probability"),
 ])
 def test_the_papers_options_refuse_what_they_cannot_do(changes, words):
     base = load_experiment("mnist-paper")
@@ -321,10 +323,12 @@ def test_a_generator_file_is_evaluated_like_its_run(paper_run, mnist_dir, tmp_pa
 
 
 def test_the_study_tables_each_seed_against_the_paper_and_keeps_the_generator(
-        paper_run, mnist_dir, tmp_path):
+        paper_run, mnist_dir, tmp_path, monkeypatch):
     from conftest import cli
     from gan_tf.evaluation.evaluate import evaluate_folder
+    from gan_tf.studies import paper
     from gan_tf.studies.paper import paper_study
+    monkeypatch.setattr(paper, "DIAGNOSTIC_SAMPLES", 500)   # the protocol's 10,000: ~1 min
     if not (paper_run / "metrics.json").is_file():
         evaluate_folder(paper_run, num_samples=200, data_dir=mnist_dir)
     variant = tmp_path / "gaussian"
@@ -342,6 +346,8 @@ def test_the_study_tables_each_seed_against_the_paper_and_keeps_the_generator(
     assert "| GAN paper, Table 1 | ? | 225 ± 2 (se)" in text
     assert "| variant: --noise gaussian (seed 0) | 40 |" in text
     assert "| 20 | 0 |" in text and "| 40 | 0 |" in text       # the quick curve rows
+    assert "| samples of seed 0 |" in text and "| real training images |" in text
+    assert "| samples of --noise gaussian (seed 0) |" in text
     results = (docs / "results.md").read_text()
     assert "old" not in results and "| `run` (1 seeds) | 40 |" in results
     assert "`gaussian/gaussian`" not in results and "(--noise gaussian (seed 0)) | 40 |" in results
@@ -367,3 +373,31 @@ def test_the_papers_noise_is_uniform_with_unit_variance_from_the_same_z():
     gauss = networks.build_generator(dataclasses.replace(SMALL, noise="gaussian"))
     n = gauss.get_layer("to_normal")(u).numpy()
     assert abs(n.std() - 1) < 0.01 and abs(((n > 1) & (n < 2)).mean() - 0.1359) < 0.005
+
+
+def test_quick_parzen_draws_a_conditional_generator_for_every_digit(mnist):
+    from gan_tf.evaluation.tracking import quick_parzen
+    cfg = load_experiment("mnist-cgan")
+    out = quick_parzen(cfg, mnist)(networks.build_generator(cfg))
+    assert np.isfinite(out["parzen_quick"]) and out["parzen_quick_sigma"] in \
+        list(metrics.PARZEN_SIGMAS)
+
+
+def test_training_time_adds_up_the_sessions_of_a_resumed_run():
+    from gan_tf.studies.paper import training_seconds
+    records = [{"elapsed_s": t} for t in (1.0, 2.0, 3.0, 0.5, 1.5, 0.2)]
+    assert training_seconds(records) == pytest.approx(3.0 + 1.5 + 0.2)
+    assert training_seconds([]) is None
+
+
+def test_isolated_pixels_are_removed_and_strokes_are_kept():
+    from gan_tf.studies.paper import isolated_pixels_removed
+    x = np.zeros((1, 28, 28), np.float32)
+    x[0, 5, 5] = 1.0                  # alone: removed
+    x[0, 10, 10:13] = 0.9             # a short stroke: kept
+    x[0, 0, 27] = 0.7                 # alone in a corner: removed
+    x[0, 20, 20] = 0.4                # faint: not ink, kept
+    out = isolated_pixels_removed(x.reshape(1, -1)).reshape(28, 28)
+    assert out[5, 5] == 0 and out[0, 27] == 0 and out[20, 20] == pytest.approx(0.4)
+    np.testing.assert_allclose(out[10, 10:13], 0.9)
+    assert (out != 0).sum() == 4

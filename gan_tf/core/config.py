@@ -117,7 +117,10 @@ class Config:
                                   "Osindero's cGAN); frames get one row per class")
     init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
                                       "N(0, 1/sqrt(fan_in/2)), untruncated), "
-                                      "'glorot_normal', or 'dcgan_normal' (N(0, 0.02))")
+                                      "'glorot_normal', 'dcgan_normal' (N(0, 0.02)) or "
+                                      "'uniform' (the GAN paper's mnist.yaml: U(+-0.05) in "
+                                      "G, U(+-0.005) in D, G's sigmoid bias from the "
+                                      "pixels' means)")
     z_dim: int = _f(100, "size of the generator's noise vector z")
     noise: str = _f("uniform", "z's distribution: 'uniform' (U(-1, 1), the tutorials'), "
                                "'uniform_sqrt3' (U(-sqrt 3, sqrt 3), unit variance: the GAN "
@@ -243,6 +246,10 @@ class Config:
             problems.append(f"d_keep must hold one keep probability in (0, 1] for each of "
                             f"D's {len(self.d_hidden) + 1} layer inputs (the pixels, then "
                             f"each hidden layer), got {keep}")
+        if self.arch == "maxout" and max(self.d_hidden) * self.maxout_pieces > MAX_WIDTH * 4:
+            problems.append(f"a maxout layer of {max(self.d_hidden)} units x "
+                            f"{self.maxout_pieces} pieces has more than {MAX_WIDTH * 4:,} "
+                            f"columns; use fewer units or pieces")
         if keep and self.arch != "maxout":
             problems.append("d_keep (dropout in D) needs arch 'maxout'")
         scheduled = self.lr_decay != 1.0 or self.momentum_saturate

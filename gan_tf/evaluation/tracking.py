@@ -28,10 +28,12 @@ def quick_parzen(cfg, data):
     val = data.val_images.astype(np.float32) / 255.0
     choose = val[:QUICK_SIGMA_IMAGES]
     scored = val[QUICK_SIGMA_IMAGES:QUICK_SIGMA_IMAGES + QUICK_SCORED_IMAGES]
-    z = sample_z(cfg.seed, STREAM_PARZEN, 0, QUICK_CENTRES, cfg.z_dim)
+    z = sample_z(cfg.seed, STREAM_PARZEN, 0, QUICK_CENTRES, cfg.z_dim).numpy()
+    # A conditional G draws every digit equally, as evaluate's samples do.
+    labels = np.arange(QUICK_CENTRES) % 10 if cfg.conditional else None
 
     def measure(G) -> dict:
-        centres = unit_images(G, z)
+        centres = unit_images(G, z, labels)
         sigma = metrics.best_sigma(centres, choose)
         ll = metrics.parzen_log_likelihood(centres, scored, sigma)
         return {"parzen_quick": float(ll.mean()), "parzen_quick_sigma": sigma}

@@ -15,6 +15,9 @@ RUN=outputs/mnist-paper-seeds`), and makes, into --out:
   samples.png              samples laid out as the paper's MNIST panel (its Figure
                            2a): rows of samples, the last column the training image
                            nearest (in pixels) to the sample beside it
+  and, in table.md, where the nats go (`diagnostics`): how near the samples come to
+  the test digits and the test digits to the samples, against real images, and
+  what single stray pixels cost
 --variant RUN (repeatable): an evaluated run of the same model with some flags
 changed (another noise, more iterations, ...): a row of its own, labelled by what it
 changes. With --docs: the pictures copied there as paper-NAME.png, the table into the
@@ -38,6 +41,7 @@ from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
 
 PAPER_PARZEN, PAPER_SE = 225.0, 2.0      # Goodfellow et al. 2014, Table 1, MNIST
 SAMPLE_ROWS, SAMPLE_COLUMNS = 6, 5
+DIAGNOSTIC_SAMPLES = 10_000    # as many as the protocol's centres
 
 
 def seed_runs(path) -> dict[int, RunFolder]:
@@ -66,6 +70,17 @@ def real_quick_parzen(data, seed: int = 0) -> float:
         centres, val[n:n + tracking.QUICK_SCORED_IMAGES], sigma).mean())
 
 
+def training_seconds(records: list[dict]) -> float | None:
+    """Wall time of training, from stats.jsonl: each session's clock starts at 0 (a
+    resumed run's too), so the sessions' last readings are summed."""
+    total, last = 0.0, None
+    for r in records:
+        if last is not None and r["elapsed_s"] < last:
+            total += last
+        last = r["elapsed_s"]
+    return None if last is None else total + last
+
+
 def read_results(runs: dict) -> dict:
     """{key: the row's numbers} of evaluated runs ({key: run folder})."""
     rows = {}
@@ -77,7 +92,7 @@ def read_results(runs: dict) -> dict:
         stats = run.read_stats()
         rows[seed] = {"metrics": m["generated"], "real": m["real"], "run": str(run),
                       "iteration": m.get("iteration"), "curve": quick_curve(run),
-                      "elapsed_s": stats[-1]["elapsed_s"] if stats else None}
+                      "elapsed_s": training_seconds(stats)}
     return rows
 
 
@@ -140,13 +155,16 @@ def table(rows: dict, real_quick: float, variants: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def plot_curves(rows: dict, real_quick: float, path: Path) -> None:
+def plot_curves(rows: dict, real_quick: float, path: Path, variants: dict | None = None) -> None:
     from gan_tf.runs.pictures import new_figure, save_figure
     fig = new_figure((8, 4.5))
     ax = fig.add_subplot(1, 1, 1)
     for seed, r in sorted(rows.items()):
         ax.plot([it / 500 for it, _ in r["curve"]], [v for _, v in r["curve"]],
                 marker="o", markersize=3, label=f"seed {seed}")
+    for label, r in (variants or {}).items():
+        ax.plot([it / 500 for it, _ in r["curve"]], [v for _, v in r["curve"]],
+                linestyle=":", marker=".", markersize=3, label=f"variant: {label}")
     ax.axhline(real_quick, color="k", linestyle="--",
                label="2,000 real training images as centres")
     ax.set_xlabel("epoch (500 updates)")
@@ -187,6 +205,65 @@ def results_rows(path, rows: dict, variants: dict) -> str:
     return "\n".join(lines)
 
 
+def isolated_pixels_removed(images: np.ndarray, side: int = 28) -> np.ndarray:
+    """Each ink pixel (> 0.5) none of whose 8 neighbours has ink set to 0: the
+    isolated specks a generator's samples show and real digits rarely have."""
+    x = np.asarray(images, np.float32).reshape(-1, side, side)
+    ink = np.pad(x > 0.5, ((0, 0), (1, 1), (1, 1)))
+    neighbours = sum(ink[:, 1 + dy:1 + dy + side, 1 + dx:1 + dx + side]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    out = np.where((x > 0.5) & (neighbours == 0), 0.0, x)
+    return out.reshape(len(out), -1)
+
+
+def diagnostics(G, data, num_samples: int | None = None, seed: int = 0,
+                nn_images: int = 2000) -> dict:
+    """Where the nats go, for 10,000 samples of G and, alike, 10,000 real training
+    images as the Parzen centres (diagnostics, not results: the table's rows are the
+    samples as G draws them):
+      recall_d2     median squared distance from a test image (the first nn_images)
+                    to its nearest centre: does some centre sit near every test digit?
+      precision_d2  median squared distance from a centre (the first nn_images) to its
+                    nearest test image: does every centre sit near some test digit?
+      specks        isolated ink pixels per image (isolated_pixels_removed), and the
+                    full Parzen estimate once they are removed."""
+    from gan_tf.evaluation.evaluate import PARZEN_VALIDATION, generate
+    from gan_tf.evaluation.metrics import nearest_neighbours, parzen
+    num_samples = num_samples or DIAGNOSTIC_SAMPLES
+    samples, _ = generate(G, num_samples, seed)
+    real = data.train_images[:num_samples].astype(np.float32) / 255.0
+    val = data.val_images[:PARZEN_VALIDATION].astype(np.float32) / 255.0
+    test = data.test_images.astype(np.float32) / 255.0
+    out = {}
+    for name, images in (("samples", samples), ("real", real)):
+        cleaned = isolated_pixels_removed(images)
+        _, to_centre = nearest_neighbours(test[:nn_images], images, k=1)
+        _, to_test = nearest_neighbours(images[:nn_images], test, k=1)
+        out[name] = {"recall_d2": float(np.median(to_centre[:, 0] ** 2)),
+                     "precision_d2": float(np.median(to_test[:, 0] ** 2)),
+                     "specks_per_image": float(((images > 0.5) & (cleaned == 0)).sum()
+                                               / len(images)),
+                     "parzen": parzen(images, val, test)["parzen_ll"],
+                     "parzen_specks_removed": parzen(cleaned, val, test)["parzen_ll"]}
+    return out
+
+
+def diagnostics_table(diag: dict) -> str:
+    rows = ["| centres (10,000) | test image → nearest centre, median d² | centre → nearest "
+            "test image, median d² | isolated pixels per image | Parzen | Parzen, isolated "
+            "pixels removed |", "|---|---|---|---|---|---|"]
+    for label, d in diag.items():
+        for name, what in (("samples", f"samples of {label}"),
+                           ("real", "real training images")):
+            if name == "real" and label != next(iter(diag)):
+                continue       # the real row is the same for every model
+            v = d[name]
+            rows.append(f"| {what} | {v['recall_d2']:.1f} | {v['precision_d2']:.1f} | "
+                        f"{v['specks_per_image']:.2f} | {v['parzen']:.1f} | "
+                        f"{v['parzen_specks_removed']:.1f} |")
+    return "\n".join(rows)
+
+
 def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()) -> str:
     from gan_tf.data.datasets import load_dataset, with_split
     from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
@@ -205,21 +282,26 @@ def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()
     variant_rows = read_results(others)
     data = with_split(load_dataset("mnist", data_dir), "paper")
     real_quick = real_quick_parzen(data)
+    keep = min(runs) if keep_seed is None else keep_seed
+    if keep not in runs:
+        raise UserError(f"--keep-seed {keep} is not one of the seeds {sorted(runs)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    text = table(rows, real_quick, variant_rows)
+    G = runs[keep].load_generator()
+    sample_panel(G, data, out / "samples.png")
+    plot_curves(rows, real_quick, out / "parzen-curve.png", variant_rows)
+    diag = {f"seed {keep}": diagnostics(G, data)}
+    for label, run in others.items():
+        diag[label] = diagnostics(run.load_generator(), data)
+    text = (table(rows, real_quick, variant_rows)
+            + "\n\nWhere the nats go (the first 2,000 test images; squared distances "
+              "in pixels of [0, 1]):\n\n" + diagnostics_table(diag))
     rows_text = results_rows(path, rows, variant_rows)
     atomic_write_text(out / "table.md", text + "\n")
     atomic_write_text(out / "results.json", json.dumps(
         {"rows": {str(s): r for s, r in rows.items()}, "variants": variant_rows,
-         "real_quick": real_quick,
+         "real_quick": real_quick, "diagnostics": diag,
          "paper": [PAPER_PARZEN, PAPER_SE]}, indent=2) + "\n")
-    plot_curves(rows, real_quick, out / "parzen-curve.png")
-    keep = min(runs) if keep_seed is None else keep_seed
-    if keep not in runs:
-        raise UserError(f"--keep-seed {keep} is not one of the seeds {sorted(runs)}")
-    G = runs[keep].load_generator()
-    sample_panel(G, data, out / "samples.png")
     if docs:
         from gan_tf.evaluation.results import update_section
         docs = Path(docs)
