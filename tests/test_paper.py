@@ -320,6 +320,12 @@ def test_a_generator_file_is_evaluated_like_its_run(paper_run, mnist_dir, tmp_pa
     (tmp_path / "g.json").write_text("[1]")
     with pytest.raises(UserError, match="must be a JSON object"):
         evaluate_folder(gen, num_samples=200, data_dir=mnist_dir)
+    (tmp_path / "g.json").unlink()
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="not a loadable Keras generator"):
+        evaluate_folder(tmp_path / "bad.keras", num_samples=200, data_dir=mnist_dir)
+    with pytest.raises(UserError, match="no generator file"):
+        evaluate_folder(tmp_path / "missing.keras", num_samples=200, data_dir=mnist_dir)
 
 
 def test_the_study_tables_each_seed_against_the_paper_and_keeps_the_generator(
