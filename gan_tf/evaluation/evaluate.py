@@ -161,29 +161,37 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
     return results
 
 
+def measure_generator(G, dataset: str, split: str, num_samples: int, seed: int,
+                      data_dir=None, reference: dict | None = None, **about):
+    """Samples of G measured on `dataset` split as `split`: (result, samples, data).
+    `about` (run, iteration, ...) goes into the result beside the sampling's facts."""
+    from gan_tf.data.datasets import load_dataset, with_split
+    from gan_tf.evaluation.classifier import load_classifier
+    t0 = time.time()
+    mnist = with_split(load_dataset(dataset, data_dir), split)
+    samples, labels = generate(G, num_samples, seed)
+    result = evaluate_images(samples, mnist, load_classifier(dataset=dataset), labels=labels,
+                             reference=reference,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+    result.update(dataset=dataset, **about, num_samples=num_samples, seed=seed,
+                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
+    return result, samples, mnist
+
+
 def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
                  reference: dict | None = None) -> dict:
     """Measure one run folder, write its metrics.json and nearest_neighbours.png."""
-    from gan_tf.data.datasets import load_dataset, with_split
-    from gan_tf.evaluation.classifier import load_classifier
     from gan_tf.runs.files import atomic_write_text
     from gan_tf.runs.folder import METRICS, NEIGHBOURS
-    t0 = time.time()
-    dataset = run.dataset()
     iteration = run.generator_iteration()
     if iteration is None and run.has_config():
         raise UserError(f"cannot tell which iteration {run / 'generator.keras'} was saved "
                         f"at: the run was resumed to {run.read_config().iters:,} iterations "
                         f"and has not finished again; finish it (python -m gan_tf.train "
                         f"--resume --run-dir {run}) and evaluate it then")
-    mnist = with_split(load_dataset(dataset, data_dir), run.split())
-    samples, labels = generate(run.load_generator(), num_samples, seed)
-    classifier = load_classifier(dataset=dataset)
-    result = evaluate_images(samples, mnist, classifier, labels=labels, reference=reference,
-                             log=lambda line: print(line, file=sys.stderr, flush=True))
-    result.update(run=str(run), dataset=dataset, iteration=iteration,
-                  num_samples=num_samples, seed=seed,
-                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
+    result, samples, mnist = measure_generator(
+        run.load_generator(), run.dataset(), run.split(), num_samples, seed, data_dir,
+        reference, run=str(run), iteration=iteration)
     atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
     write_neighbours(samples, mnist, run / NEIGHBOURS)
     print(format_table(result))
@@ -195,9 +203,8 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
     """Measure a saved generator file; its dataset and split from NAME.json beside it
     (written with it: see docs/models/), else MNIST's tutorial split. Prints the table,
     writes nothing."""
+    from gan_tf.core.config import DATASETS, SPLITS
     from gan_tf.core.errors import json_object
-    from gan_tf.data.datasets import load_dataset, with_split
-    from gan_tf.evaluation.classifier import load_classifier
     from gan_tf.models.networks import load_generator
     if not path.is_file():
         raise UserError(f"no generator file at {path}")
@@ -206,22 +213,17 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
                         "restore it from git, or delete it to evaluate on MNIST's tutorial "
                         "split") if info_path.is_file() else {})
     dataset, split = info.get("dataset", "mnist"), info.get("split", "tutorial")
-    if dataset not in ("mnist", "fashion_mnist") or split not in ("tutorial", "paper"):
+    if dataset not in DATASETS or split not in SPLITS:
         raise UserError(f"{info_path} names dataset {dataset!r} and split {split!r}; "
-                        f"expected mnist or fashion_mnist, tutorial or paper")
-    t0 = time.time()
+                        f"expected one of {', '.join(DATASETS)} and of {', '.join(SPLITS)}")
     try:
         G = load_generator(path)
     except Exception as e:
         raise UserError(f"{path} is not a loadable Keras generator ({type(e).__name__}: "
                         f"{str(e)[:120]})") from None
-    mnist = with_split(load_dataset(dataset, data_dir), split)
-    samples, labels = generate(G, num_samples, seed)
-    result = evaluate_images(samples, mnist, load_classifier(dataset=dataset), labels=labels,
-                             log=lambda line: print(line, file=sys.stderr, flush=True))
-    result.update(run=str(path), dataset=dataset, split=split,
-                  iteration=info.get("iteration"), num_samples=num_samples, seed=seed,
-                  paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
+    result, _, _ = measure_generator(G, dataset, split, num_samples, seed, data_dir,
+                                     run=str(path), iteration=info.get("iteration"))
+    result["split"] = split
     print(format_table(result))
     print(f"({path} is a generator file: nothing written; {result['seconds']} s)")
     return result

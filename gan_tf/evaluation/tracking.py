@@ -18,23 +18,21 @@ QUICK_SIGMA_IMAGES = 500  # validation images that choose sigma
 QUICK_SCORED_IMAGES = 500  # the next validation images, scored at that sigma
 
 
+def quick_estimate(centres: np.ndarray, val_images_uint8: np.ndarray) -> dict:
+    """The quick estimate for `centres` (N, 784) in [0, 1]: sigma from the paper's grid
+    chosen on validation images 0-499, then the mean log-likelihood of images 500-999."""
+    val = val_images_uint8[:QUICK_SIGMA_IMAGES + QUICK_SCORED_IMAGES].astype(np.float32) / 255.0
+    sigma = metrics.best_sigma(centres, val[:QUICK_SIGMA_IMAGES])
+    ll = metrics.parzen_log_likelihood(centres, val[QUICK_SIGMA_IMAGES:], sigma)
+    return {"parzen_quick": float(ll.mean()), "parzen_quick_sigma": sigma}
+
+
 def quick_parzen(cfg, data):
-    """A function G -> {'parzen_quick': nats, 'parzen_quick_sigma': sigma}: 2,000
-    samples of G from one fixed z (the same at every call, so the curve moves with
-    G only), sigma from the paper's grid chosen on validation images 0-499, and the
-    mean log-likelihood of validation images 500-999 at that sigma."""
+    """A function G -> quick_estimate of 2,000 samples of G from one fixed z (the same
+    at every call, so the curve moves with G only)."""
     from gan_tf.models.networks import unit_images
     from gan_tf.training.streams import STREAM_PARZEN, sample_z
-    val = data.val_images.astype(np.float32) / 255.0
-    choose = val[:QUICK_SIGMA_IMAGES]
-    scored = val[QUICK_SIGMA_IMAGES:QUICK_SIGMA_IMAGES + QUICK_SCORED_IMAGES]
     z = sample_z(cfg.seed, STREAM_PARZEN, 0, QUICK_CENTRES, cfg.z_dim).numpy()
     # A conditional G draws every digit equally, as evaluate's samples do.
     labels = np.arange(QUICK_CENTRES) % 10 if cfg.conditional else None
-
-    def measure(G) -> dict:
-        centres = unit_images(G, z, labels)
-        sigma = metrics.best_sigma(centres, choose)
-        ll = metrics.parzen_log_likelihood(centres, scored, sigma)
-        return {"parzen_quick": float(ll.mean()), "parzen_quick_sigma": sigma}
-    return measure
+    return lambda G: quick_estimate(unit_images(G, z, labels), data.val_images)

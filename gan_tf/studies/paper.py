@@ -30,7 +30,6 @@ gan_tf.evaluate docs/models/mnist-paper-seed-K.keras` measures it again.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -59,15 +58,11 @@ def quick_curve(run: RunFolder) -> list[tuple[int, float]]:
 def real_quick_parzen(data, seed: int = 0) -> float:
     """The quick estimate (evaluation.tracking's protocol) with real training images
     as its 2,000 centres: the curve's ceiling of the same size."""
-    from gan_tf.evaluation import metrics, tracking
+    from gan_tf.evaluation import tracking
     rng = np.random.default_rng(seed)
     centres = data.train_images[rng.choice(len(data.train_images), tracking.QUICK_CENTRES,
                                            replace=False)].astype(np.float32) / 255.0
-    val = data.val_images.astype(np.float32) / 255.0
-    n = tracking.QUICK_SIGMA_IMAGES
-    sigma = metrics.best_sigma(centres, val[:n])
-    return float(metrics.parzen_log_likelihood(
-        centres, val[n:n + tracking.QUICK_SCORED_IMAGES], sigma).mean())
+    return tracking.quick_estimate(centres, data.val_images)["parzen_quick"]
 
 
 def training_seconds(records: list[dict]) -> float | None:
@@ -105,35 +100,30 @@ def differences(cfg, base) -> str:
     return ", ".join(changed) or "the same config"
 
 
+def _run_row(name: str, r: dict) -> str:
+    """One run's row of `table`."""
+    m = r["metrics"]
+    hours = f"{r['elapsed_s'] / 3600:.2f}" if r["elapsed_s"] else ""
+    return (f"| {name} | {r['iteration']} | {m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} (se) | "
+            f"{m['parzen_sigma']:.3f} | {m['mnist_score']:.2f} | "
+            f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} |")
+
+
 def table(rows: dict, real_quick: float, variants: dict | None = None) -> str:
-    ll = np.array([r["metrics"]["parzen_ll"] for r in rows.values()])
-    sd = ll.std(ddof=1) if len(ll) > 1 else 0.0
     real = next(iter(rows.values()))["real"]
     lines = ["| model | iterations | Parzen (nats) | sigma | score | Fréchet dist. | p>0.9 "
              "| hours here |", "|---|---|---|---|---|---|---|---|",
              f"| GAN paper, Table 1 | ? | {PAPER_PARZEN:.0f} ± {PAPER_SE:.0f} (se) | | | | | |"]
-    for seed, r in sorted(rows.items()):
-        m = r["metrics"]
-        hours = f"{r['elapsed_s'] / 3600:.2f}" if r["elapsed_s"] else ""
-        lines.append(f"| this reproduction, seed {seed} | {r['iteration']} | "
-                     f"{m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} (se) | "
-                     f"{m['parzen_sigma']:.3f} | {m['mnist_score']:.2f} | "
-                     f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} |")
+    lines += [_run_row(f"this reproduction, seed {seed}", r) for seed, r in sorted(rows.items())]
     if len(rows) > 1:
         def spread(key, fmt):
             v = np.array([r["metrics"][key] for r in rows.values()])
             return f"{fmt.format(v.mean())} ± {fmt.format(v.std(ddof=1))}"
-        lines.append(f"| mean ± std over {len(rows)} seeds | | {ll.mean():.1f} ± {sd:.1f} | | "
-                     f"{spread('mnist_score', '{:.2f}')} | "
+        lines.append(f"| mean ± std over {len(rows)} seeds | | {spread('parzen_ll', '{:.1f}')} "
+                     f"| | {spread('mnist_score', '{:.2f}')} | "
                      f"{spread('frechet_distance', '{:.1f}')} | "
                      f"{spread('confident_share', '{:.3f}')} | |")
-    for label, r in (variants or {}).items():
-        m = r["metrics"]
-        hours = f"{r['elapsed_s'] / 3600:.2f}" if r["elapsed_s"] else ""
-        lines.append(f"| variant: {label} | {r['iteration']} | "
-                     f"{m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} (se) | "
-                     f"{m['parzen_sigma']:.3f} | {m['mnist_score']:.2f} | "
-                     f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} |")
+    lines += [_run_row(f"variant: {label}", r) for label, r in (variants or {}).items()]
     lines.append(f"| real: 10,000 training images as centres | | {real['parzen_ll']:.1f} ± "
                  f"{real['parzen_se']:.1f} (se) | {real['parzen_sigma']:.3f} | "
                  f"{real['mnist_score']:.2f} | {real['frechet_distance']:.2f} | "
@@ -312,8 +302,7 @@ def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()
         models = docs / "models"
         models.mkdir(exist_ok=True)
         target = models / f"mnist-paper-seed-{keep}.keras"
-        shutil.copyfile(runs[keep] / GENERATOR, target.with_suffix(".tmp"))
-        target.with_suffix(".tmp").replace(target)
+        atomic_write_bytes(target, (runs[keep] / GENERATOR).read_bytes())
         m = rows[keep]["metrics"]
         atomic_write_text(target.with_suffix(".json"), json.dumps(
             {"dataset": "mnist", "split": "paper", "iteration": rows[keep]["iteration"],
