@@ -16,6 +16,9 @@
 #   make paper-study                                the paper's Table 1 against mnist-paper's seeds
 #     (needs make mnist-paper ARGS="--seeds 3" and make evaluate RUN=outputs/mnist-paper-seeds;
 #     docs/paper.md, docs/models/)
+#   make dcgan-study                                the DCGAN's quality curves, generators, ablations
+#     (needs make mnist-dcgan ARGS="--seeds 3" and make evaluate RUN=outputs/mnist-dcgan-seeds;
+#     ABLATIONS="--ablation outputs/SWEEP ..."; docs/dcgan.md, docs/models/)
 #   make evaluate RUN=outputs/mnist-basic           sample-quality metrics of a run
 #   make latent RUN=outputs/mnist-basic             z interpolation and arithmetic of a run
 #   make results                                    the docs' result tables from metrics.json
@@ -25,6 +28,7 @@
 #     (or any experiment with ARGS="--seeds 5"; evaluate RUN=outputs/NAME-seeds: mean ± std)
 #   make bench                                      speed, side by side (outputs/bench/)
 #   make bench-sweep                                8 seeds as one stack vs one after another
+#   make bench-dcgan                                the DCGAN: float32, bfloat16, PyTorch, TF's tutorial
 #   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the whole test suite (as CI runs it)
 #   make test-fast                                  the tests not marked slow (under 3 minutes)
@@ -39,7 +43,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse evaluate latent results bench bench-sweep bench-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -89,6 +93,10 @@ gan-vs-vae: venv
 paper-study: venv
 	$(PY) -m gan_tf.paper --docs docs $(ARGS)
 
+ABLATIONS ?=
+dcgan-study: venv
+	$(PY) -m gan_tf.dcgan --docs docs $(ABLATIONS) $(ARGS)
+
 results: venv
 	$(PY) -m gan_tf.results
 
@@ -97,6 +105,10 @@ bench: venv
 
 bench-sweep: venv
 	$(PY) -m gan_tf.bench --seeds 8 --repeats 2 --iters 3000 $(ARGS)
+
+# PyTorch's rows need torch in the venv: .venv/bin/pip install torch==2.13.0 (CPU build)
+bench-dcgan: venv
+	$(PY) -m gan_tf.bench --dcgan --repeats 3 --iters 6000 $(ARGS)
 
 sweep: venv
 	@test -n "$(EXP)" || { echo "usage: make sweep EXP=mnist-basic [SEEDS=5] [ARGS=...]"; exit 2; }

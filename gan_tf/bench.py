@@ -23,9 +23,19 @@ def main(argv=None) -> int:
                    "folder's pages (docs/speed.md, docs/sweeps.md)")
     p.add_argument("--seeds", type=int, help="instead: N seeds of mnist-basic as one "
                    "stack against N runs one after another (make bench-sweep: 8)")
+    p.add_argument("--dcgan", action="store_true", help="instead: the DCGAN in float32 "
+                   "and bfloat16 against PyTorch eager and TensorFlow's DCGAN tutorial "
+                   "(make bench-dcgan; --iters / 100 iterations per measurement)")
     p.add_argument("--worker", help=argparse.SUPPRESS)   # internal: one measurement
     p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.dcgan or (args.worker or "").startswith("dcgan:"):
+        from gan_tf.studies.bench_dcgan import bench as bench_dcgan
+        worker = args.worker.split(":", 1)[1] if args.worker else None
+        # --iters is the MLP's scale; the DCGAN runs about 100x fewer per measurement.
+        iters = args.iters if worker else max(10, args.iters // 100)
+        return cli.run(lambda: bench_dcgan(args.repeats, iters, args.data_dir, args.out,
+                                           args.docs, worker))
     from gan_tf.studies.bench import bench
     return cli.run(lambda: bench(args.repeats, args.iters, args.baseline_iters,
                                  args.data_dir, args.out, args.docs, args.seeds,

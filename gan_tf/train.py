@@ -84,15 +84,15 @@ def main(argv=None) -> int:
                    data_dir=args.pop("data_dir", None))
     # What is left are Config fields. A second Ctrl-C during training stops at once;
     # before training (imports, data) nothing is written yet.
-    return cli.run(lambda: launch(experiment, args, run_dir, measure=_quick_parzen,
+    return cli.run(lambda: launch(experiment, args, run_dir, measure=_tracker,
                                   **options),
                    interrupted=f"files in {run_dir}, if any, are whole (continue with "
                                f"--resume if it has a checkpoint)")
 
 
-def _quick_parzen(cfg, data):
-    from gan_tf.evaluation.tracking import quick_parzen
-    return quick_parzen(cfg, data)
+def _tracker(cfg, data):
+    from gan_tf.evaluation.tracking import tracker
+    return tracker(cfg, data)
 
 
 if __name__ == "__main__":

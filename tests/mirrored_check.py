@@ -33,7 +33,7 @@ CASES = {
     # The DCGAN: batch norm statistics must be the global batch's. SGD with a small
     # step, because Adam divides tiny gradients by their own size and so turns
     # rounding-level differences into full-size steps.
-    "dcgan": override(load_experiment("mnist-dcgan"), {
+    "dcgan": override(load_experiment("mnist-dcgan-10-epochs"), {
         "conv_width": 16, "optimizer": "sgd", "lr": 0.002, "iters": 3,
         "snapshot_every": 3, "log_every": 1, "tensorboard": False}),
 }

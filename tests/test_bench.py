@@ -41,7 +41,7 @@ def test_host_batches_visit_every_image_once_per_epoch():
 
 def test_ratios_fractions_and_targets_from_measurements(monkeypatch):
     fake = {"matmul": 400.0, "gemm_shapes": 300.0, "a": 900.0, "loop_only": 1000.0,
-            "loop_no_xla": 500.0,
+            "loop_no_xla": 500.0, "loop_bf16": 600.0, "loop_bf16_no_xla": 700.0,
             "b": 300.0, "c": 400.0}
     monkeypatch.setattr(bench, "measure", lambda method, loss, iters, data_dir=None:
                         fake[method])
@@ -59,6 +59,31 @@ def test_ratios_fractions_and_targets_from_measurements(monkeypatch):
     assert t["peak RSS < 2.0 GiB"] and t["first iteration < 15.0 s"]
     report = bench.format_report(res)
     assert "[MISS] log: a >= 2.5x c" in report and "a/b 3.00x" in report
+    # bfloat16: the faster of its two loops (here without XLA) against float32's.
+    assert v["bf16_over_f32"] == pytest.approx(0.7)
+    assert not t["log: bfloat16 loop >= 1.5x float32"]
+
+
+def test_the_dcgan_bench_ratios_peak_shares_and_targets(monkeypatch):
+    from gan_tf.studies import bench_dcgan
+    fake = {"tf_float32": 6.0, "tf_bfloat16": 12.0, "torch_float32": 4.0,
+            "torch_bfloat16": 6.0, "tf_tutorial": 2.0, "tf_tutorial_project": 3.0,
+            "matmul_float32": 200.0, "matmul_bfloat16": 460.0}
+    monkeypatch.setattr(bench, "measure", lambda method, loss, iters, data_dir=None:
+                        fake[method.split(":", 1)[1]])
+    monkeypatch.setattr(bench_dcgan, "peak_rss", lambda data_dir, iters: 1.5)
+    monkeypatch.setattr(baselines, "torch_available", lambda: True)
+    res = bench_dcgan.run(repeats=2, iters=10, log=lambda line: None)
+    r = res["ratios"]
+    assert r["bf16_over_f32"] == pytest.approx(2.0) and r["f32_over_torch_f32"] == \
+        pytest.approx(1.5) and r["bf16_over_torch_bf16"] == pytest.approx(2.0)
+    assert r["tutorial_project_over_tutorial"] == pytest.approx(1.5)
+    flops = baselines.dcgan_iteration_flops(fc=1024)["iteration"]
+    assert res["peak_share"]["tf_bfloat16"] == pytest.approx(12 * flops / 1e9 / 460)
+    t = res["targets"]
+    assert t["bf16_over_f32 >= 2.0x"] and not t["f32_over_torch_f32 >= 2.0x"]
+    report = bench_dcgan.format_report(res)
+    assert "[MISS] f32_over_torch_f32 >= 2.0x" in report and "512" in report  # 2 it/s x 256
 
 
 @pytest.mark.slow

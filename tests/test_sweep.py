@@ -288,7 +288,7 @@ def test_a_second_process_cannot_write_into_a_running_sweep(finished_sweep, mnis
 
 
 def test_a_dcgan_sweep_trains_its_seeds_one_after_another(mnist, tmp_path):
-    cfg = dataclasses.replace(load_experiment("mnist-dcgan"), conv_width=4, iters=4,
+    cfg = dataclasses.replace(load_experiment("mnist-dcgan-10-epochs"), conv_width=4, iters=4,
                               snapshot_every=2, log_every=1, tensorboard=False)
     summary = sweep.train_sweep(cfg, [0, 1], tmp_path / "sw", data=mnist, **QUIET)
     assert summary["status"] == "complete" and summary["mode"] == "sequential"

@@ -21,26 +21,31 @@ G_LOSSES = ("nonsaturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 G_OUTPUTS = ("sigmoid", "tanh")
 INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal", "uniform")
-ARCHS = ("mlp", "dcgan", "maxout")
+ARCHS = ("mlp", "dcgan", "maxout", "dcgan_tutorial")
 NOISES = ("uniform", "uniform_sqrt3", "gaussian")
 UPDATES = ("alternating", "simultaneous")
 SPLITS = ("tutorial", "paper")
 DATASETS = ("mnist", "fashion_mnist")
+# Keras dtype policies: float32 everywhere (the faithful default), or bfloat16 compute
+# with float32 variables, optimizer state and losses (models/networks.precision).
+PRECISIONS = ("float32", "mixed_bfloat16")
 MODELS = ("gan", "vae")
 # tf.distribute strategies (training/distribute.py makes them).
 STRATEGIES = ("default", "mirrored", "multiworker")
 # Fields whose value must be one of a few names.
 CHOICES = {"model": MODELS, "loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
            "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
-           "strategy": STRATEGIES, "noise": NOISES, "update": UPDATES, "split": SPLITS}
+           "strategy": STRATEGIES, "noise": NOISES, "update": UPDATES, "split": SPLITS,
+           "precision": PRECISIONS}
 # Upper limits: far above any sensible run, low enough that a typo cannot ask for
 # terabytes, overflow the int64 sample counter (iteration * d_steps * batch_size) or
 # trace a graph for minutes. batch_size: both datasets train on 55,000 images.
 INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
               "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024,
               "maxout_pieces": 64}
+MAX_WIDTH_FC = 16_384
 # Zero allowed (off), else up to the limit.
-COUNT_LIMITS = {"momentum_saturate": 10**6, "parzen_every": 10**9}
+COUNT_LIMITS = {"dcgan_fc": MAX_WIDTH_FC, "momentum_saturate": 10**6, "parzen_every": 10**9, "eval_every": 10**9}
 MAX_LAYERS, MAX_WIDTH = 8, 16_384
 MAX_SEED = 2**31 - 1    # Keras' seeded initializers take 32-bit seeds
 # Seeds of one sweep: a stack traces each seed's loss on its own, so its graph grows
@@ -58,6 +63,9 @@ FLOAT_RANGES = {
     "lr_decay": (lambda v: v >= 1, lambda v: v <= 2, "in [1, 2] (1: no decay)"),
     "lr_min": (lambda v: v > 0, lambda v: v <= 10, "in (0, 10]"),
     "d_loss_scale": (lambda v: v > 0, lambda v: v <= 100, "in (0, 100]"),
+    "d_lr": (lambda v: v >= 0, lambda v: v <= 10, "in [0, 10] (0: lr)"),
+    "g_ema": (lambda v: v >= 0, lambda v: v < 1, "in [0, 1) (0: no average)"),
+    "real_label": (lambda v: v > 0.5, lambda v: v <= 1, "in (0.5, 1] (1: no smoothing)"),
     # A GIF stores each frame's delay in hundredths of a second, up to 655.35 s.
     "gif_fps": (lambda v: v >= 0.1, lambda v: v <= 50, "in [0.1, 50] frames per second"),
 }
@@ -78,7 +86,10 @@ ADDED_LATER = {"model": "gan", "g_loss": "nonsaturating", "dataset": "mnist", "a
                "strategy": "default", "devices": "", "noise": "uniform",
                "maxout_pieces": 5, "d_keep": (), "update": "alternating",
                "d_loss_scale": 1.0, "lr_decay": 1.0, "lr_min": 1e-6, "momentum_final": 0.0,
-               "momentum_saturate": 0, "split": "tutorial", "parzen_every": 0}
+               "momentum_saturate": 0, "split": "tutorial", "parzen_every": 0,
+               "precision": "float32", "eval_every": 0, "g_ema": 0.0, "real_label": 1.0,
+               "d_lr": 0.0, "d_batch_norm": True,
+               "dcgan_fc": 0}
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
@@ -104,13 +115,20 @@ class Config:
     dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
                                "10 classes of clothing)")
     arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets), "
-                          "'dcgan' (strided convolutions, batch norm) or 'maxout' (the GAN "
+                          "'dcgan' (strided convolutions, batch norm), 'maxout' (the GAN "
                           "paper's MNIST nets: D of maxout layers of d_hidden units, G an "
-                          "MLP of g_hidden; models/networks.py)")
+                          "MLP of g_hidden) or 'dcgan_tutorial' (TensorFlow's DCGAN "
+                          "tutorial's nets); models/networks.py")
     maxout_pieces: int = _f(5, "for arch 'maxout': linear pieces per maxout unit")
     d_keep: tuple = _f((), "dropout in D (arch 'maxout'): the keep probability of each "
                            "layer's input, first the pixels, e.g. 0.8,0.5,0.5 (the paper's); "
                            "kept inputs are scaled by 1/keep, as pylearn2; empty: none")
+    d_batch_norm: bool = _f(True, "for arch 'dcgan': batch norm on D's second convolution "
+                                  "(the DCGAN guidelines); off, D has none")
+    dcgan_fc: int = _f(0, "for arch 'dcgan': a fully connected hidden layer of this many "
+                          "units (batch norm, ReLU / LeakyReLU) in G before its projection "
+                          "and in D before its logit, as InfoGAN's MNIST networks (Chen et "
+                          "al. 2016: 1024); 0: none (the DCGAN guidelines)")
     conv_width: int = _f(64, "for arch 'dcgan': channels of D's first convolution and G's "
                              "last hidden one; the others have twice as many")
     conditional: bool = _f(False, "condition G and D on the one-hot label (Mirza & "
@@ -161,11 +179,23 @@ class Config:
                               "down to lr_min (pylearn2's ExponentialDecay); 1: constant")
     lr_min: float = _f(1e-6, "the floor of lr_decay")
     lr: float = _f(1e-3, "learning rate for D and G (Adam: the TF1 default)")
+    d_lr: float = _f(0.0, "D's own learning rate (the two time-scale rule of Heusel et al. "
+                          "2017: D faster than G); 0: lr")
+    real_label: float = _f(1.0, "D's target for real images: below 1 is one-sided label "
+                                "smoothing (Salimans et al. 2016: 0.9); fakes stay at 0")
+    g_ema: float = _f(0.0, "keep an exponential moving average of G's weights with this "
+                           "decay (Yazici et al. 2019, e.g. 0.999): it draws the frames, is "
+                           "measured by eval_every and saved as generator-ema.keras; 0: "
+                           "none")
     beta1: float = _f(0.9, "Adam beta1 (TF1 default)")
     beta2: float = _f(0.999, "Adam beta2 (TF1 default)")
     adam_eps: float = _f(1e-8, "Adam epsilon (TF1 default; Keras' own default is 1e-7)")
     seed: int = _f(0, "seed of every random stream: init, z, data order, sample noise")
     xla: bool = _f(True, "compile the training loop with XLA (jit_compile); much faster")
+    precision: str = _f("float32", "'float32' (the tutorials') or 'mixed_bfloat16' (Keras' "
+                                   "mixed policy: bfloat16 matmuls and convolutions, float32 "
+                                   "weights, optimizer state and losses; fast on CPUs with "
+                                   "bfloat16 units, e.g. AMX)")
     strategy: str = _f("default", "tf.distribute strategy: 'default' (one device), "
                                   "'mirrored' (all local GPUs, or --devices) or "
                                   "'multiworker' (processes/machines from TF_CONFIG)")
@@ -184,6 +214,12 @@ class Config:
                               "(2,000 samples, sigma chosen on 500 validation images, "
                               "reported on 500 others) into stats.jsonl and parzen.png; "
                               "a multiple of log_every; 0: none")
+    eval_every: int = _f(0, "iterations between quality measures during training (the "
+                            "classifier's score, Frechet distance to the validation images, "
+                            "confident share and class KL, of 5,000 samples) into "
+                            "stats.jsonl, quality.png and TensorBoard; the best G by that "
+                            "distance is saved as generator-best.keras; a multiple of "
+                            "log_every; 0: none")
 
     def __post_init__(self):
         problems = []
@@ -217,19 +253,32 @@ class Config:
             if name not in bad_float and not (low(value) and high(value)):
                 problems.append(f"{name} must be {text}, got {value}")
         problems += self._paper_problems(bad_float)
+        if self.precision != "float32" and self.strategy != "default":
+            problems.append(f"precision {self.precision!r} is measured on one device only: "
+                            f"use strategy 'default'")
         if self.model == "vae":
             # The VAE is the tutorials' MLP scale on one device; the GAN-only options
             # would be silently ignored, so they are refused.
             odd = {"arch": "mlp", "conditional": False, "g_output": "sigmoid",
                    "strategy": "default", "d_steps": 1, "noise": "uniform",
-                   "update": "alternating", "d_loss_scale": 1.0, "parzen_every": 0}
+                   "update": "alternating", "d_loss_scale": 1.0, "parzen_every": 0,
+                   "eval_every": 0, "g_ema": 0.0, "real_label": 1.0, "d_lr": 0.0, "d_batch_norm": True,
+               "dcgan_fc": 0}
             bad = [f"{k}={getattr(self, k)!r}" for k, v in odd.items() if getattr(self, k) != v]
             if bad:
                 problems.append(f"model 'vae' needs the defaults of {', '.join(bad)} "
                                 f"(an MLP with a sigmoid output, unconditional, one device)")
-        if self.parzen_every and self.parzen_every % self.log_every:
-            problems.append(f"parzen_every ({self.parzen_every}) must be a multiple of "
-                            f"log_every ({self.log_every})")
+        for name in ("parzen_every", "eval_every"):
+            every = getattr(self, name)
+            if every and every % self.log_every:
+                problems.append(f"{name} ({every}) must be a multiple of log_every "
+                                f"({self.log_every})")
+        for name in ("g_ema", "eval_every"):
+            if getattr(self, name) and self.strategy != "default":
+                problems.append(f"{name} runs on one device: use strategy 'default'")
+        if ("lr_min" not in bad_float and "d_lr" not in bad_float and self.d_lr
+                and self.lr_decay != 1.0 and self.lr_min > self.d_lr):
+            problems.append(f"lr_min ({self.lr_min}) must not exceed d_lr ({self.d_lr})")
         if self.snapshot_every % self.log_every:
             problems.append(f"log_every ({self.log_every}) must divide snapshot_every "
                             f"({self.snapshot_every})")
@@ -272,6 +321,12 @@ class Config:
         if paper and self.strategy != "default":
             problems.append(f"{', '.join(f'{k} {v!r}' for k, v in paper.items())} run on "
                             f"one device: use strategy 'default'")
+        for name, default in (("dcgan_fc", 0), ("d_batch_norm", True)):
+            if getattr(self, name) != default and self.arch != "dcgan":
+                problems.append(f"{name} changes the DCGAN's networks: it needs arch 'dcgan'")
+        if self.arch == "dcgan_tutorial" and self.conditional:
+            problems.append("arch 'dcgan_tutorial' is TensorFlow's unconditional DCGAN: "
+                            "drop --conditional (or use arch 'dcgan')")
         if self.arch == "maxout" and self.conditional:
             problems.append("arch 'maxout' is the paper's unconditional model: drop "
                             "--conditional")

@@ -123,6 +123,11 @@ def format_table(result: dict) -> str:
         per = g["label_accuracy_per_label"]
         lines.append(f"{'classified as their label':<34}{g['label_accuracy']:>14.4f}")
         lines.append("  per label: " + "  ".join(f"{k}: {v:.3f}" for k, v in per.items()))
+    for kind, other in result.get("generators", {}).items():
+        o = other["generated"]
+        lines.append(f"{other['file']} (iteration {other['iteration']}): "
+                     + ", ".join(f"{m.column} {m.fmt.format(o[m.key])}" for m in metrics.MEASURES
+                                 if m.column and m.key in o))
     lines.append("real data: test images (score, classes); 10,000 training vs test images "
                  "(Frechet floor); training images as Parzen centres")
     if title == "MNIST":
@@ -158,6 +163,10 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
         reference = result["real"]
     print(f"--- {run_dir}: mean ± std over {len(results)} seeds")
     print(format_spread([r["generated"] for r in results]))
+    for kind in ("ema", "best"):
+        if results and all(kind in r.get("generators", {}) for r in results):
+            print(f"--- {run_dir}: its generator-{kind}.keras, mean ± std")
+            print(format_spread([r["generators"][kind]["generated"] for r in results]))
     return results
 
 
@@ -180,9 +189,12 @@ def measure_generator(G, dataset: str, split: str, num_samples: int, seed: int,
 
 def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
                  reference: dict | None = None) -> dict:
-    """Measure one run folder, write its metrics.json and nearest_neighbours.png."""
+    """Measure one run folder, write its metrics.json and nearest_neighbours.png. A run
+    that saved its G's moving average (g_ema) or its best G (eval_every) beside the
+    final G has each measured the same way, under "generators" in metrics.json:
+    reported beside the final G's numbers, never instead of them."""
     from gan_tf.runs.files import atomic_write_text
-    from gan_tf.runs.folder import METRICS, NEIGHBOURS
+    from gan_tf.runs.folder import GENERATORS, METRICS, NEIGHBOURS
     iteration = run.generator_iteration()
     if iteration is None and run.has_config():
         raise UserError(f"cannot tell which iteration {run / 'generator.keras'} was saved "
@@ -192,6 +204,21 @@ def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
     result, samples, mnist = measure_generator(
         run.load_generator(), run.dataset(), run.split(), num_samples, seed, data_dir,
         reference, run=str(run), iteration=iteration)
+    others = {}
+    for kind, name in GENERATORS.items():
+        if kind == "final" or not (run / name).is_file():
+            continue
+        info = run.generator_info(name)
+        if info is None:
+            raise UserError(f"{run / name} has no matching {Path(name).stem}.json (written "
+                            f"after it): the run stopped between the two; finish it again "
+                            f"with --resume, or delete {run / name}")
+        other, _, _ = measure_generator(run.load_generator(name), run.dataset(), run.split(),
+                                        num_samples, seed, data_dir, result["real"])
+        others[kind] = {"file": name, "generated": other["generated"],
+                        **{k: v for k, v in info.items() if k != "sha256"}}
+    if others:
+        result["generators"] = others
     atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
     write_neighbours(samples, mnist, run / NEIGHBOURS)
     print(format_table(result))

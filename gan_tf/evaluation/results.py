@@ -24,7 +24,7 @@ from gan_tf.runs.sweeps import is_sweep, read_sweep, sweep_folders
 # Where each generated section lives: docs/PAGE between <!-- NAME:start --> and
 # <!-- NAME:end -->.
 PAGES = {"results": "results.md", "classes": "results.md", "saturation": "experiments.md",
-         "gaussian": "toys.md", "modes": "toys.md", "bench": "speed.md",
+         "gaussian": "toys.md", "modes": "toys.md", "bench": "speed.md", "bench-dcgan": "speed.md", "dcgan": "dcgan.md",
          "bench-sweep": "sweeps.md", "gan-vs-vae": "gan-vs-vae.md", "paper": "paper.md",
          "paper-results": "results.md"}
 COLUMNS = [m for m in MEASURES if m.column]
@@ -40,6 +40,15 @@ def table_row(name, iters, m) -> str:
             + f" | {labelled} |")
 
 
+# A run's other generators (evaluate's "generators"), as their rows name them.
+OTHER_NAMES = {"ema": "· G's moving average", "best": "· best G by validation FD"}
+
+
+def _others(m: dict) -> dict:
+    others = m.get("generators")
+    return others if isinstance(others, dict) else {}
+
+
 def read_metrics(path: Path) -> dict:
     """A metrics.json written by gan_tf.evaluate; a one-line error if it is not one."""
     try:
@@ -47,6 +56,9 @@ def read_metrics(path: Path) -> dict:
         for side in ("generated", "real"):
             for c in COLUMNS:
                 c.cell(m[side])
+        for other in _others(m).values():
+            for c in COLUMNS:
+                c.cell(other["generated"])
         return m
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise UserError(f"{path} is not a metrics file of gan_tf.evaluate ({type(e).__name__}"
@@ -98,6 +110,9 @@ def table(metric_files: list[Path]) -> str:
             sweeps.setdefault((dataset, sweep), []).append((path, m))
             continue
         rows.append(table_row(f"`{path.parent.name}`", _iterations(path, m), m["generated"]))
+        for kind, other in _others(m).items():
+            rows.append(table_row(f"`{path.parent.name}` {OTHER_NAMES[kind]}",
+                                  other.get("iteration", "?"), other["generated"]))
     for (dataset, sweep), members in sweeps.items():
         total = len(read_sweep(sweep)["seeds"])
         iters = sorted({str(_iterations(p, m)) for p, m in members})
@@ -105,6 +120,12 @@ def table(metric_files: list[Path]) -> str:
                 else f"`{sweep.name}` ({len(members)} of {total} seeds evaluated)")
         groups[dataset][0].append(spread_row(name, "/".join(iters),
                                               [m["generated"] for _, m in members]))
+        for kind, label in OTHER_NAMES.items():
+            if all(kind in _others(m) for _, m in members):
+                its = sorted({str(_others(m)[kind].get("iteration", "?")) for _, m in members})
+                groups[dataset][0].append(spread_row(
+                    f"{name} {label}", "/".join(its),
+                    [_others(m)[kind]["generated"] for _, m in members]))
     for rows, _ in groups.values():
         rows.sort()
     lines = []

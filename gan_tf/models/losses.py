@@ -12,8 +12,10 @@ import math
 import tensorflow as tf
 
 
-def log_d_loss(real_logits, fake_logits, eps=1e-7):
+def log_d_loss(real_logits, fake_logits, eps=1e-7, real_label=1.0):
     """The tutorial's D loss, -mean(log D(x) + log(1 - D(G(z)))), on probabilities.
+    With real_label t < 1 (one-sided label smoothing) the real term is the
+    cross-entropy to t: t log D(x) + (1 - t) log(1 - D(x)).
 
     eps > 0 clips D's probabilities to [eps, 1 - eps] first, exactly as Keras'
     binary cross-entropy does; eps = 0 is the literal formula, whose log(1 - D)
@@ -22,7 +24,10 @@ def log_d_loss(real_logits, fake_logits, eps=1e-7):
     """
     d_real = _prob(real_logits, eps)
     d_fake = _prob(fake_logits, eps)
-    return -tf.reduce_mean(tf.math.log(d_real) + tf.math.log(1.0 - d_fake))
+    real = tf.math.log(d_real)
+    if real_label != 1.0:
+        real = real_label * real + (1.0 - real_label) * tf.math.log(1.0 - d_real)
+    return -tf.reduce_mean(real + tf.math.log(1.0 - d_fake))
 
 
 def log_g_loss(fake_logits, eps=1e-7):
@@ -35,10 +40,13 @@ def _prob(logits, eps):
     return tf.clip_by_value(p, eps, 1.0 - eps) if eps > 0 else p
 
 
-def xent_d_loss(real_logits, fake_logits):
-    """mean(sce(real, 1)) + mean(sce(fake, 0)), sce = sigmoid_cross_entropy_with_logits."""
-    real = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(real_logits),
-                                                   logits=real_logits)
+def xent_d_loss(real_logits, fake_logits, real_label=1.0):
+    """mean(sce(real, t)) + mean(sce(fake, 0)), sce = sigmoid_cross_entropy_with_logits
+    and t = real_label: 1, or below for one-sided label smoothing (Salimans et al.
+    2016, section 3.4: only the real targets are smoothed)."""
+    real = tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(real_logits), tf.constant(real_label, real_logits.dtype)),
+        logits=real_logits)
     fake = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(fake_logits),
                                                    logits=fake_logits)
     return tf.reduce_mean(real) + tf.reduce_mean(fake)
@@ -66,12 +74,14 @@ def xent_g_loss_minimax(fake_logits):
 def get_losses(cfg):
     """(d_loss_fn, g_loss_fn) for cfg.loss (form) and cfg.g_loss (objective)."""
     minimax = cfg.g_loss == "minimax"
+    t = getattr(cfg, "real_label", 1.0)
     if cfg.loss == "log":
         g = log_g_loss_minimax if minimax else log_g_loss
-        return (functools.partial(log_d_loss, eps=cfg.log_eps),
+        return (functools.partial(log_d_loss, eps=cfg.log_eps, real_label=t),
                 functools.partial(g, eps=cfg.log_eps))
     if cfg.loss == "xent":
-        return xent_d_loss, (xent_g_loss_minimax if minimax else xent_g_loss)
+        return (functools.partial(xent_d_loss, real_label=t),
+                xent_g_loss_minimax if minimax else xent_g_loss)
     raise ValueError(f"unknown loss {cfg.loss!r}")
 
 

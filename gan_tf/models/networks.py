@@ -25,6 +25,7 @@ input, the one-hot label: G sees [z, y], D sees [x, y] (for the DCGAN, y enters 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 
@@ -97,13 +98,57 @@ def _inputs(cfg, main_shape, main_name):
     x = keras.Input(main_shape, name=main_name)
     h = x
     if main_name == "z" and cfg.noise == "gaussian":
-        h = UniformToNormal(name="to_normal")(x)
+        # erfinv in float32 (bfloat16's 8-bit mantissa would bin z coarsely)
+        h = UniformToNormal(name="to_normal", **float32_if_mixed(cfg))(x)
     if main_name == "z" and cfg.noise == "uniform_sqrt3":
         h = keras.layers.Rescaling(math.sqrt(3.0), name="to_unit_variance")(x)
     if not cfg.conditional:
         return x, h
     y = keras.Input((NUM_CLASSES,), name="label")
     return [x, y], keras.layers.Concatenate(name="with_label")([h, y])
+
+
+# --- precision: Keras' mixed policy ('mixed_bfloat16': bfloat16 compute, float32
+# variables), set while a model is built, so that every layer takes it
+
+@contextlib.contextmanager
+def precision(cfg):
+    """Layers built inside take cfg.precision's dtype policy (the global one is
+    restored after). The losses stay float32: a D's last layer computes in float32
+    and a G's output activation casts to float32, so what leaves a model is float32."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(getattr(cfg, "precision", "float32"))
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def mixed(cfg) -> bool:
+    return getattr(cfg, "precision", "float32") != "float32"
+
+
+def float32_if_mixed(cfg) -> dict:
+    """The layer argument that keeps a model's last layer in float32 under a mixed
+    policy (and nothing under float32, so float32 models are exactly as before)."""
+    return {"dtype": "float32"} if mixed(cfg) else {}
+
+
+def _output(cfg, h, out_dim, out_activation, role, seeds, name="out"):
+    """An MLP's last layer. One unit (D's logit) computes in float32; a wider one (G's
+    image, the VAE decoder's logits) has its matmul in the policy's compute dtype and,
+    under a mixed policy, its activation in a float32 layer of its own (the 128x784
+    matmul is nearly half the MLP GAN's work)."""
+    init = dict(kernel_initializer=kernel_init(cfg.init, next(seeds), role),
+                bias_initializer="zeros")
+    if not mixed(cfg):
+        return keras.layers.Dense(out_dim, activation=out_activation, name=name, **init)(h)
+    if out_dim == 1:
+        return keras.layers.Dense(out_dim, activation=out_activation, name=name,
+                                  dtype="float32", **init)(h)
+    h = keras.layers.Dense(out_dim, name=name, **init)(h)
+    return keras.layers.Activation(out_activation or "linear", name=name + "_float32",
+                                   dtype="float32")(h)
 
 
 def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
@@ -114,10 +159,8 @@ def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
         h = keras.layers.Dense(size, activation="relu", name=layer_name,
                                kernel_initializer=kernel_init(cfg.init, next(seeds), role),
                                bias_initializer="zeros")(h)
-    out = keras.layers.Dense(out_dim, activation=out_activation, name="out",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds), role),
-                             bias_initializer="zeros")(h)
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, _output(cfg, h, out_dim, out_activation, role, seeds),
+                       name=name)
 
 
 def _batch_norm(cfg, name):
@@ -149,16 +192,26 @@ def _dcgan_discriminator(cfg, seeds):
             h = _batch_norm(cfg, name + "_bn")(h)
         return keras.layers.LeakyReLU(0.2, name=name + "_lrelu")(h)
     h = conv(h, w, "conv1", bn=False)        # DCGAN: no batch norm on D's input layer
-    h = conv(h, 2 * w, "conv2", bn=True)     # 14x14 -> 7x7
+    h = conv(h, 2 * w, "conv2", bn=cfg.d_batch_norm)     # 14x14 -> 7x7
     h = keras.layers.Flatten(name="flatten")(h)
+    if cfg.dcgan_fc:   # InfoGAN's MNIST D: a fully connected layer before the logit
+        h = keras.layers.Dense(cfg.dcgan_fc, use_bias=False, name="fc",
+                               kernel_initializer=kernel_init(cfg.init, next(seeds),
+                                                              "discriminator"))(h)
+        h = keras.layers.LeakyReLU(0.2, name="fc_lrelu")(_batch_norm(cfg, "fc_bn")(h))
     out = keras.layers.Dense(1, name="out", bias_initializer="zeros",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"))(h)
+                             kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"),
+                             **float32_if_mixed(cfg))(h)
     return keras.Model(inputs, out, name="discriminator")
 
 
 def _dcgan_generator(cfg, seeds):
     w = cfg.conv_width
     inputs, h = _inputs(cfg, (cfg.z_dim,), "z")
+    if cfg.dcgan_fc:   # InfoGAN's MNIST G: a fully connected layer before the projection
+        h = keras.layers.Dense(cfg.dcgan_fc, use_bias=False, name="fc",
+                               kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+        h = keras.layers.ReLU(name="fc_relu")(_batch_norm(cfg, "fc_bn")(h))
     h = keras.layers.Dense(7 * 7 * 2 * w, use_bias=False, name="project",
                            kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
     h = _batch_norm(cfg, "project_bn")(h)
@@ -173,8 +226,50 @@ def _dcgan_generator(cfg, seeds):
                                      kernel_initializer=kernel_init(cfg.init, next(seeds)),
                                      name="deconv2")(h)
     h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
-    out = keras.layers.Activation(cfg.g_output, name="out")(h)
+    out = keras.layers.Activation(cfg.g_output, name="out", **float32_if_mixed(cfg))(h)
     return keras.Model(inputs, out, name="generator")
+
+
+# --- the DCGAN of TensorFlow's tutorial (tensorflow.org/tutorials/generative/dcgan),
+# written from its published description: a TF user's baseline
+
+def _tutorial_dcgan_generator(cfg, seeds):
+    """make_generator_model: Dense 7x7x256 (no bias), BN, LeakyReLU; 5x5 transposed
+    convolutions 128 (stride 1), 64 (stride 2), each with BN and LeakyReLU, then 1
+    (stride 2, tanh); no biases. Keras' LeakyReLU default slope (0.3) and Glorot
+    uniform weights, as the tutorial leaves them."""
+    L = keras.layers
+    init = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
+    inputs, h = _inputs(cfg, (cfg.z_dim,), "z")
+    h = L.Dense(7 * 7 * 256, use_bias=False, kernel_initializer=init(), name="project")(h)
+    h = L.LeakyReLU(name="project_lrelu")(_batch_norm(cfg, "project_bn")(h))
+    h = L.Reshape((7, 7, 256), name="to_maps")(h)
+    for i, (filters, stride) in enumerate(((128, 1), (64, 2))):
+        h = L.Conv2DTranspose(filters, 5, strides=stride, padding="same", use_bias=False,
+                              kernel_initializer=init(), name=f"deconv{i + 1}")(h)
+        h = L.LeakyReLU(name=f"deconv{i + 1}_lrelu")(_batch_norm(cfg, f"deconv{i + 1}_bn")(h))
+    h = L.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
+                          kernel_initializer=init(), name="deconv3")(h)
+    h = L.Reshape((IMAGE_DIM,), name="flat")(h)
+    out = L.Activation(cfg.g_output, name="out", **float32_if_mixed(cfg))(h)
+    return keras.Model(inputs, out, name="generator")
+
+
+def _tutorial_dcgan_discriminator(cfg, seeds):
+    """make_discriminator_model: 5x5 convolutions 64 and 128 (stride 2), each with
+    LeakyReLU and Dropout(0.3), then Flatten and Dense(1); no batch norm."""
+    L = keras.layers
+    init = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
+    x = keras.Input((IMAGE_DIM,), name="x")
+    h = L.Reshape((28, 28, 1), name="image")(x)
+    for i, filters in enumerate((64, 128)):
+        h = L.Conv2D(filters, 5, strides=2, padding="same", kernel_initializer=init(),
+                     name=f"conv{i + 1}")(h)
+        h = L.LeakyReLU(name=f"conv{i + 1}_lrelu")(h)
+        h = L.Dropout(0.3, seed=next(seeds), name=f"conv{i + 1}_dropout")(h)
+    h = L.Flatten(name="flatten")(h)
+    out = L.Dense(1, name="out", kernel_initializer=init(), **float32_if_mixed(cfg))(h)
+    return keras.Model(x, out, name="discriminator")
 
 
 # --- the GAN paper's maxout discriminator
@@ -219,7 +314,7 @@ def dropout(x, keep: float, seed, layer: int = 0):
     function of the two."""
     if keep >= 1.0:
         return x
-    return _dropout(x, tf.constant(keep, x.dtype), seed, tf.constant(layer, tf.int64))
+    return _dropout(x, tf.constant(keep, tf.float32), seed, tf.constant(layer, tf.int64))
 
 
 @tf.function(jit_compile=True)
@@ -228,7 +323,9 @@ def _dropout(x, keep, seed, layer):
     # path (TensorFlow's own kernels lack it), so eager, graph and XLA runs agree.
     seed = tf.random.experimental.stateless_fold_in(seed, layer, alg="threefry")
     u = tf.random.stateless_uniform(tf.shape(x), seed, alg="threefry")
-    return tf.where(u < keep, x / keep, tf.zeros_like(x))
+    # The draw and the test in float32 whatever x's dtype (bfloat16 under a mixed
+    # policy), so the masks are the same at every precision.
+    return tf.where(u < keep, x / tf.cast(keep, x.dtype), tf.zeros_like(x))
 
 
 @keras.saving.register_keras_serializable(package="gan_tf")
@@ -248,7 +345,9 @@ class MaxoutDiscriminator(keras.Model):
                                kernel_initializer=kernel_init(init, next(seeds),
                                                               "discriminator"))
                         for i, units in enumerate(hidden)]
-        self.out = keras.layers.Dense(1, name="y", bias_initializer="zeros",
+        # The logit in float32 under a mixed policy (the model's own dtype is its
+        # policy; its last layer is always float32, a cheap 240 -> 1 product).
+        self.out = keras.layers.Dense(1, name="y", bias_initializer="zeros", dtype="float32",
                                       kernel_initializer=kernel_init(init, next(seeds),
                                                                      "discriminator"))
 
@@ -284,21 +383,27 @@ def build_discriminator(cfg) -> keras.Model:
     """x (batch, 784) in G's output range [, one-hot label] -> logit (batch, 1)."""
     # Each layer draws from its own seed, so D and G weights are independent draws.
     seeds = itertools.count(2 * cfg.seed + 10_000)
-    if cfg.arch == "dcgan":
-        return _dcgan_discriminator(cfg, seeds)
-    if cfg.arch == "maxout":
-        return _maxout_discriminator(cfg, seeds)
-    return mlp("discriminator", cfg, IMAGE_DIM, "x", cfg.d_hidden, 1, None, seeds)
+    with precision(cfg):
+        if cfg.arch == "dcgan":
+            return _dcgan_discriminator(cfg, seeds)
+        if cfg.arch == "dcgan_tutorial":
+            return _tutorial_dcgan_discriminator(cfg, seeds)
+        if cfg.arch == "maxout":
+            return _maxout_discriminator(cfg, seeds)
+        return mlp("discriminator", cfg, IMAGE_DIM, "x", cfg.d_hidden, 1, None, seeds)
 
 
 def build_generator(cfg) -> keras.Model:
     """z (batch, z_dim) in [-1, 1] [, one-hot label] -> image (batch, 784) in [0, 1]
     (sigmoid) or [-1, 1] (tanh)."""
     seeds = itertools.count(2 * cfg.seed + 20_000)
-    if cfg.arch == "dcgan":
-        return _dcgan_generator(cfg, seeds)
-    return mlp("generator", cfg, cfg.z_dim, "z", cfg.g_hidden, IMAGE_DIM, cfg.g_output,
-                seeds)
+    with precision(cfg):
+        if cfg.arch == "dcgan":
+            return _dcgan_generator(cfg, seeds)
+        if cfg.arch == "dcgan_tutorial":
+            return _tutorial_dcgan_generator(cfg, seeds)
+        return mlp("generator", cfg, cfg.z_dim, "z", cfg.g_hidden, IMAGE_DIM, cfg.g_output,
+                   seeds)
 
 
 def is_conditional(model: keras.Model) -> bool:

@@ -28,15 +28,22 @@ from gan_tf.models import networks
 def build_encoder(cfg) -> keras.Model:
     """x (batch, 784) in [0, 1] -> [mu, logvar] (batch, z_dim) each."""
     seeds = itertools.count(2 * cfg.seed + 30_000)
+    with networks.precision(cfg):
+        return _encoder(cfg, seeds)
+
+
+def _encoder(cfg, seeds):
     x = keras.Input((networks.IMAGE_DIM,), name="x")
     h = x
     for i, size in enumerate(cfg.d_hidden):
         h = keras.layers.Dense(size, activation="relu", name=f"enc_hidden{i + 1}",
                                kernel_initializer=networks.kernel_init(cfg.init, next(seeds)),
                                bias_initializer="zeros")(h)
+    # mu and logvar in float32 under a mixed policy: the ELBO's terms are float32
     heads = [keras.layers.Dense(cfg.z_dim, name=name, bias_initializer="zeros",
                                 kernel_initializer=networks.kernel_init(cfg.init,
-                                                                         next(seeds)))(h)
+                                                                         next(seeds)),
+                                **networks.float32_if_mixed(cfg))(h)
              for name in ("mu", "logvar")]
     return keras.Model(x, heads, name="encoder")
 
@@ -45,12 +52,14 @@ def build_decoder(cfg) -> tuple[keras.Model, keras.Model]:
     """(decoder, G): z ~ N(0, I) -> logits, and u ~ U(-1, 1) -> image in [0, 1]
     through the same decoder (its weights are G's only weights)."""
     seeds = itertools.count(2 * cfg.seed + 20_000)   # the GAN's G seeds
-    decoder = networks.mlp("decoder", cfg, cfg.z_dim, "z_normal", cfg.g_hidden,
-                            networks.IMAGE_DIM, None, seeds)
-    u = keras.Input((cfg.z_dim,), name="z")
-    logits = decoder(networks.UniformToNormal(name="to_normal")(u))
-    G = keras.Model(u, keras.layers.Activation("sigmoid", name="out")(logits),
-                    name="generator")
+    f32 = networks.float32_if_mixed(cfg)
+    with networks.precision(cfg):
+        decoder = networks.mlp("decoder", cfg, cfg.z_dim, "z_normal", cfg.g_hidden,
+                               networks.IMAGE_DIM, None, seeds)
+        u = keras.Input((cfg.z_dim,), name="z")
+        logits = decoder(networks.UniformToNormal(name="to_normal", **f32)(u))
+        G = keras.Model(u, keras.layers.Activation("sigmoid", name="out", **f32)(logits),
+                        name="generator")
     return decoder, G
 
 

@@ -45,8 +45,13 @@ FRAMES = "frames"
 GIF = "training.gif"
 LOSSES = "losses.png"
 PARZEN_CURVE = "parzen.png"    # with parzen_every: the quick Parzen estimate's curve
+QUALITY_CURVE = "quality.png"  # with eval_every: score and Frechet distance over training
 GENERATOR = "generator.keras"
 GENERATOR_INFO = "generator.json"
+# With g_ema and eval_every: the moving average of G, and the best G by the validation
+# Frechet distance (of the moving average, if any), each with its .json beside it.
+GENERATOR_EMA, GENERATOR_BEST = "generator-ema.keras", "generator-best.keras"
+GENERATORS = {"final": GENERATOR, "ema": GENERATOR_EMA, "best": GENERATOR_BEST}
 TENSORBOARD = "tensorboard"
 METRICS = "metrics.json"
 NEIGHBOURS = "nearest_neighbours.png"
@@ -54,8 +59,9 @@ INTERPOLATION = "interpolation.png"
 ARITHMETIC = "arithmetic.png"
 LATENT = "latent.json"
 LIKELIHOOD = "likelihood.json"
-TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, PARZEN_CURVE, GENERATOR,
-                  GENERATOR_INFO)
+TRAINING_FILES = (CONFIG, STATS, CHECKPOINT, GIF, LOSSES, PARZEN_CURVE, QUALITY_CURVE,
+                  GENERATOR, GENERATOR_INFO, GENERATOR_EMA, "generator-ema.json",
+                  GENERATOR_BEST, "generator-best.json")
 EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT, LIKELIHOOD)
 # The folders a run writes, and the names it writes in them: --overwrite removes
 # those and leaves anything else a user put there.
@@ -317,9 +323,10 @@ class RunFolder:
 
     # --- the finished run
 
-    def load_generator(self):
-        """The final generator; a one-line error if it is missing or damaged."""
-        path = self.path / GENERATOR
+    def load_generator(self, name: str = GENERATOR):
+        """The final generator (or another of GENERATORS); a one-line error if it is
+        missing or damaged."""
+        path = self.path / name
         if not path.is_file():
             if not self.has_config():
                 raise UserError(f"no generator at {path}: {self.path} holds no run (train "
@@ -350,27 +357,36 @@ class RunFolder:
         from gan_tf.models.vae import vae_from_checkpoint
         return (cfg, *vae_from_checkpoint(cfg, ck, self.path))
 
-    def write_generator_info(self, iteration: int) -> None:
-        """generator.json for the generator.keras now in the folder (written after it:
-        a kill between the two leaves a generator.json whose hash no longer matches,
-        which generator_iteration() then ignores)."""
-        digest = hashlib.sha256((self.path / GENERATOR).read_bytes()).hexdigest()
-        atomic_write_text(self.path / GENERATOR_INFO,
-                          json.dumps({"iteration": int(iteration), "sha256": digest}) + "\n")
+    def write_generator_info(self, iteration: int, name: str = GENERATOR,
+                             info: dict | None = None) -> None:
+        """NAME.json for the NAME.keras now in the folder (written after it: a kill
+        between the two leaves a NAME.json whose hash no longer matches, which
+        generator_info() then ignores), with `info` beside the iteration."""
+        digest = hashlib.sha256((self.path / name).read_bytes()).hexdigest()
+        atomic_write_text((self.path / name).with_suffix(".json"),
+                          json.dumps({"iteration": int(iteration), "sha256": digest,
+                                      **(info or {})}) + "\n")
+
+    def generator_info(self, name: str = GENERATOR) -> dict | None:
+        """NAME.json of NAME.keras if it belongs to it (its hash matches), else None."""
+        info_path, path = (self.path / name).with_suffix(".json"), self.path / name
+        if info_path.is_file() and path.is_file():
+            try:
+                info = json.loads(info_path.read_bytes().decode("utf-8"))
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                if info["sha256"] == digest and type(info["iteration"]) is int:
+                    return info
+            except (ValueError, TypeError, KeyError, AttributeError):
+                pass   # damaged: as if absent
+        return None
 
     def generator_iteration(self) -> int | None:
         """The iteration generator.keras was saved at: generator.json's, if it belongs
         to this generator.keras (its hash matches); else, for runs from before
         generator.json, finished_iteration(); None if the folder cannot tell."""
-        info_path = self.path / GENERATOR_INFO
-        if info_path.is_file() and (self.path / GENERATOR).is_file():
-            try:
-                info = json.loads(info_path.read_bytes().decode("utf-8"))
-                digest = hashlib.sha256((self.path / GENERATOR).read_bytes()).hexdigest()
-                if info["sha256"] == digest and type(info["iteration"]) is int:
-                    return info["iteration"]
-            except (ValueError, TypeError, KeyError, AttributeError):
-                pass   # damaged: as if absent
+        info = self.generator_info()
+        if info is not None:
+            return info["iteration"]
         try:
             return self.finished_iteration()
         except UserError:

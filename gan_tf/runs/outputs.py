@@ -13,6 +13,7 @@ XY_GAME = "xy-game"
 GAN_VS_VAE = "gan-vs-vae"
 BENCH = "bench"
 PAPER = "mnist-paper-study"
+DCGAN = "mnist-dcgan-study"
 STUDY_RESULTS = {"saturation": f"{SATURATION}/saturation.json",
                  "gaussian": f"{GAUSSIAN_1D}/metrics.json",
                  "modes": f"{MODE_COLLAPSE}/results.json"}

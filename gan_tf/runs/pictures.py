@@ -162,6 +162,50 @@ def plot_parzen(records: list[dict], path: Path, title: str = "") -> None:
     save_figure(fig, path, dpi=100)
 
 
+QUALITY_PANELS = (("quality_fd", "Fréchet distance to validation (log scale)", True),
+                  ("quality_score", "MNIST score (max 10)", False),
+                  ("quality_confident", "share read with p > 0.9", False))
+
+
+def quality_points(records: list[dict], key: str) -> tuple[list, list]:
+    """(iterations, values) of one eval_every measure from stats.jsonl records."""
+    points = [(r["iter"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
+    return [p[0] for p in points], [p[1] for p in points]
+
+
+def plot_quality(records: list[dict], path: Path, title: str = "", runs=None) -> None:
+    """eval_every's measures against iterations, from stats.jsonl records: G's and,
+    where the run has one, its moving average's ('ema_' keys), the best G's point
+    marked. `runs` (label -> records) draws several runs (seeds) on the same axes."""
+    runs = runs or {"": records}
+    fig = new_figure((13, 4))
+    for i, (key, label, log) in enumerate(QUALITY_PANELS):
+        ax = fig.add_subplot(1, len(QUALITY_PANELS), i + 1)
+        for j, (name, recs) in enumerate(runs.items()):
+            colour = f"C{j}"
+            for prefix, style, what in (("", ":", "G"), ("ema_", "-", "G's average")):
+                its, values = quality_points(recs, prefix + key)
+                if its:
+                    ax.plot(its, values, style, color=colour, marker="." if style == "-"
+                            else None, label=f"{name} {what}".strip())
+            best = [r for r in recs if r.get("best") and isinstance(r.get(
+                ("ema_" if any("ema_" + key in q for q in recs) else "") + key), float)]
+            if best:
+                b = best[-1]
+                ax.plot([b["iter"]], [b[("ema_" if "ema_" + key in b else "") + key]],
+                        "*", color=colour, markersize=12)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+        if i == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle(title + "   (★ the best G by validation Fréchet distance)")
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
 def plot_elbo(records: list[dict], path: Path, title: str = "") -> None:
     """A VAE's -ELBO and its two terms (reconstruction -E log p(x|z), KL(q || p)), in
     nats per image, against iterations, from stats.jsonl records (window means). The

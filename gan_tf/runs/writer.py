@@ -21,6 +21,7 @@ from gan_tf.runs.folder import (
     GIF,
     LOSSES,
     PARZEN_CURVE,
+    QUALITY_CURVE,
     STATS,
     TENSORBOARD,
     RunFolder,
@@ -146,13 +147,19 @@ class RunWriter:
             if self.events:
                 self.events.close()
 
-    def finish(self, G, complete: bool) -> None:
-        """The generator (of a complete run) first: no picture can prevent it. Then
+    def finish(self, G, complete: bool, extras: dict | None = None) -> None:
+        """The generator (of a complete run) first, then `extras` (file name -> (model,
+        info): the moving average, the best G): no picture can prevent them. Then
         the GIF and the loss plot from whatever the run has, also after a stop; a
         picture that cannot be made is a warning, never a lost run."""
         if complete:
             atomic_save(self.folder / GENERATOR, G.save)
             self.folder.write_generator_info(self.cfg.iters)
+            for name, (model, info) in (extras or {}).items():
+                info = dict(info)
+                atomic_save(self.folder / name, model.save)
+                self.folder.write_generator_info(info.pop("iteration", self.cfg.iters),
+                                                 name, info)
         frames = []
         for p in self.folder.frame_paths():
             try:
@@ -167,6 +174,10 @@ class RunWriter:
             self._picture(PARZEN_CURVE, lambda: pictures.plot_parzen(
                 self.folder.read_stats(), self.folder / PARZEN_CURVE,
                 title=f"{self.folder.path.name}: quick Parzen estimate"))
+        if getattr(self.cfg, "eval_every", 0):
+            self._picture(QUALITY_CURVE, lambda: pictures.plot_quality(
+                self.folder.read_stats(), self.folder / QUALITY_CURVE,
+                title=f"{self.folder.path.name}: quality during training"))
 
     def _plot_losses(self):
         records = self.folder.read_stats()

@@ -6,6 +6,9 @@
     It is also the plain reference the compiled loop is tested against.
   * `run_torch`: the same model and algorithm in PyTorch eager on the CPU.
   * `iteration_flops`: the matmul FLOPs of one iteration, counted by hand.
+  * for the DCGAN (`make bench-dcgan`): `time_torch_dcgan` (the same DCGAN in PyTorch
+    eager, float32 or bfloat16 autocast), `time_tf_tutorial_dcgan` (TensorFlow's DCGAN
+    tutorial's train_step and tf.data input) and `dcgan_iteration_flops`.
 """
 
 from __future__ import annotations
@@ -186,11 +189,12 @@ def iteration_flops(cfg) -> dict:
             "iteration": cfg.d_steps * d_step + g_step}
 
 
-def time_matmul(n: int = 2048, repeats: int = 20) -> float:
-    """GFLOP/s of an n x n float32 matmul in TensorFlow: the machine's practical peak."""
+def time_matmul(n: int = 2048, repeats: int = 20, dtype: str = "float32") -> float:
+    """GFLOP/s of an n x n matmul in TensorFlow (float32, or bfloat16 on the CPU's
+    bfloat16 units where it has them): the machine's practical peak."""
     import tensorflow as tf
-    a = tf.random.normal([n, n])
-    b = tf.random.normal([n, n])
+    a = tf.cast(tf.random.normal([n, n]), dtype)
+    b = tf.cast(tf.random.normal([n, n]), dtype)
 
     @tf.function
     def many(a, b):
@@ -243,3 +247,139 @@ def time_iteration_gemms(cfg, iters: int) -> float:
     tf.nest.map_structure(lambda t: t.numpy(), run(tf.constant(iters), *args))
     per_s = iters / (time.perf_counter() - t0)
     return per_s * iteration_flops(cfg)["iteration"] / 1e9
+
+
+# --- the DCGAN's baselines (make bench-dcgan)
+
+def dcgan_iteration_flops(width: int = 64, batch: int = 128, z_dim: int = 100,
+                          fc: int = 0) -> dict:
+    """FLOPs of one mnist-dcgan iteration's convolutions and dense layers, counted by
+    hand (2 per multiply-add; batch norm, activations and Adam left out). A layer's
+    forward pass, its weight gradient and its input gradient cost the same; a D step
+    needs D's weight gradients and the input gradients of all but D's first layer,
+    a G step D's input gradients through every layer, G's weight gradients and the
+    input gradients of all but G's first layer. `fc`: dcgan_fc's layer in both."""
+    w = width
+    d = [14 * 14 * w * 16 * 1, 7 * 7 * 2 * w * 16 * w]                        # conv1, conv2
+    d += [7 * 7 * 2 * w * fc, fc] if fc else [7 * 7 * 2 * w]                 # [fc,] out
+    g = [z_dim * fc, fc * 7 * 7 * 2 * w] if fc else [z_dim * 7 * 7 * 2 * w]  # [fc,] project
+    g += [7 * 7 * 2 * w * 16 * w, 14 * 14 * w * 16 * 1]                        # deconv1, deconv2
+    d, g = [2 * v for v in d], [2 * v for v in g]
+    d_fwd, g_fwd = sum(d), sum(g)
+    d_step = batch * (g_fwd + 2 * d_fwd + 2 * d_fwd + 2 * (d_fwd - d[0]))
+    g_step = batch * (g_fwd + d_fwd + d_fwd + g_fwd + (g_fwd - g[0]))
+    return {"d_step": d_step, "g_step": g_step, "iteration": d_step + g_step}
+
+
+def _torch_dcgan(width: int, z_dim: int, fc: int = 0):
+    """mnist-dcgan's networks (models/networks.py) in PyTorch: the same layers,
+    shapes, N(0, 0.02) weights and batch norm settings (Keras' momentum 0.99 is
+    PyTorch's 0.01, epsilon 1e-3); `fc` as dcgan_fc."""
+    from torch import nn
+    w = width
+    bn2, bn1 = (lambda c: nn.BatchNorm2d(c, eps=1e-3, momentum=0.01),
+                lambda c: nn.BatchNorm1d(c, eps=1e-3, momentum=0.01))
+    d_fc = [nn.Linear(2 * w * 7 * 7, fc, bias=False), bn1(fc), nn.LeakyReLU(0.2)] if fc else []
+    D = nn.Sequential(nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), bn2(2 * w), nn.LeakyReLU(0.2),
+                      nn.Flatten(), *d_fc, nn.Linear(fc or 2 * w * 7 * 7, 1))
+    g_fc = [nn.Linear(z_dim, fc, bias=False), bn1(fc), nn.ReLU()] if fc else []
+    G = nn.Sequential(*g_fc, nn.Linear(fc or z_dim, 7 * 7 * 2 * w, bias=False),
+                      bn1(7 * 7 * 2 * w), nn.ReLU(), nn.Unflatten(1, (2 * w, 7, 7)),
+                      nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), bn2(w), nn.ReLU(),
+                      nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Tanh())
+    for m in list(D) + list(G):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return G, D
+
+
+def time_torch_dcgan(images: np.ndarray, iters: int, bfloat16: bool, warmup: int = 3,
+                     width: int = 64, batch: int = 128, z_dim: int = 100,
+                     fc: int = 0) -> float:
+    """it/s of mnist-dcgan's iteration in PyTorch eager on the CPU: a D step on a real
+    and a fake batch, then a G step on fresh z (Adam 2e-4, beta1 0.5), with
+    bfloat16 autocast (torch.autocast('cpu', torch.bfloat16)) or in float32."""
+    import contextlib
+
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    G, D = _torch_dcgan(width, z_dim, fc)
+    adam = dict(lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+    g_opt, d_opt = torch.optim.Adam(G.parameters(), **adam), \
+        torch.optim.Adam(D.parameters(), **adam)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    rng = np.random.default_rng(0)
+    batches = HostBatches(images, batch, lambda e: rng.permutation(len(images)))
+    cast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bfloat16 \
+        else contextlib.nullcontext
+
+    def z():
+        return torch.from_numpy(rng.uniform(-1, 1, (batch, z_dim)).astype(np.float32))
+
+    def iteration(t):
+        x = torch.from_numpy(batches.get(t) * 2 - 1).reshape(-1, 1, 28, 28)
+        with cast():
+            fake = G(z()).detach()
+            real_l, fake_l = D(x), D(fake)
+            d_loss = bce(real_l.float(), torch.ones_like(real_l, dtype=torch.float32)) + \
+                bce(fake_l.float(), torch.zeros_like(fake_l, dtype=torch.float32))
+        d_opt.zero_grad()
+        d_loss.backward()
+        d_opt.step()
+        with cast():
+            out = D(G(z()))
+            g_loss = bce(out.float(), torch.ones_like(out, dtype=torch.float32))
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+        return d_loss.item(), g_loss.item()
+    for t in range(warmup):
+        iteration(t)
+    t0 = time.perf_counter()
+    for t in range(warmup, warmup + iters):
+        iteration(t)
+    return iters / (time.perf_counter() - t0)
+
+
+def time_tf_tutorial_dcgan(cfg, images: np.ndarray, iters: int, warmup: int = 3) -> float:
+    """it/s of TensorFlow's DCGAN tutorial as written there (from its published
+    description): a tf.data pipeline (from_tensor_slices, shuffle, batch) feeding a
+    @tf.function train_step that draws normal noise, makes one forward pass under two
+    GradientTapes and applies both optimizers; its networks are arch
+    'dcgan_tutorial' (cfg: experiments/mnist_dcgan_tf_tutorial.py)."""
+    import tensorflow as tf
+
+    from gan_tf.models import networks
+    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    bce = tf.keras.losses.BinaryCrossentropy(from_logits=True)
+    g_opt, d_opt = tf.keras.optimizers.Adam(cfg.lr), tf.keras.optimizers.Adam(cfg.lr)
+    x = (images.astype(np.float32) - 127.5) / 127.5
+    data = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(cfg.batch_size)
+
+    @tf.function
+    def train_step(batch):
+        noise = tf.random.normal([cfg.batch_size, cfg.z_dim])
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            fake = G(noise, training=True)
+            real_out, fake_out = D(batch, training=True), D(fake, training=True)
+            g_loss = bce(tf.ones_like(fake_out), fake_out)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out),
+                                                                 fake_out)
+        g_opt.apply_gradients(zip(gen_tape.gradient(g_loss, G.trainable_variables),
+                                  G.trainable_variables))
+        d_opt.apply_gradients(zip(disc_tape.gradient(d_loss, D.trainable_variables),
+                                  D.trainable_variables))
+    # Full batches only: the tutorial's last partial batch would retrace the step.
+    stream = iter(data.repeat().filter(lambda b: tf.shape(b)[0] == cfg.batch_size))
+    for _ in range(warmup):
+        train_step(next(stream))
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        train_step(next(stream))
+    # (train_step returns nothing, as the tutorial's: wait for the last update)
+    G.weights[0].numpy()
+    return iters / (time.perf_counter() - t0)

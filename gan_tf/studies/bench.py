@@ -32,11 +32,12 @@ from gan_tf.runs.outputs import BENCH, OUTPUTS
 from gan_tf.studies import baselines
 
 
-def _child_env() -> dict:
+def child_env() -> dict:
     """The environment of a benchmark subprocess: this checkout importable."""
     return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
+BF16_TARGET = 1.5   # issue 21: the tutorial's MLP GAN in bfloat16 against float32
 TARGETS = {"a_over_b": 2.5, "a_over_c": 2.5, "matmul_fraction": 0.60,
            "peak_rss_gib": 2.0, "first_iteration_s": 15.0}
 
@@ -73,14 +74,14 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
         if data_dir:
             cmd += ["--data-dir", str(data_dir)]
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=_child_env(), stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         first, peak_kib = None, 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            peak_kib = max(peak_kib, _peak_rss_kib(proc.pid))
+            peak_kib = max(peak_kib, peak_rss_kib(proc.pid))
             if first is None and RunFolder(run).read_stats():
                 first = time.perf_counter() - t0
             time.sleep(0.02)
@@ -95,7 +96,7 @@ def first_iteration_and_memory(data_dir, iters: int) -> dict:
             "iters": iters}
 
 
-def _peak_rss_kib(pid: int) -> int:
+def peak_rss_kib(pid: int) -> int:
     """The process's own peak RSS (VmHWM) so far, 0 where /proc is unreadable. Not
     wait4's ru_maxrss: Linux carries the forking parent's RSS across exec into it, so
     a child of a large process (a test run holding many models) reads as large."""
@@ -115,7 +116,7 @@ def measure(method: str, loss: str, iters: int, data_dir=None, extra=()) -> floa
     cmd = [sys.executable, "-m", "gan_tf.bench", "--worker", method, "--loss", loss,
            "--iters", str(iters), *extra] + (["--data-dir", str(data_dir)] if data_dir
                                              else [])
-    out = subprocess.run(cmd, env=_child_env(), capture_output=True, text=True)
+    out = subprocess.run(cmd, env=child_env(), capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark worker failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
     return float(out.stdout.strip().splitlines()[-1])
@@ -139,6 +140,12 @@ def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> flo
         return time_loop_only(cfg, mnist, iters)
     if method == "loop_no_xla":
         return time_loop_only(dataclasses.replace(cfg, xla=False), mnist, iters)
+    if method == "loop_bf16":
+        return time_loop_only(dataclasses.replace(cfg, precision="mixed_bfloat16"), mnist,
+                              iters)
+    if method == "loop_bf16_no_xla":
+        return time_loop_only(dataclasses.replace(cfg, precision="mixed_bfloat16",
+                                                  xla=False), mnist, iters)
     if method == "b":
         return baselines.time_tf1_style(cfg, mnist.train_images, iters)
     if method == "c":
@@ -178,7 +185,7 @@ def time_seed_runs(n_seeds: int, iters: int, stacked: bool, data_dir=None) -> fl
         t0 = time.perf_counter()
         for args in cmds:
             subprocess.run([sys.executable, "-m", "gan_tf.train", *args, *common],
-                           env=_child_env(), check=True, stdout=subprocess.DEVNULL,
+                           env=child_env(), check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         return n_seeds * iters / (time.perf_counter() - t0)
 
@@ -201,13 +208,13 @@ def run_sweep_bench(n_seeds=8, repeats=2, loop_iters=1000, run_iters=3000, data_
             raw[key].append(v)
             log(f"repeat {r + 1}/{repeats}: {key} {v:.0f} seed-iterations/s")
     res = {"seeds": n_seeds, "loop_iters": loop_iters, "run_iters": run_iters,
-           **{k: _summary(v) for k, v in raw.items()}}
+           **{k: spread_summary(v) for k, v in raw.items()}}
     res["loops_ratio"] = res["loops_stacked"]["median"] / res["loops_sequential"]["median"]
     res["runs_ratio"] = res["runs_stacked"]["median"] / res["runs_sequential"]["median"]
     # The roofline: what share of the machine's matmul speed each loop already uses.
     # A stack can only gain what the single loop leaves idle.
     flops = baselines.iteration_flops(Config())["iteration"]
-    res["matmul_gflops"] = _summary(matmul)
+    res["matmul_gflops"] = spread_summary(matmul)
     for key in ("loops_sequential", "loops_stacked"):
         res[f"{key}_matmul_fraction"] = (res[key]["median"] * flops / 1e9
                                          / res["matmul_gflops"]["median"])
@@ -241,7 +248,7 @@ def format_sweep_report(res: dict, peak_gflops: float | None = None) -> str:
 SWEEP_TARGET = 2.0
 
 
-def _summary(values):
+def spread_summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "runs": [round(v, 2) for v in values]}
 
@@ -254,7 +261,8 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
                "flops_per_iteration": flops, "torch": use_torch, "variants": {},
                "method": "each measurement in its own subprocess, methods interleaved "
                          "within each repeat; it/s excludes start-up and compilation"}
-    methods = {"a": iters_a, "loop_only": iters_a, "loop_no_xla": iters_b, "b": iters_b,
+    methods = {"a": iters_a, "loop_only": iters_a, "loop_no_xla": iters_b,
+               "loop_bf16": iters_a, "loop_bf16_no_xla": iters_b, "b": iters_b,
                **({"c": iters_c} if use_torch else {})}
     raw = {loss: {m: [] for m in methods} for loss in ("log", "xent")}
     matmul, gemms = [], []
@@ -266,16 +274,20 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
                 raw[loss][m].append(measure(m, loss, n, data_dir))
             log(f"repeat {r + 1}/{repeats} {loss}: " + ", ".join(
                 f"{k} {v[-1]:.0f} it/s" for k, v in raw[loss].items()))
-    results["matmul_gflops"] = _summary(matmul)
-    results["iteration_gemms_only_gflops"] = _summary(gemms)
+    results["matmul_gflops"] = spread_summary(matmul)
+    results["iteration_gemms_only_gflops"] = spread_summary(gemms)
     peak = results["matmul_gflops"]["median"]
     names = {"a": "a_project_loop", "loop_only": "compiled_loop_only",
-             "loop_no_xla": "compiled_loop_without_xla", "b": "b_tf1_style",
+             "loop_no_xla": "compiled_loop_without_xla", "loop_bf16": "compiled_loop_bf16",
+             "loop_bf16_no_xla": "compiled_loop_bf16_without_xla", "b": "b_tf1_style",
              "c": "c_torch_eager"}
     for loss, m in raw.items():
-        v = {names[k]: _summary(vals) for k, vals in m.items()}
+        v = {names[k]: spread_summary(vals) for k, vals in m.items()}
         a = v["a_project_loop"]["median"]
         v["a_over_b"] = a / v["b_tf1_style"]["median"]
+        v["bf16_over_f32"] = (max(v["compiled_loop_bf16"]["median"],
+                                  v["compiled_loop_bf16_without_xla"]["median"])
+                              / v["compiled_loop_only"]["median"])
         if use_torch:
             v["a_over_c"] = a / v["c_torch_eager"]["median"]
         v["a_gflops"] = a * flops["iteration"] / 1e9
@@ -297,6 +309,9 @@ def check_targets(res: dict) -> dict:
             out[f"{loss}: a >= {TARGETS['a_over_c']}x c"] = v["a_over_c"] >= TARGETS["a_over_c"]
         out[f"{loss}: a >= {TARGETS['matmul_fraction']:.0%} of matmul GFLOP/s"] = \
             v["matmul_fraction"] >= TARGETS["matmul_fraction"]
+        if "bf16_over_f32" in v:
+            out[f"{loss}: bfloat16 loop >= {BF16_TARGET}x float32"] = \
+                v["bf16_over_f32"] >= BF16_TARGET
     p = res["process"]
     out[f"peak RSS < {TARGETS['peak_rss_gib']} GiB"] = p["peak_rss_gib"] < TARGETS["peak_rss_gib"]
     out[f"first iteration < {TARGETS['first_iteration_s']} s"] = \
@@ -316,6 +331,8 @@ def format_report(res: dict) -> str:
     names = {"a_project_loop": "(a) project loop, snapshots incl.",
              "compiled_loop_only": "    its compiled loop alone",
              "compiled_loop_without_xla": "    that loop without XLA",
+             "compiled_loop_bf16": "    its loop in mixed_bfloat16",
+             "compiled_loop_bf16_without_xla": "    that, without XLA",
              "b_tf1_style": "(b) TF1-style per-step feed",
              "c_torch_eager": "(c) PyTorch eager CPU"}
     for loss, v in res["variants"].items():
@@ -325,6 +342,8 @@ def format_report(res: dict) -> str:
                 lines.append(f"{loss:<6}{name:<34}{s['median']:>12.1f}"
                              f"{s['min']:>8.1f}-{s['max']:<7.1f}")
         extra = f", a/c {v['a_over_c']:.2f}x" if "a_over_c" in v else ", (c) skipped: no torch"
+        lines.append(f"{'':<6}bfloat16's best loop / float32's: {v['bf16_over_f32']:.2f}x "
+                     f"(target {BF16_TARGET}x)")
         lines.append(f"{'':<6}ratios: a/b {v['a_over_b']:.2f}x{extra}; (a) achieves "
                      f"{v['a_gflops']:.1f} GFLOP/s = {v['matmul_fraction']:.0%} of the large "
                      f"matmul, {v['gemm_shapes_fraction']:.0%} of its own shapes' matmuls")
@@ -355,15 +374,15 @@ def bench(repeats: int = 3, iters: int = 5000, baseline_iters: int = 1000, data_
             raise UserError(f"--seeds must be 2 to {MAX_SEEDS}")
         # iters sets the whole commands' length; the loops run a third of it per seed.
         res = run_sweep_bench(seeds, repeats, max(100, iters // 3), iters, data_dir, log=log)
-        return _publish(out, docs, "bench-sweep", res, format_sweep_report(res))
+        return publish_report(out, docs, "bench-sweep", res, format_sweep_report(res))
     if not baselines.torch_available():
         print("PyTorch is not installed: (c) is skipped (pip install torch==2.13.0 for "
               "the CPU build)", file=sys.stderr)
     res = run_bench(repeats, iters, baseline_iters, baseline_iters, data_dir=data_dir, log=log)
-    return _publish(out, docs, "bench", res, format_report(res))
+    return publish_report(out, docs, "bench", res, format_report(res))
 
 
-def _publish(out, docs, name: str, res: dict, report: str) -> int:
+def publish_report(out, docs, name: str, res: dict, report: str) -> int:
     """NAME.json into `out`, the report on stdout and, with `docs`, into its section."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -91,12 +91,13 @@ def read_results(runs: dict) -> dict:
     return rows
 
 
-def differences(cfg, base) -> str:
-    """What a variant run changes from the main runs' config, as flags."""
+def differences(cfg, base, ignore=()) -> str:
+    """What a variant run changes from the main runs' config, as flags (the seed and
+    the fields in `ignore` left out)."""
     import dataclasses
     changed = [f"--{f.name.replace('_', '-')} {getattr(cfg, f.name)}"
                for f in dataclasses.fields(cfg)
-               if f.name != "seed" and getattr(cfg, f.name) != getattr(base, f.name)]
+               if f.name not in ("seed", *ignore) and getattr(cfg, f.name) != getattr(base, f.name)]
     return ", ".join(changed) or "the same config"
 
 

@@ -25,5 +25,11 @@ def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Traine
             # mnist.yaml: the output layer's init_bias from the training pixels' marginals
             G.get_layer("out").bias.assign(networks.sigmoid_bias_from_marginals(train_images))
         steps = math.ceil(len(train_images) / cfg.batch_size)   # an epoch, for momentum
-        return Trainer(G, D, make_optimizer(cfg, steps), make_optimizer(cfg, steps),
-                       get_losses(cfg), cfg, train_images, train_labels, strategy=strategy)
+        # Copies of G's architecture for the moving average and the best G (the
+        # Trainer gives them G's initial weights).
+        G_ema = networks.build_generator(cfg) if cfg.g_ema else None
+        G_best = networks.build_generator(cfg) if cfg.eval_every else None
+        return Trainer(G, D, make_optimizer(cfg, steps),
+                       make_optimizer(cfg, steps, role="discriminator"),
+                       get_losses(cfg), cfg, train_images, train_labels, strategy=strategy,
+                       G_ema=G_ema, G_best=G_best)

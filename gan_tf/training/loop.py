@@ -45,12 +45,29 @@ class Trainer:
     VALUES = VALUES
     LOSSES = ("d_loss", "g_loss")
     VALUE_SHAPE = ()    # each value is one number (a stack of seeds has one per seed)
+    # No moving average or best G unless __init__ is given them (the VAE's trainer,
+    # a subclass, never is).
+    G_ema = G_best = None
 
     def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images, train_labels=None,
-                 strategy=None):
+                 strategy=None, G_ema=None, G_best=None):
         """Under a tf.distribute `strategy`, create G, D, the optimizers and this
-        Trainer inside strategy.scope()."""
+        Trainer inside strategy.scope(). `G_ema` (cfg.g_ema) and `G_best`
+        (cfg.eval_every) are models of G's architecture that hold the moving average
+        of G's weights and the best G measured so far; both start as G."""
         self.G, self.D, self.g_opt, self.d_opt = G, D, g_opt, d_opt
+        self.G_ema, self.G_best = G_ema, G_best
+        for copy in (G_ema, G_best):
+            if copy is not None:
+                copy.set_weights(G.get_weights())
+        # The best G's validation Frechet distance and iteration (-1: none yet); kept in
+        # the checkpoint, so a resumed run knows what it has to beat.
+        # (Keras variables, as the models' are: their dtype reads as NumPy's.)
+        import keras
+        self.best_fd = keras.Variable(float("inf"), dtype="float64", trainable=False,
+                                      name="best_frechet_distance")
+        self.best_iteration = keras.Variable(-1, dtype="int64", trainable=False,
+                                             name="best_iteration")
         self.strategy = strategy
         self.replicas = 1 if strategy is None else strategy.num_replicas_in_sync
         self.d_loss_fn, self.g_loss_fn = loss_fns
@@ -145,13 +162,63 @@ class Trainer:
         # last D step's labels.
         if not cfg.same_z:
             z = self._z(STREAM_Z_G, t)
-        return {**d, **self._replicated(self._g_step, z, y, t)}
+        g = self._replicated(self._g_step, z, y, t)
+        self._average_g(t)
+        return {**d, **g}
+
+    def _average_g(self, t):
+        """G_ema <- decay G_ema + (1 - decay) G after G's update t, every weight
+        (batch norm's moving statistics too), with the warm-up of TensorFlow's
+        ExponentialMovingAverage(num_updates): decay min(g_ema, (1 + n) / (10 + n)) at
+        the n-th update, so the average forgets the initial weights within the first
+        few hundred updates instead of carrying them for 1 / (1 - decay)."""
+        if self.G_ema is None:
+            return
+        n = tf.cast(t + 1, tf.float32)
+        decay = tf.minimum(tf.constant(self.cfg.g_ema, tf.float32), (1.0 + n) / (10.0 + n))
+        for e, w in zip(self.G_ema.weights, self.G.weights):
+            e.assign(decay * e + (1.0 - decay) * w)
 
     def _d_step_at(self, b):
         """D step on minibatch b: its values, and the z and labels (or None) it used."""
         z = self._z(STREAM_Z_D, b)
         x, y = self._batch(b)
         return self._replicated(self._d_step, x, y, z, b), z, y
+
+    # --- the generators the run reports
+
+    @property
+    def sampler(self):
+        """The G that draws the frames and is measured for generator-best: the moving
+        average where there is one."""
+        return self.G if self.G_ema is None else self.G_ema
+
+    def generators(self) -> dict:
+        """The generators eval_every measures, by the prefix of their stats keys."""
+        return {"": self.G, **({"ema_": self.G_ema} if self.G_ema is not None else {})}
+
+    def keep_if_best(self, fd, it: int) -> bool:
+        """Copy the sampler into G_best if `fd` (its validation Frechet distance at
+        iteration `it`) is below the best so far; NaN never is."""
+        if self.G_best is None or fd is None or not fd < float(self.best_fd.numpy()):
+            return False
+        for b, w in zip(self.G_best.weights, self.sampler.weights):
+            b.assign(w)
+        self.best_fd.assign(fd)
+        self.best_iteration.assign(it)
+        return True
+
+    def extra_generators(self) -> dict:
+        """The generators saved beside generator.keras: file name -> (model, info)."""
+        out = {}
+        if self.G_ema is not None:
+            out["generator-ema.keras"] = (self.G_ema, {"g_ema": self.cfg.g_ema})
+        if self.G_best is not None and int(self.best_iteration.numpy()) >= 0:
+            out["generator-best.keras"] = (self.G_best, {
+                "iteration": int(self.best_iteration.numpy()),
+                "val_frechet_distance": float(self.best_fd.numpy()),
+                "of": "generator-ema" if self.G_ema is not None else "generator"})
+        return out
 
     def _joint_step(self, t):
         """The GAN paper's code (adversarial/__init__.py, AdversaryCost2): one pass
@@ -269,10 +336,15 @@ class Trainer:
         order or count of models built before (Keras numbers optimizers adam, adam_1,
         ...): G/<layer>/<weight>, D/..., g_opt/<slot>, d_opt/<slot>."""
         named = {}
-        for key, model in (("G", self.G), ("D", self.D)):
-            named.update({f"{key}/{v.path}": v for v in model.weights})
+        models = (("G", self.G), ("D", self.D), ("G_ema", self.G_ema), ("G_best", self.G_best))
+        for key, model in models:
+            if model is not None:
+                named.update({f"{key}/{v.path}": v for v in model.weights})
         for key, opt in (("g_opt", self.g_opt), ("d_opt", self.d_opt)):
             named.update({f"{key}/{v.path.split('/', 1)[-1]}": v for v in opt.variables})
+        if self.G_best is not None:
+            named.update({"best/frechet_distance": self.best_fd,
+                          "best/iteration": self.best_iteration})
         return named
 
     def legacy_state(self) -> dict:
@@ -299,11 +371,17 @@ class Trainer:
                                      self._chunk(tf.constant(steps, tf.int64)))
 
 
-def make_optimizer(cfg, steps_per_epoch: int = 1):
+def make_optimizer(cfg, steps_per_epoch: int = 1, role: str = "generator"):
     """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7), or
     SGD with momentum as in the GAN paper, with its code's schedules if cfg has them
-    (an epoch, for the momentum's, is `steps_per_epoch` updates)."""
+    (an epoch, for the momentum's, is `steps_per_epoch` updates). The
+    'discriminator''s learning rate is cfg.d_lr where that is set (the two
+    time-scale rule), else cfg.lr as G's."""
+    import dataclasses
+
     import keras
+    if role == "discriminator" and getattr(cfg, "d_lr", 0.0):
+        cfg = dataclasses.replace(cfg, lr=cfg.d_lr)
     if cfg.optimizer == "sgd":
         from gan_tf.training.schedules import sgd
         return sgd(cfg, steps_per_epoch)

@@ -31,6 +31,10 @@ SAMPLES_PER_FRAME = 16      # the tutorial's 4x4 grid; a cGAN's: one row per cla
 # chunks) is answered within about a second whatever the model and d_steps; chunk
 # sizes cannot change the training (see loop.Trainer._chunk_body).
 CHUNK_SECONDS = 0.5
+# The stats key the best generator is chosen by (eval_every): the Frechet distance of
+# the frames' G to the validation images (never the test images the final
+# evaluation reports).
+BEST_BY, BEST_BY_EMA = "quality_fd", "ema_quality_fd"
 
 
 def resume_config(run_dir, changes: dict) -> Config:
@@ -45,14 +49,18 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     ('complete' or 'interrupted'), 'iteration', 'it_per_s' and 'signal' if any.
     `resume_dir` is the folder a stop message tells the user to resume (a sweep's,
     for one of its seeds; default run_dir). `measure(cfg, data)`, if given, makes the
-    function `(G) -> dict` of numbers that every `cfg.parzen_every` iterations adds to
-    the stats record (evaluation.tracking.quick_parzen: the train command passes it,
-    as this layer cannot import the evaluation's).
+    function `(generators, iteration) -> dict` of numbers that is added to the stats
+    record of every `cfg.parzen_every` and `cfg.eval_every` iterations
+    (evaluation.tracking.tracker: the train command passes it, as this layer cannot
+    import the evaluation's); `generators` maps a key prefix to a G.
 
     Under cfg.strategy 'multiworker' every worker calls this; only the chief holds
     the folder's lock and writes into it."""
     from gan_tf.training import distribute
     check_mode(resume, overwrite)
+    if tracked(cfg) and measure is None:
+        raise UserError("parzen_every and eval_every need the measures the train command "
+                        "passes (python -m gan_tf.train)")
     folder = RunFolder(run_dir)
     chief = distribute.is_chief(cfg)
     if data is None:
@@ -74,6 +82,11 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
     except OSError as e:   # a full disk, a read-only folder: earlier files stay whole
         raise UserError(f"{os_error_line(e)}; the run stopped, and its files from before "
                         f"(the last checkpoint) are intact") from None
+
+
+def tracked(cfg: Config) -> bool:
+    """Whether a run of cfg measures its generators while it trains."""
+    return bool(cfg.parzen_every or cfg.eval_every)
 
 
 def check_data(cfg: Config, data: Mnist) -> None:
@@ -126,13 +139,11 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
         emit("note: TensorFlow started in this process before its inter-op pool could be "
              "set to one thread, so this DCGAN run is not bit-reproducible (the train "
              "command's runs are; see training/threads.py)")
-    if cfg.parzen_every and measure is None:
-        raise UserError("parzen_every needs the measure the train command passes "
-                        "(python -m gan_tf.train)")
-    track = measure(cfg, data) if cfg.parzen_every else None
+    track = measure(cfg, data) if measure is not None and tracked(cfg) else None
     loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit, resume_dir, track)
     summary = drive(loop_, start, progress, [writer], folder,
-                    lambda complete: writer.finish(trainer.G, complete))
+                    lambda complete: writer.finish(trainer.G, complete,
+                                                   trainer.extra_generators()))
     it = summary["iteration"]
     summary["run_dir"] = str(folder)
     if it > start:
@@ -185,7 +196,7 @@ class ChunkedLoop:
         self.cfg, self.trainer, self.writer = cfg, trainer, writer
         self.strategy, self.emit = strategy, emit
         self.resume_dir = resume_dir   # what a stop message names (default: the folder)
-        self.track = track             # G -> {name: number}, every cfg.parzen_every
+        self.track = track   # (generators, it) -> {name: number}; see train's `measure`
         self.first_chunk_s = 0.0
 
     def snapshot(self, it):
@@ -193,7 +204,8 @@ class ChunkedLoop:
             return
         frame = it // self.cfg.snapshot_every
         from gan_tf.models import networks
-        images = networks.unit_images(self.trainer.G, *frame_inputs(self.cfg, frame))
+        # The moving average of G draws the frames where there is one.
+        images = networks.unit_images(self.trainer.sampler, *frame_inputs(self.cfg, frame))
         self.writer.snapshot(it, frame, images, checkpoint_arrays(self.trainer, it))
 
     def checkpoint(self, it):
@@ -260,10 +272,15 @@ class ChunkedLoop:
 
     def record(self, it, sums, n, t_start):
         values = {k: float(v) / n for k, v in sums.items()}
-        if self.track and self.writer.active and it % self.cfg.parzen_every == 0:
-            # Measured on the generator as it is at `it`, inside the same record, so a
-            # resumed run truncates it with the losses past its checkpoint.
-            values.update(self.track(self.trainer.G))
+        if self.track and self.writer.active:
+            # Measured on the generators as they are at `it`, inside the same record, so
+            # a resumed run truncates it with the losses past its checkpoint; the best G
+            # is kept in the checkpoint's state, so it too is as of the checkpoint.
+            measured = self.track(self.trainer.generators(), it)
+            values.update(measured)
+            key = BEST_BY_EMA if self.trainer.G_ema is not None else BEST_BY
+            if key in measured and self.trainer.keep_if_best(measured[key], it):
+                values["best"] = 1.0
         self.writer.record({"iter": it, **values,
                             "elapsed_s": round(time.perf_counter() - t_start, 3)})
 

@@ -59,13 +59,16 @@ def stackable(cfg) -> str | None:
         return f"arch {cfg.arch!r} (only the MLP GANs stack)"
     if cfg.strategy != "default":
         return f"strategy {cfg.strategy!r} (a stack runs on one device)"
+    if cfg.precision != "float32":
+        return f"precision {cfg.precision!r} (a stack computes in float32)"
     # The GAN paper's options are implemented by the single run's Trainer only.
     for name, plain in (("noise", "uniform"), ("update", "alternating"), ("lr_decay", 1.0),
                         ("momentum_saturate", 0), ("d_loss_scale", 1.0), ("parzen_every", 0),
+                        ("eval_every", 0), ("g_ema", 0.0), ("real_label", 1.0), ("d_lr", 0.0),
                         ("init", None)):
         value = getattr(cfg, name)
         if (value == "uniform") if plain is None else value != plain:
-            return f"{name} {value!r} (the GAN paper's options train one seed at a time)"
+            return f"{name} {value!r} (this option trains one seed at a time)"
     return None
 
 
@@ -80,6 +83,7 @@ class SeedModels:
         self.d_opt.build(self.D.trainable_variables)
         self.g_opt.build(self.G.trainable_variables)
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.G_ema = self.G_best = None   # (refused by stackable)
 
     # A single run's names and order, so that train_lib.restore and
     # checkpoint_arrays treat a seed as they treat a single run.

@@ -18,6 +18,7 @@ STREAM_EPS = 5   # the VAE's eps ~ N(0, I) (training/vae.py)
 # fixed z of the quick Parzen estimates during training, and the masks of an
 # alternating update's G step.
 STREAM_DROP_REAL, STREAM_DROP_FAKE, STREAM_PARZEN, STREAM_DROP_G = 6, 7, 8, 9
+STREAM_QUALITY = 10   # the fixed z of eval_every's samples (evaluation/tracking.py)
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
 # (Philox took ~18% of an iteration), and TF's own kernels lack ThreeFry. Running
 # the draws as jit_compile functions everywhere (eager, plain graph or XLA loop)

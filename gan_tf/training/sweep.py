@@ -59,6 +59,9 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
     from gan_tf.data.datasets import load_dataset
     from gan_tf.training.stack import stackable
     check_mode(resume, overwrite)
+    if train_lib.tracked(cfg) and measure is None:
+        raise UserError("parzen_every and eval_every need the measures the train command "
+                        "passes (python -m gan_tf.train)")
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds) or len(seeds) > MAX_SEEDS:
         raise UserError(f"a sweep takes 1 to {MAX_SEEDS} distinct seeds, got "

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 def needs_one_inter_op_thread(cfg) -> bool:
     """Runs of cfg are reproducible only with one inter-op thread: the DCGANs."""
-    return cfg.arch == "dcgan"
+    return cfg.arch in ("dcgan", "dcgan_tutorial")
 
 
 def configure(cfg) -> bool:
