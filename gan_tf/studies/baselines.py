@@ -159,6 +159,12 @@ def time_torch(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
         g_loss.backward()
         g_opt.step()
         return d_loss.item(), g_loss.item()
+    return time_iterations(iteration, iters, warmup)
+
+
+def time_iterations(iteration, iters: int, warmup: int) -> float:
+    """it/s of `iteration(t)` over t = warmup ... warmup + iters - 1, after `warmup`
+    untimed calls (t = 0 ...)."""
     for t in range(warmup):
         iteration(t)
     t0 = time.perf_counter()
@@ -337,12 +343,7 @@ def time_torch_dcgan(images: np.ndarray, iters: int, bfloat16: bool, warmup: int
         g_loss.backward()
         g_opt.step()
         return d_loss.item(), g_loss.item()
-    for t in range(warmup):
-        iteration(t)
-    t0 = time.perf_counter()
-    for t in range(warmup, warmup + iters):
-        iteration(t)
-    return iters / (time.perf_counter() - t0)
+    return time_iterations(iteration, iters, warmup)
 
 
 def time_tf_tutorial_dcgan(cfg, images: np.ndarray, iters: int, warmup: int = 3) -> float:
