@@ -188,12 +188,12 @@ def plot_quality(records: list[dict], path: Path, title: str = "", runs=None) ->
                 if its:
                     ax.plot(its, values, style, color=colour, marker="." if style == "-"
                             else None, label=f"{name} {what}".strip())
-            best = [r for r in recs if r.get("best") and isinstance(r.get(
-                ("ema_" if any("ema_" + key in q for q in recs) else "") + key), float)]
+            # The best G is chosen among the average's records where the run has one.
+            chosen = ("ema_" if any("ema_" + key in r for r in recs) else "") + key
+            best = [r for r in recs if r.get("best") and isinstance(r.get(chosen), float)]
             if best:
-                b = best[-1]
-                ax.plot([b["iter"]], [b[("ema_" if "ema_" + key in b else "") + key]],
-                        "*", color=colour, markersize=12)
+                ax.plot([best[-1]["iter"]], [best[-1][chosen]], "*", color=colour,
+                        markersize=12)
         if log:
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
