@@ -46,7 +46,7 @@ def train_one(mixture: str, pack: int, seed: int, iters: int, frames: int = 0):
     return mixtures.mode_metrics(final, centres, std), clouds
 
 
-def _scatter(ax, cloud, mixture, title):
+def scatter(ax, cloud, mixture, title):
     centres, _ = mixtures.MIXTURES[mixture]
     ax.scatter(cloud[:, 0], cloud[:, 1], s=2, alpha=0.4, c="tab:green")
     ax.scatter(centres[:, 0], centres[:, 1], s=25, marker="x", c="k")
@@ -59,14 +59,14 @@ def _scatter(ax, cloud, mixture, title):
     ax.set_yticks([])
 
 
-def _render(panels) -> np.ndarray:
+def render(panels) -> np.ndarray:
     """panels: rows of (cloud, mixture, title) -> an RGB image."""
     from gan_tf.runs.pictures import figure_rgb, new_figure
     rows, cols = len(panels), len(panels[0])
     fig = new_figure((2.6 * cols, 2.6 * rows))
     for r, row in enumerate(panels):
         for c, (cloud, mixture, title) in enumerate(row):
-            _scatter(fig.add_subplot(rows, cols, r * cols + c + 1), cloud, mixture, title)
+            scatter(fig.add_subplot(rows, cols, r * cols + c + 1), cloud, mixture, title)
     fig.tight_layout()
     return figure_rgb(fig)
 
@@ -99,7 +99,7 @@ def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2, 3, 4), frames: int = 
     for k in range(len(clouds[keys[0]])):
         panels = [[(clouds[mx, me][k][1], mx, f"{mx}, {me}, iteration {clouds[mx, me][k][0]}")
                    for me in METHODS] for mx in mixtures.MIXTURES]
-        frames_rgb.append(_render(panels))
+        frames_rgb.append(render(panels))
     save_frames_gif(frames_rgb, run_dir / "training.gif", fps=4)
     save_png(frames_rgb[-1], run_dir / "final.png")
     out = {"iters": iters, "seeds": list(seeds), "training": TRAINING, "results": results}

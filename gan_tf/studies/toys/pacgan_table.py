@@ -1,0 +1,186 @@
+"""The PacGAN paper's Table 1, re-run: GAN, PacGAN2-4, minibatch discrimination and the
+unrolled GAN on the 2-D ring and grid, with the protocol of pacgan_protocol.py.
+
+`python -m gan_tf.toys.pacgan_table [--epochs 400] [--trials 10] [--runs grid/gan,...]`
+trains each mixture/method's trials (all in one compiled loop), measures modes, high-
+quality share and reverse KL after every epoch, and writes into the run folder
+(outputs/pacgan-table):
+  results.json   every run's settings, per-trial final measures and per-epoch curve;
+  table.md       mean, sample std and standard error over trials, the paper's row beside;
+  samples.png    trial 0's final 2,500 samples for every run (a picture per remedy);
+  curves.png     modes and high quality over epochs, mean ± std over trials.
+A run already in results.json with the same epochs and trials is kept, not retrained,
+so a stopped sweep continues where it stopped; one with other settings is refused.
+The paper trains 400 epochs of 1,000 iterations: on a 2-core CPU one trial-epoch of
+the GAN costs ~10 s, so the full table is a GPU job; --epochs is the budget knob and
+every row says what it was trained for.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gan_tf.core.errors import UserError
+from gan_tf.studies.toys.pacgan_protocol import EPOCHS, METHODS, NUM_SAMPLE, PAPER, Trials, summary
+
+RUNS = tuple(f"{mixture}/{method}" for mixture in ("grid", "ring") for method in METHODS)
+MEASURES = (("modes", "modes"), ("high_quality", "high quality"), ("reverse_kl", "reverse KL"))
+
+
+def parse_runs(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = [k for k in keys if k not in RUNS]
+    if bad or not keys:
+        raise UserError(f"--runs: unknown {', '.join(bad) or 'empty list'}; choose from "
+                        f"{', '.join(RUNS)}")
+    return keys
+
+
+def _load(path: Path) -> dict:
+    if not path.exists():
+        return {"protocol": "pacgan-paper", "runs": {}}
+    try:
+        out = json.loads(path.read_text())
+        assert isinstance(out.get("runs"), dict)
+        return out
+    except (ValueError, AssertionError, AttributeError):
+        raise UserError(f"{path} is damaged (not the JSON this study writes); move it "
+                        "away or pass another --run-dir") from None
+
+
+def run(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
+        num_sample: int = NUM_SAMPLE, log=print) -> dict:
+    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
+    if not (epochs >= 1 and trials >= 1):
+        raise UserError("--epochs and --trials must be at least 1")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "results.json"
+    out = _load(path)
+    settings = {"epochs": epochs, "trials": trials, "num_sample": num_sample}
+    for key in keys:   # refuse before training anything
+        done = out["runs"].get(key)
+        if done and done["settings"] != settings:
+            raise UserError(f"{path} holds {key} trained with {done['settings']}, not "
+                            f"{settings}; pass those flags to keep it, or another --run-dir")
+    for key in keys:
+        if key in out["runs"]:
+            log(f"{key}: kept from {path}")
+            continue
+        mixture, method = key.split("/")
+        trainer = Trials(mixture, METHODS[method], range(trials), num_sample)
+        curve, start = [], time.time()
+        for epoch in range(1, epochs + 1):
+            trainer.train_epoch()
+            measures = trainer.measures()
+            curve.append({name: [m[name] for m in measures] for name, _ in MEASURES})
+            log(f"{key} epoch {epoch}/{epochs}: modes {curve[-1]['modes']}, "
+                f"{time.time() - start:.0f} s")
+        out["runs"][key] = {"settings": settings, "seconds": round(time.time() - start, 1),
+                            "final": measures, "curve": curve,
+                            "modes_total": measures[0]["modes_total"]}
+        buf = io.BytesIO()
+        np.save(buf, trainer.samples()[0])
+        atomic_write_bytes(run_dir / f"samples-{mixture}-{method}.npy", buf.getvalue())
+        atomic_write_text(path, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def _cell(values, percent=False) -> str:
+    if not any(np.isfinite(v) for v in values):
+        return "undefined (no sample on a mode)"
+    mean, sd, se = summary(values)
+    k = 100 if percent else 1
+    digits = 1 if percent or values and isinstance(values[0], int) else 2
+    unit = "%" if percent else ""
+    return f"{k * mean:.{digits}f} ± {k * sd:.{digits}f} (se {k * se:.{digits}f}){unit}"
+
+
+def table(out: dict) -> str:
+    rows = ["| run | trained | modes | high quality | reverse KL | paper (mean ± se) |",
+            "|---|---|---|---|---|---|"]
+    for key in RUNS:
+        r = out["runs"].get(key)
+        if not r:
+            continue
+        s = r["settings"]
+        final = r["final"]
+        cells = [_cell([m["modes"] for m in final]),
+                 _cell([m["high_quality"] for m in final], percent=True),
+                 _cell([m["reverse_kl"] for m in final])]
+        p = PAPER.get(key)
+        paper = (f"{p[0]:.1f} ± {p[1]:.1f} · {p[2]:.1f} ± {p[3]:.1f}% · {p[4]:.2f} ± {p[5]:.2f}"
+                 if p
+                 else "not in Table 1")
+        rows.append(f"| {key} | {s['epochs']} of {EPOCHS} epochs, {s['trials']} trials, "
+                    f"{r['seconds'] / 60:.0f} min | {cells[0]} of {r['modes_total']} | "
+                    f"{cells[1]} | {cells[2]} | {paper} |")
+    return "\n".join(rows)
+
+
+def pictures(run_dir: Path, out: dict) -> None:
+    from gan_tf.runs.pictures import figure_rgb, new_figure, save_png
+    from gan_tf.studies.toys.mode_collapse import render
+    keys = [k for k in RUNS if k in out["runs"]]
+    if not keys:
+        return
+    by_mixture = {}
+    for k in keys:
+        by_mixture.setdefault(k.split("/")[0], []).append(k)
+    width = max(len(v) for v in by_mixture.values())
+    panels = []
+    for mixture, ks in by_mixture.items():
+        row = []
+        for k in ks:
+            cloud = np.load(run_dir / f"samples-{k.replace('/', '-')}.npy")
+            m = out["runs"][k]["final"][0]
+            row.append((cloud, mixture, f"{k}: {m['modes']} modes, "
+                                        f"{m['high_quality']:.0%} hq"))
+        blank = (np.full((1, 2), np.nan), mixture, "")
+        panels.append(row + [blank] * (width - len(row)))
+    save_png(render(panels), run_dir / "samples.png")
+    fig = new_figure((10, 3.2 * len(by_mixture)))
+    for r, (mixture, ks) in enumerate(by_mixture.items()):
+        for c, (name, label) in enumerate(MEASURES[:2]):
+            ax = fig.add_subplot(len(by_mixture), 2, 2 * r + c + 1)
+            for k in ks:
+                a = np.array([e[name] for e in out["runs"][k]["curve"]], float)
+                mean, sd = a.mean(1), a.std(1, ddof=1) if a.shape[1] > 1 else 0 * a[:, 0]
+                x = np.arange(1, len(a) + 1)
+                ax.plot(x, mean, label=k.split("/")[1])
+                ax.fill_between(x, mean - sd, mean + sd, alpha=0.15)
+            ax.set_title(f"{mixture}: {label} (mean ± std over trials)", fontsize=9)
+            ax.set_xlabel("epoch (1,000 iterations)")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_png(figure_rgb(fig), run_dir / "curves.png")
+
+
+def pacgan_table(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
+                 docs=None, report: bool = False) -> dict:
+    """report: train nothing; the table and pictures of what results.json holds (runs
+    trained with different budgets side by side, each row saying its own)."""
+    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
+    run_dir = Path(run_dir)
+    if report:
+        out = _load(run_dir / "results.json")
+        if not out["runs"]:
+            raise UserError(f"{run_dir / 'results.json'} holds no runs; train some first")
+    else:
+        out = run(run_dir, keys, epochs, trials)
+    text = table(out)
+    atomic_write_text(run_dir / "table.md", text + "\n")
+    pictures(run_dir, out)
+    if docs:
+        from gan_tf.evaluation.results import update_section
+        update_section(docs, "pacgan", text)
+        for name in ("samples.png", "curves.png"):
+            atomic_write_bytes(Path(docs) / f"pacgan-{name}", (run_dir / name).read_bytes())
+    print(text)
+    return out
+

@@ -1,0 +1,36 @@
+"""`python -m gan_tf.toys.pacgan_table`: parses its flags and calls
+studies/toys/pacgan_table.py, whose docstring is this command's --help."""
+
+from __future__ import annotations
+
+import sys
+
+from gan_tf.core import cli
+from gan_tf.runs.outputs import PACGAN_TABLE, study_dir
+
+
+def main(argv=None) -> int:
+    p = cli.Parser("gan_tf.toys.pacgan_table", library="gan_tf.studies.toys.pacgan_table")
+    p.add_argument("--epochs", type=int, default=400,
+                   help="epochs of 1,000 iterations per run (the paper's 400)")
+    p.add_argument("--trials", type=int, default=10, help="trials per run (the paper's 10)")
+    p.add_argument("--runs", help="comma-separated MIXTURE/METHOD, MIXTURE grid or ring, "
+                   "METHOD gan, pacgan2, pacgan3, pacgan4, minibatch or unrolled5 "
+                   "(default: all twelve)")
+    p.add_argument("--run-dir", default=study_dir(PACGAN_TABLE))
+    p.add_argument("--docs", help="also put the table into docs/toys.md's pacgan section "
+                                  "and the pictures beside it")
+    p.add_argument("--report", action="store_true", help="train nothing: the table and "
+                   "pictures of every run results.json holds, whatever its budget")
+    args = p.parse_args(argv)
+
+    def work():
+        from gan_tf.studies.toys.pacgan_table import RUNS, pacgan_table, parse_runs
+        keys = parse_runs(args.runs) if args.runs is not None else RUNS
+        return pacgan_table(args.run_dir, keys, args.epochs, args.trials, args.docs,
+                            args.report)
+    return cli.run(work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
