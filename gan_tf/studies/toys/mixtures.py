@@ -42,10 +42,16 @@ def sampler(centres: np.ndarray, std: float):
     return sample
 
 
-def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
+def mode_counts(samples: np.ndarray, centres: np.ndarray, std: float):
+    """(high-quality samples per mode, which samples are high quality): a sample is high
+    quality within 3 std of its nearest centre, and counts for that centre."""
     d = np.linalg.norm(samples[:, None, :] - centres[None], axis=-1)
     nearest = d.argmin(axis=1)
     good = d[np.arange(len(samples)), nearest] < 3 * std
-    covered = np.unique(nearest[good])
-    return {"modes_covered": int(len(covered)), "modes_total": int(len(centres)),
+    return np.bincount(nearest[good], minlength=len(centres)), good
+
+
+def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
+    counts, good = mode_counts(samples, centres, std)
+    return {"modes_covered": int((counts > 0).sum()), "modes_total": int(len(centres)),
             "high_quality": float(good.mean())}

@@ -76,7 +76,7 @@ Z_DIM, G_HIDDEN, G_LAYERS = 2, 400, 4
 D_HIDDEN, D_PIECES, D_LAYERS = 200, 5, 3
 INIT_STD, BN_EPS, BN_MOVE = 0.02, 1e-4, 0.05
 LR, BETA1, BETA2, ADAM_EPS = 1e-4, 0.8, 0.999, 1e-8
-BATCH, NUM_SAMPLE, EPOCHS, EVAL_SAMPLES, THRESHOLD = 100, 100_000, 400, 2500, 3.0
+BATCH, NUM_SAMPLE, EPOCHS, EVAL_SAMPLES = 100, 100_000, 400, 2500
 
 # Table 1 of the paper (10 trials, mean ± standard error): modes, high quality (%),
 # reverse KL. GAN is its "GAN [15]" row (its own runs of the protocol above).
@@ -119,12 +119,9 @@ METHODS = {m.name: m for m in (Method(), Method(pack=2), Method(pack=3), Method(
 
 def mode_measures(samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
     """Modes covered, high-quality share and reverse KL of one sample set, as
-    MetricLogger counts them (isotropic variances: the standardised distance is the
-    Euclidean one over std)."""
-    d = np.linalg.norm(samples[:, None, :] - centres[None], axis=-1) / std
-    nearest = d.argmin(axis=1)
-    good = d[np.arange(len(samples)), nearest] < THRESHOLD
-    counts = np.bincount(nearest[good], minlength=len(centres)).astype(float)
+    MetricLogger counts them (isotropic variances: its standardised distance below 3
+    is the Euclidean one below 3 std, mixtures.mode_counts)."""
+    counts, good = mixtures.mode_counts(samples, centres, std)
     total = counts.sum()
     if total:
         p = counts[counts > 0] / total
@@ -133,10 +130,6 @@ def mode_measures(samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
         reverse_kl = float("nan")   # no sample on any mode: the KL is undefined
     return {"modes": int((counts > 0).sum()), "high_quality": float(good.mean()),
             "reverse_kl": reverse_kl, "modes_total": len(centres)}
-
-
-def _normal(rng, shape):
-    return tf.constant(rng.normal(0.0, INIT_STD, size=shape), tf.float32)
 
 
 class Trials:
@@ -224,11 +217,8 @@ class Trials:
         real points: each kernel's weights divided by half its mean nearest-row L1
         distance, and its bias set so the feature averages 0 over the batch."""
         h = self._features(self.D, self.data[:, :BATCH])
-        w, b = self.D[D_LAYERS], self.D[-1]
-        kernels, dims = self.method.minibatch, self.method.mb_dims
-        M = tf.reshape(tf.matmul(h, w), [self.T, BATCH, kernels, dims])
-        l1 = tf.reduce_sum(tf.abs(M[:, :, None] - M[:, None]), -1) \
-            + 1e6 * tf.eye(BATCH)[None, :, :, None]
+        w, b, dims = self.D[D_LAYERS], self.D[-1], self.method.mb_dims
+        l1 = minibatch_distances(h, w, dims)
         scale = 0.5 * tf.reduce_mean(tf.reduce_min(l1, 2), 1)           # (T, kernels)
         w.assign(w / tf.repeat(scale, dims, axis=1)[:, None, :])
         f = minibatch_features(h, w, tf.zeros_like(b), dims)
@@ -373,17 +363,21 @@ class Trials:
         return [mode_measures(s, self.centres, self.std) for s in self.samples()]
 
 
+def minibatch_distances(h, w, dims: int):
+    """||M_i,b - M_j,b||_1 for every pair of rows (i, j) and kernel b, M = h w reshaped
+    (rows, B kernels, C dims); a row's distance to itself is 1e6 (their code's
+    diagonal), so it is never its own neighbour. h (T, R, F) -> (T, R, R, B)."""
+    M = tf.reshape(tf.matmul(h, w), tf.concat([tf.shape(h)[:2], [-1, dims]], 0))
+    l1 = tf.reduce_sum(tf.abs(M[:, :, None] - M[:, None]), -1)
+    return l1 + 1e6 * tf.eye(tf.shape(h)[1])[None, :, :, None]
+
+
 def minibatch_features(h, w, b, dims: int):
     """Minibatch discrimination (Salimans et al. 2016, section 3.2; their code's
-    MinibatchLayer in openai/improved-gan): M = h w reshaped (rows, B kernels, C dims);
-    o_b(x_i) = sum over the other rows j of the same batch of exp(-||M_i,b - M_j,b||_1),
-    plus a bias b_b. h (T, R, F), w (T, F, B*C), b (T, 1, B) -> (T, R, B)."""
-    M = tf.reshape(tf.matmul(h, w), tf.concat([tf.shape(h)[:2], [-1, dims]], 0))
-    l1 = tf.reduce_sum(tf.abs(M[:, :, None] - M[:, None]), -1)      # (T, R, R, B)
-    rows = tf.shape(h)[1]
-    # Their 1e6 on the diagonal: a row is not compared with itself.
-    l1 += 1e6 * tf.eye(rows)[None, :, :, None]
-    return tf.reduce_sum(tf.exp(-l1), 2) + b
+    MinibatchLayer in openai/improved-gan): o_b(x_i) = sum over the other rows j of the
+    same batch of exp(-||M_i,b - M_j,b||_1), plus a bias b_b. h (T, R, F),
+    w (T, F, B*C), b (T, 1, B) -> (T, R, B)."""
+    return tf.reduce_sum(tf.exp(-minibatch_distances(h, w, dims)), 2) + b
 
 
 def adam_update(params, grads, m, v, t, lr=LR):
