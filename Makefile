@@ -25,6 +25,7 @@
 #   make saturating-vs-nonsaturating                G's loss saturates (outputs/NAME/)
 #   make gaussian-1d | xy-game | mode-collapse      the toy experiments (outputs/NAME/)
 #   make pacgan-table [ARGS="--epochs 20 --trials 5"]  the PacGAN paper's Table 1 protocol (docs/toys.md)
+#   make stacked-mnist [ARGS="--iters 2000 --trials 1"]  its Table 2: DCGAN vs PacDCGAN2 (docs/toys.md)
 #   make sweep EXP=mnist-basic [SEEDS=5]            seeds 0..4 of an experiment -> outputs/NAME-seeds/
 #     (or any experiment with ARGS="--seeds 5"; evaluate RUN=outputs/NAME-seeds: mean ± std)
 #   make bench                                      speed, side by side (outputs/bench/)
@@ -44,7 +45,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse pacgan-table evaluate latent results bench bench-sweep bench-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -78,6 +79,9 @@ mode-collapse: venv
 
 pacgan-table: venv
 	$(PY) -m gan_tf.toys.pacgan_table $(ARGS)
+
+stacked-mnist: venv
+	$(PY) -m gan_tf.stacked_mnist $(ARGS)
 
 evaluate: venv
 	@test -n "$(RUN)" || { echo "usage: make evaluate RUN=outputs/NAME"; exit 2; }

@@ -24,7 +24,9 @@ from gan_tf.runs.sweeps import is_sweep, read_sweep, sweep_folders
 # Where each generated section lives: docs/PAGE between <!-- NAME:start --> and
 # <!-- NAME:end -->.
 PAGES = {"results": "results.md", "classes": "results.md", "saturation": "experiments.md",
-         "gaussian": "toys.md", "modes": "toys.md", "pacgan": "toys.md", "bench": "speed.md", "bench-dcgan": "speed.md", "dcgan": "dcgan.md",
+         "gaussian": "toys.md", "modes": "toys.md", "pacgan": "toys.md",
+         "stacked-mnist": "toys.md", "bench": "speed.md", "bench-dcgan": "speed.md",
+         "dcgan": "dcgan.md",
          "bench-sweep": "sweeps.md", "gan-vs-vae": "gan-vs-vae.md", "paper": "paper.md",
          "paper-results": "results.md"}
 COLUMNS = [m for m in MEASURES if m.column]

@@ -380,13 +380,13 @@ def minibatch_features(h, w, b, dims: int):
     return tf.reduce_sum(tf.exp(-minibatch_distances(h, w, dims)), 2) + b
 
 
-def adam_update(params, grads, m, v, t, lr=LR):
-    """One Adam step (Kingma and Ba's, as Blocks' and Keras' Adam write it):
+def adam_update(params, grads, m, v, t, lr=LR, beta1=BETA1, eps=ADAM_EPS):
+    """One Adam step (Kingma and Ba's, as Blocks', TF1's and Keras' Adam write it):
     lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), p -= lr_t m / (sqrt(v) + eps)."""
-    lr_t = lr * tf.sqrt(1 - BETA2 ** t) / (1 - BETA1 ** t)
-    m = [BETA1 * a + (1 - BETA1) * g for a, g in zip(m, grads)]
+    lr_t = lr * tf.sqrt(1 - BETA2 ** t) / (1 - beta1 ** t)
+    m = [beta1 * a + (1 - beta1) * g for a, g in zip(m, grads)]
     v = [BETA2 * a + (1 - BETA2) * g * g for a, g in zip(v, grads)]
-    return [p - lr_t * a / (tf.sqrt(b) + ADAM_EPS) for p, a, b in zip(params, m, v)], m, v
+    return [p - lr_t * a / (tf.sqrt(b) + eps) for p, a, b in zip(params, m, v)], m, v
 
 
 def summary(values) -> tuple[float, float, float]:
