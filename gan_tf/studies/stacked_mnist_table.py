@@ -32,6 +32,7 @@ import numpy as np
 
 from gan_tf.core.errors import UserError
 from gan_tf.studies import stacked_mnist as sm
+from gan_tf.studies import tables
 from gan_tf.studies.toys.pacgan_protocol import summary
 
 RUNS = tuple(sm.METHODS)
@@ -39,26 +40,13 @@ PICTURE_SAMPLES = 64
 
 
 def parse_runs(text: str) -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in text.split(",") if k.strip())
-    bad = [k for k in keys if k not in RUNS]
-    if bad or not keys:
-        raise UserError(f"--runs: unknown {', '.join(bad) or 'empty list'}; choose from "
-                        f"{', '.join(RUNS)}")
-    return keys
+    return tables.parse_runs(text, RUNS)
 
 
 def _load(path: Path) -> dict:
-    if not path.exists():
-        return {"protocol": "pacgan-stacked-mnist", "runs": {}}
-    try:
-        out = json.loads(path.read_text())
-        assert isinstance(out.get("runs"), dict)
-        for r in out["runs"].values():
-            assert isinstance(r["settings"], dict) and isinstance(r["trials"], list)
-        return out
-    except (ValueError, AssertionError, AttributeError, KeyError, TypeError):
-        raise UserError(f"{path} is damaged (not the JSON this study writes); move it "
-                        "away or pass another --run-dir") from None
+    return tables.load_results(
+        path, "pacgan-stacked-mnist",
+        lambda r: isinstance(r["settings"], dict) and isinstance(r["trials"], list))
 
 
 def check_settings(iters: int, eval_every: int, trials: int, precision: str,

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
+from gan_tf.studies import tables
 from gan_tf.studies.toys.pacgan_protocol import EPOCHS, METHODS, NUM_SAMPLE, PAPER, Trials, summary
 
 RUNS = tuple(f"{mixture}/{method}" for mixture in ("grid", "ring") for method in METHODS)
@@ -33,24 +34,11 @@ MEASURES = (("modes", "modes"), ("high_quality", "high quality"), ("reverse_kl",
 
 
 def parse_runs(text: str) -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in text.split(",") if k.strip())
-    bad = [k for k in keys if k not in RUNS]
-    if bad or not keys:
-        raise UserError(f"--runs: unknown {', '.join(bad) or 'empty list'}; choose from "
-                        f"{', '.join(RUNS)}")
-    return keys
+    return tables.parse_runs(text, RUNS)
 
 
 def _load(path: Path) -> dict:
-    if not path.exists():
-        return {"protocol": "pacgan-paper", "runs": {}}
-    try:
-        out = json.loads(path.read_text())
-        assert isinstance(out.get("runs"), dict)
-        return out
-    except (ValueError, AssertionError, AttributeError):
-        raise UserError(f"{path} is damaged (not the JSON this study writes); move it "
-                        "away or pass another --run-dir") from None
+    return tables.load_results(path, "pacgan-paper")
 
 
 def run(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
