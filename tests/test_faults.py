@@ -157,7 +157,7 @@ def test_folders_that_are_files_and_a_damaged_generator(run, mnist_dir, capsys, 
     from gan_tf import evaluate, latent  # the commands
     for mod in (evaluate, latent):
         assert mod.main([str(run)]) == 2
-        one_line_error(capsys, "generator.keras is unreadable")
+        one_line_error(capsys, "generator.keras is not a Keras model file")
 
 
 def test_stray_and_corrupt_frames_never_cost_the_generator(run, mnist_dir, capsys):

@@ -77,17 +77,25 @@ def test_xla_and_plain_graph_compute_the_same_training(mnist, loss):
 @pytest.mark.parametrize("xla", [True, False])
 def test_one_chunk_equals_many_small_ones(mnist, xla):
     """Chunking is bookkeeping, not math: 1 x 30 iterations == 3 x 10 == 7 + 1 + 22,
-    bit for bit (one program serves every chunk length; none peels an iteration)."""
+    bit for bit (one program serves every chunk length; none peels an iteration),
+    and so are a logging window's sums carried through its chunks (stats.jsonl's
+    records: summing each chunk from zero and adding the chunks' sums differed in
+    the last bits)."""
     images = mnist.train_images[:2000]
     a = make_trainer(Config(xla=xla), images)
     out = a.chunk(30)
     for sizes in ((10, 10, 10), (7, 1, 22)):
         b = make_trainer(Config(xla=xla), images)
-        outs = [b.chunk(n) for n in sizes]
+        outs, sums = [], None
+        for n in sizes:
+            outs.append(b.chunk(n, sums))
+            sums = outs[-1]["sums"]
         assert int(a.iteration.numpy()) == int(b.iteration.numpy()) == 30
         for x, y in zip(a.G.weights + a.D.weights, b.G.weights + b.D.weights):
             np.testing.assert_array_equal(x.numpy(), y.numpy())
         assert outs[0]["first"] == out["first"]
+        for k in out["sums"]:
+            assert np.array_equal(sums[k], out["sums"][k]), k
     assert len(a._chunk._list_all_concrete_functions()) == 1    # traced once
 
 

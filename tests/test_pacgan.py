@@ -213,7 +213,7 @@ def test_table_run_keeps_finished_runs_and_refuses_other_settings(tmp_path):
     assert "ring/pacgan2" in (tmp_path / "table.md").read_text()
     assert (tmp_path / "curves.png").stat().st_size > 0
     (tmp_path / "results.json").write_text("{not json")
-    with pytest.raises(UserError, match="damaged"):
+    with pytest.raises(UserError, match="not valid JSON"):
         pacgan_table.run(tmp_path, ("grid/gan",), epochs=1, trials=2, num_sample=300)
 
 

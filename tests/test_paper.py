@@ -322,7 +322,7 @@ def test_a_generator_file_is_evaluated_like_its_run(paper_run, mnist_dir, tmp_pa
         evaluate_folder(gen, num_samples=200, data_dir=mnist_dir)
     (tmp_path / "g.json").unlink()
     (tmp_path / "bad.keras").write_bytes(b"not a zip")
-    with pytest.raises(UserError, match="not a loadable Keras generator"):
+    with pytest.raises(UserError, match="is not a Keras model file"):
         evaluate_folder(tmp_path / "bad.keras", num_samples=200, data_dir=mnist_dir)
     with pytest.raises(UserError, match="no generator file"):
         evaluate_folder(tmp_path / "missing.keras", num_samples=200, data_dir=mnist_dir)

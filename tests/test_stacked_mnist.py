@@ -150,7 +150,7 @@ def test_one_iteration_is_a_d_step_then_two_g_steps_on_the_same_z(mnist):
 
 
 def test_bfloat16_computes_the_same_losses_to_its_precision(mnist):
-    f32, bf16 = _small(mnist, seed=2), _small(mnist, seed=2, precision="bfloat16")
+    f32, bf16 = _small(mnist, seed=2), _small(mnist, seed=2, precision="mixed_bfloat16")
     real = f32.real_batch(tf.constant(1))
     z = tf.random.stateless_uniform([1, sm.BATCH, sm.Z_DIM], [1, 1], -1, 1)
     losses = []
@@ -158,7 +158,7 @@ def test_bfloat16_computes_the_same_losses_to_its_precision(mnist):
         fake = m.packed(m.generate(m.G, z)[0])
         losses.append(m.d_loss(m.discriminate(m.D, real), m.discriminate(m.D, fake)).numpy())
     assert losses[0] == pytest.approx(losses[1], rel=0.02)
-    with pytest.raises(ValueError, match="float32 or bfloat16"):
+    with pytest.raises(ValueError, match="float32, mixed_bfloat16"):
         _small(mnist, precision="float16")
 
 

@@ -8,6 +8,7 @@ line on stderr and an exit code, never a traceback:
     UserError, OSError (disk full, read-only folder...),
     MemoryError (a file far larger than a run writes)     exit 2
     TrainingDiverged (a loss became NaN or Inf)           exit 1
+    Stopped (SIGINT, SIGTERM between units of work)       exit 128 + the signal
     Ctrl-C before the library's own handling               exit 130
 """
 
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
+from gan_tf.core.errors import Stopped, TrainingDiverged, UserError, os_error_line
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,6 +40,38 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"error: {message} (see --help)\n")
+
+
+def count(low: int, high: int, what: str = ""):
+    """An argparse type: an integer from `low` to `high`, else the one-line flag error
+    ("argument --trials: must be an integer from 1 to 100, got 100000"). Every count
+    flag has an upper bound, so no typo asks for days of work or terabytes."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer from {low:,} to {high:,}{what}, got {text[:40]!r}")
+        return value
+    parse.__name__ = "count"
+    return parse
+
+
+def real(low: float, high: float, what: str = ""):
+    """An argparse type: a finite number in the open interval (low, high)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low < value < high:   # NaN fails every comparison
+            raise argparse.ArgumentTypeError(
+                f"must be a number between {low} and {high}{what}, got {text[:40]!r}")
+        return value
+    parse.__name__ = "real"
+    return parse
 
 
 def library_doc(module: str) -> str:
@@ -67,6 +100,8 @@ def run(work: Callable[[], object], interrupted: str = "") -> int:
         return _fail(os_error_line(e), 2)
     except TrainingDiverged as e:
         return _fail(str(e), 1)
+    except Stopped as e:
+        return _fail(str(e), 128 + e.signum)
     except MemoryError:
         # Every file the project writes is small; one read that fills the memory is a
         # file that is not what its name says.

@@ -5,7 +5,6 @@ no traceback, a non-zero exit, and nothing written."""
 from __future__ import annotations
 
 import errno
-import json
 
 
 class UserError(Exception):
@@ -14,6 +13,15 @@ class UserError(Exception):
 
 class TrainingDiverged(Exception):
     """A loss became NaN or Inf; the message names the iteration and the loss variant."""
+
+
+class Stopped(Exception):
+    """A command stopped by a signal between units of work; the message says what was
+    kept and what was lost. Exit status 128 + the signal, as a shell reports it."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
 
 
 def os_error_line(e: OSError) -> str:
@@ -26,15 +34,3 @@ def os_error_line(e: OSError) -> str:
             errno.EPERM: "an immutable file or folder? (chattr -i) or choose another "
                          "folder"}.get(e.errno, "")
     return f"cannot write{where}: {e.strerror or e}" + (f"; {hint}" if hint else "")
-
-
-def json_object(text: str, what: str, fix: str, holding: str = "") -> dict:
-    """`text` as a JSON object, or one line naming `what` is wrong with it and `fix`."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UserError(f"{what} is not valid JSON ({e}); {fix}") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{what} must be a JSON object{holding}, got a "
-                        f"{type(value).__name__}; {fix}")
-    return value

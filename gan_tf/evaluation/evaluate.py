@@ -231,25 +231,26 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
     (written with it: see docs/models/), else MNIST's tutorial split. Prints the table,
     writes nothing."""
     from gan_tf.core.config import DATASETS, SPLITS
-    from gan_tf.core.errors import json_object
-    from gan_tf.models.networks import load_generator
-    if not path.is_file():
+    from gan_tf.core.reading import read_json
+    from gan_tf.runs.folder import GENERATOR_INFO_LIMIT, read_generator
+    if not (path.exists() or path.is_symlink()):
         raise UserError(f"no generator file at {path}")
     info_path = path.with_suffix(".json")
-    info = (json_object(info_path.read_text(), str(info_path),
-                        "restore it from git, or delete it to evaluate on MNIST's tutorial "
-                        "split") if info_path.is_file() else {})
+    info = (read_json(info_path, "restore it from git, or delete it to evaluate on MNIST's "
+                                 "tutorial split", limit=GENERATOR_INFO_LIMIT)
+            if info_path.exists() else {})
     dataset, split = info.get("dataset", "mnist"), info.get("split", "tutorial")
-    if dataset not in DATASETS or split not in SPLITS:
-        raise UserError(f"{info_path} names dataset {dataset!r} and split {split!r}; "
-                        f"expected one of {', '.join(DATASETS)} and of {', '.join(SPLITS)}")
-    try:
-        G = load_generator(path)
-    except Exception as e:
-        raise UserError(f"{path} is not a loadable Keras generator ({type(e).__name__}: "
-                        f"{str(e)[:120]})") from None
+    iteration = info.get("iteration")
+    if dataset not in DATASETS or split not in SPLITS or not (
+            iteration is None or type(iteration) is int and iteration >= 0):
+        raise UserError(f"{info_path} names dataset {str(dataset)[:40]!r}, split "
+                        f"{str(split)[:40]!r} and iteration {str(iteration)[:20]}; expected "
+                        f"one of {', '.join(DATASETS)}, one of {', '.join(SPLITS)} and a "
+                        f"non-negative integer")
+    G = read_generator(path, "use a generator file gan-tf saved (docs/models/, or a run's "
+                             "generator.keras)")
     result, _, _ = measure_generator(G, dataset, split, num_samples, seed, data_dir,
-                                     run=str(path), iteration=info.get("iteration"))
+                                     run=str(path), iteration=iteration)
     result["split"] = split
     print(format_table(result))
     print(f"({path} is a generator file: nothing written; {result['seconds']} s)")

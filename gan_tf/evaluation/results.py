@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_tf.core import reading
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation.metrics import MEASURES
 from gan_tf.runs.files import atomic_write_text
-from gan_tf.runs.folder import METRICS, RunFolder
+from gan_tf.runs.folder import METRICS, METRICS_LIMIT, RunFolder
 from gan_tf.runs.outputs import STUDY_RESULTS
 from gan_tf.runs.sweeps import is_sweep, read_sweep, sweep_folders
 
@@ -54,7 +55,7 @@ def _others(m: dict) -> dict:
 def read_metrics(path: Path) -> dict:
     """A metrics.json written by gan_tf.evaluate; a one-line error if it is not one."""
     try:
-        m = json.loads(path.read_bytes().decode("utf-8"))
+        m = reading.read_json(path, "evaluate the run again", limit=METRICS_LIMIT)
         for side in ("generated", "real"):
             for c in COLUMNS:
                 c.cell(m[side])
@@ -140,25 +141,33 @@ def table(metric_files: list[Path]) -> str:
 
 
 def update_section(docs, name: str, text: str) -> Path:
-    """Replace what stands between section NAME's markers in its docs page (PAGES)."""
+    """Replace what stands between section NAME's markers in its docs page (PAGES).
+    The page is read, changed and written under the docs folder's lock (waiting for
+    it a while): two commands publishing two sections of one page at once each keep
+    the other's (a read-change-write without it loses one)."""
+    from gan_tf.runs.files import FolderLock
     page = Path(docs) / PAGES[name]
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if not page.is_file():
+        raise UserError(f"no docs page {page}; pass the docs folder with --docs")
+    lock = FolderLock(Path(docs))
+    lock.acquire("docs folder", wait=60)
     try:
-        content = page.read_text()
-    except FileNotFoundError:
-        raise UserError(f"no docs page {page}; pass the docs folder with --docs") from None
-    if start not in content or end not in content:
-        raise UserError(f"{page} lacks the markers {start} ... {end}")
-    head, rest = content.split(start, 1)
-    tail = rest.split(end, 1)[1]
-    atomic_write_text(page, f"{head}{start}\n{text}\n{end}{tail}")
+        content = reading.read_text(page, "restore it from git", limit=16 * reading.MIB)
+        if start not in content or end not in content:
+            raise UserError(f"{page} lacks the markers {start} ... {end}")
+        head, rest = content.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        atomic_write_text(page, f"{head}{start}\n{text}\n{end}{tail}")
+    finally:
+        lock.release()
     return page
 
 
 def read_result(path: Path, keys=()) -> dict:
     """A study's results file (JSON object with `keys`); one line if it is damaged."""
     try:
-        value = json.loads(path.read_bytes().decode("utf-8"))
+        value = reading.read_json(path, "make it again with the command that wrote it")
         missing = [k for k in keys if k not in value]
         if missing:
             raise KeyError(", ".join(missing))
@@ -251,8 +260,8 @@ def saturation_section(outputs: Path) -> str | None:
 def _is_toy(path: Path) -> bool:
     """The toy experiments write their own metrics.json, without 'generated'."""
     try:
-        return "generated" not in json.loads(path.read_bytes())
-    except ValueError:
+        return "generated" not in reading.read_json(path, "", limit=METRICS_LIMIT)
+    except (UserError, TypeError):
         return False     # damaged: read_metrics names it
 
 

@@ -16,6 +16,7 @@ import fcntl
 import itertools
 import os
 import re
+import time
 from pathlib import Path
 
 from gan_tf.core.errors import UserError, os_error_line
@@ -79,7 +80,14 @@ def remove_temporaries(folder: Path) -> list[Path]:
 class FolderLock:
     """An exclusive advisory lock on a folder (flock on FOLDER/.lock), held by one
     process at a time. The kernel releases it when the process dies, kill -9 included,
-    so a crashed run never leaves its folder locked."""
+    so a crashed run never leaves its folder locked.
+
+    The lock file's bytes are never written: who holds it is read from the kernel's
+    own table (/proc/locks), so a refused command leaves every file byte-identical,
+    .lock included. A .lock this process created is removed again on release (a
+    command that is refused adds no file); since another process may have opened it
+    just before, acquire() checks that the file it locked is still the one at .lock
+    and otherwise locks the new one."""
 
     NAME = ".lock"
 
@@ -87,32 +95,97 @@ class FolderLock:
         self.folder = Path(folder)
         self.path = self.folder / self.NAME
         self._fd = None
+        self._created = False
 
-    def acquire(self, what: str = "run folder") -> None:
-        try:   # never through a link: O_NOFOLLOW refuses one (ELOOP)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    def _open(self, what: str) -> tuple[int, bool]:
+        """(descriptor, created) of .lock, never through a link (O_NOFOLLOW: ELOOP)."""
+        flags = os.O_RDWR | os.O_NOFOLLOW
+        try:
+            try:
+                return os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o644), True
+            except FileExistsError:
+                return os.open(self.path, flags), False
+        except FileNotFoundError:   # removed between the two opens: try again
+            return self._open(what)
         except OSError as e:
-            if e.errno == errno.ELOOP:
+            if e.errno == errno.ELOOP or self.path.is_symlink():
                 raise UserError(f"{self.path} is a symbolic link; a {what}'s lock is taken "
                                 f"only inside the folder, never through a link: remove "
                                 f"it") from None
             raise UserError(os_error_line(e)) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise UserError(f"{self.folder} is in use: another process (pid {holder}) is "
-                            f"writing this {what}; wait for it to finish, stop it, or "
-                            f"choose another --run-dir") from None
-        try:   # who holds it, for the next process's message; the lock works without it
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except OSError:
-            pass
-        self._fd = fd
+
+    def acquire(self, what: str = "run folder", wait: float = 0.0) -> None:
+        """Take the lock, or refuse in one line naming the holder; `wait` seconds of
+        retrying first (for the short read-merge-write of a shared page)."""
+        deadline = time.monotonic() + wait
+        while True:
+            fd, created = self._open(what)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = lock_holder(fd)
+                os.close(fd)
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise UserError(f"{self.folder} is in use: another process (pid {holder}) "
+                                f"is writing this {what}; wait for it to finish, stop it, "
+                                f"or choose another --run-dir") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path, follow_symlinks=False).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self._fd, self._created = fd, created
+                return
+            os.close(fd)   # its creator removed it as we locked it: lock the new one
 
     def release(self) -> None:
         if self._fd is not None:
+            if self._created:   # still held: no one else can be holding this file
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
             os.close(self._fd)   # closing the descriptor releases the flock
             self._fd = None
+
+
+def lock_holder(fd: int) -> str:
+    """The pid holding a flock on the file open at `fd`, from the kernel's /proc/locks
+    ("1: FLOCK  ADVISORY  WRITE 4242 fd:01:123456 0 EOF"); "?" where it cannot tell."""
+    try:
+        st = os.fstat(fd)
+        inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+        with open("/proc/locks") as f:
+            for line in f:
+                fields = line.split()
+                if "FLOCK" in fields and "->" not in fields:   # "->": a waiter, not a holder
+                    i = fields.index("FLOCK")
+                    if fields[i + 4:i + 5] == [inode]:
+                        return fields[i + 3]
+    except (OSError, ValueError):
+        pass
+    return "?"
+
+
+@contextlib.contextmanager
+def locked(folder: Path, what: str = "run folder"):
+    """Hold `folder`'s lock (creating the folder) for the block: a second process is
+    refused in one line. A folder this call created is removed again if the block left
+    nothing in it (a refused command writes nothing)."""
+    folder = Path(folder)
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(os_error_line(e)) from None
+    lock = FolderLock(folder)
+    try:
+        lock.acquire(what)
+        yield folder
+    finally:
+        lock.release()
+        if created:
+            with contextlib.suppress(OSError):
+                if [p.name for p in folder.iterdir()] in ([], [FolderLock.NAME]):
+                    (folder / FolderLock.NAME).unlink(missing_ok=True)
+                    folder.rmdir()

@@ -35,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_tf.core.errors import UserError, json_object, os_error_line
+from gan_tf.core import reading
+from gan_tf.core.errors import UserError, os_error_line
+from gan_tf.runs import files
 from gan_tf.runs.files import FolderLock, atomic_save, atomic_write_text, remove_temporaries
 
 CONFIG = "config.json"
@@ -68,6 +70,16 @@ EVALUATION_FILES = (METRICS, NEIGHBOURS, INTERPOLATION, ARITHMETIC, LATENT, LIKE
 FOLDERS = {FRAMES: re.compile(r"^\d{3,}\.png$"),
            TENSORBOARD: re.compile(r"^events\.out\.tfevents\..+$")}
 _FIX = "restore it, or start the run again with --overwrite"
+# Size caps of the files read back, each far above what a run writes (reading.py):
+# config.json is ~2 KB; stats.jsonl ~200 bytes a window (100,000 iterations: 0.2 MB,
+# with eval_every records a little more); the largest checkpoint (the paper's maxout
+# model, G and D with Adam state) is ~60 MB.
+CONFIG_LIMIT = 1 * reading.MIB
+STATS_LIMIT = 512 * reading.MIB
+CHECKPOINT_LIMIT = 2 * reading.GIB
+GENERATOR_LIMIT = 1 * reading.GIB    # the largest generator.keras, G 1200 of the paper: ~8 MB
+GENERATOR_INFO_LIMIT = 1 * reading.MIB
+METRICS_LIMIT = 4 * reading.MIB     # metrics.json: ~3 KB (with its other generators' ~9)
 
 
 def refuse_link(path: Path) -> None:
@@ -179,21 +191,8 @@ class RunFolder:
         is refused in one line. A folder this call created is removed again if the
         block left nothing in it (a refused start writes nothing)."""
         self.check_layout()
-        created = not self.path.exists()
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(os_error_line(e)) from None
-        lock = FolderLock(self.path)
-        try:
-            lock.acquire()
+        with files.locked(self.path):
             yield self
-        finally:
-            lock.release()
-            if created and [p.name for p in self.path.iterdir()] == [FolderLock.NAME]:
-                with contextlib.suppress(OSError):
-                    lock.path.unlink()
-                    self.path.rmdir()
 
     def clear(self) -> None:
         """Remove a previous run's own files, its evaluation's, and temporaries; never
@@ -232,16 +231,11 @@ class RunFolder:
         invalid config.json."""
         from gan_tf.core.config import Config
         path = self.path / CONFIG
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):
             raise UserError(f"nothing to resume: {path} does not exist (start a new run "
                             f"without --resume, or replace what is there with --overwrite)")
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{path} is not UTF-8 text; {_FIX}") from None
-        except OSError as e:
-            raise UserError(f"cannot read {path}: {e.strerror}") from None
-        values = json_object(text, str(path), _FIX, " of config keys")
+        values = reading.read_json(path, _FIX, holding=" of config keys",
+                                   limit=CONFIG_LIMIT)
         try:
             return Config.from_dict(values)
         except UserError as e:
@@ -268,10 +262,9 @@ class RunFolder:
         path = self.path / STATS
         if not path.exists():
             return []
-        try:
-            lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
-        except OSError as e:
-            raise UserError(f"cannot read {path}: {e.strerror}") from None
+        lines = reading.read_bytes(path, "delete it, or start the run again with "
+                                   "--overwrite", STATS_LIMIT).decode(
+            "utf-8", errors="replace").splitlines()
         records = []
         for n, line in enumerate(lines, 1):
             try:
@@ -280,7 +273,9 @@ class RunFolder:
                 if n == len(lines):
                     break           # torn by a kill mid-write: the window is redone
                 r = line
-            if not _is_record(r):
+            except (ValueError, RecursionError):   # 5,000-digit numbers, 100,000 brackets
+                r = line
+            if not _is_record(r) or reading.depth(r) > reading.JSON_DEPTH:
                 raise UserError(f"{path} line {n} is not a stats record ({line[:60]!r}): "
                                 f"each line is an object with an integer 'iter' and numbers "
                                 f"'d_loss', 'g_loss' (a VAE's: 'neg_elbo', 'reconstruction', "
@@ -296,12 +291,21 @@ class RunFolder:
     def read_checkpoint(self) -> dict:
         """The checkpoint's arrays by name, with a valid 'iteration' (an int)."""
         path = self.path / CHECKPOINT
+        reading.check_file(path, _FIX, CHECKPOINT_LIMIT)
         try:
-            with np.load(path, allow_pickle=False) as z:
+            z = np.load(path, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive of named arrays")
+            with z:
+                # The arrays' sizes as the zip declares them, before any is read: a
+                # compressed member can unpack to far more than the file's own size.
+                declared = sum(i.file_size for i in z.zip.infolist())
+                if declared > CHECKPOINT_LIMIT:
+                    raise ValueError(f"its arrays would unpack to {declared:,} bytes")
                 arrays = {k: z[k] for k in z.files}
         except Exception as e:   # zip, npy and pickle-refusal errors all mean the same
-            raise UserError(f"checkpoint {path} is unreadable ({type(e).__name__}: "
-                            f"{str(e)[:80]}); {_FIX}") from None
+            raise UserError(f"checkpoint {path} is unreadable "
+                            f"({reading.exception_line(e, 80)}); {_FIX}") from None
         it = arrays.get("iteration")
         if it is None or it.shape != () or not np.issubdtype(it.dtype, np.integer) \
                 or int(it) < 0:
@@ -334,13 +338,7 @@ class RunFolder:
             raise UserError(f"no generator at {path}: is {self.path} a finished run? "
                             f"(finish it with python -m gan_tf.train --resume --run-dir "
                             f"{self.path})")
-        from gan_tf.models.networks import load_generator
-        try:
-            return load_generator(path)
-        except Exception as e:   # Keras says "File not found" for a truncated zip
-            raise UserError(f"{path} is unreadable as a Keras model ({type(e).__name__}: "
-                            f"{str(e).splitlines()[0][:80] if str(e) else ''}); "
-                            f"finish the run again with --resume, or retrain it") from None
+        return read_generator(path, "finish the run again with --resume, or retrain it")
 
     def load_vae(self):
         """(cfg, E, decoder, G) of a finished VAE run, weights from its checkpoint."""
@@ -362,7 +360,7 @@ class RunFolder:
         """NAME.json for the NAME.keras now in the folder (written after it: a kill
         between the two leaves a NAME.json whose hash no longer matches, which
         generator_info() then ignores), with `info` beside the iteration."""
-        digest = hashlib.sha256((self.path / name).read_bytes()).hexdigest()
+        digest = _sha256(self.path / name)
         atomic_write_text((self.path / name).with_suffix(".json"),
                           json.dumps({"iteration": int(iteration), "sha256": digest,
                                       **(info or {})}) + "\n")
@@ -372,11 +370,10 @@ class RunFolder:
         info_path, path = (self.path / name).with_suffix(".json"), self.path / name
         if info_path.is_file() and path.is_file():
             try:
-                info = json.loads(info_path.read_bytes().decode("utf-8"))
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                if info["sha256"] == digest and type(info["iteration"]) is int:
+                info = reading.read_json(info_path, "", limit=GENERATOR_INFO_LIMIT)
+                if info["sha256"] == _sha256(path) and type(info["iteration"]) is int:
                     return info
-            except (ValueError, TypeError, KeyError, AttributeError):
+            except (UserError, TypeError, KeyError):
                 pass   # damaged: as if absent
         return None
 
@@ -400,6 +397,52 @@ class RunFolder:
             return None
         it = self.checkpoint_iteration()
         return it if it == self.read_config().iters else None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_generator(path: Path, fix: str):
+    """A generator saved as NAME.keras, loaded, or one line saying what is wrong with
+    the file: missing, far too large, not a zip (a truncated copy: Keras itself says
+    "File not found"), lacking the Keras archive's parts, or holding code that Keras'
+    safe mode refuses to run (a Lambda layer, a pickled function)."""
+    import zipfile
+    path = Path(path)
+    reading.check_file(path, fix, GENERATOR_LIMIT)
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path} is not a Keras model file (not a zip archive: truncated, "
+                        f"or another kind of file); {fix}")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            declared = sum(i.file_size for i in z.infolist())
+            broken = z.testzip()   # every member's CRC: a cut or altered archive
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise UserError(f"{path} is a damaged zip archive ({reading.exception_line(e, 80)})"
+                        f"; {fix}") from None
+    missing = [n for n in ("config.json", "model.weights.h5") if n not in names]
+    if broken or missing or declared > GENERATOR_LIMIT:
+        why = (f"its member {broken} fails its checksum" if broken else
+               f"it lacks {' and '.join(missing)}" if missing else
+               f"its parts would unpack to {declared:,} bytes")
+        raise UserError(f"{path} is not a whole Keras model file ({why}); {fix}")
+    from gan_tf.models.networks import load_generator
+    try:
+        return load_generator(path)
+    except Exception as e:
+        if "safe_mode" in str(e):
+            raise UserError(f"{path} was refused: it holds code Keras would run on loading "
+                            f"(a Lambda layer or a custom function), and gan-tf loads "
+                            f"generators only in Keras' safe mode; use a generator file "
+                            f"gan-tf saved; {fix}") from None
+        raise UserError(f"{path} is unreadable as a Keras model "
+                        f"({reading.exception_line(e, 100)}); {fix}") from None
 
 
 def _number(v) -> bool:

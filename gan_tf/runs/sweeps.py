@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from gan_tf.core.config import MAX_SEEDS, Config
+from gan_tf.core import reading
 from gan_tf.core.errors import UserError
 from gan_tf.runs.files import atomic_write_text
 from gan_tf.runs.folder import RunFolder, refuse_link
@@ -53,7 +54,10 @@ def read_sweep(sweep_dir) -> dict:
     """sweep.json: {'config': Config, 'seeds': [...], 'mode': ...}; one-line errors."""
     path = Path(sweep_dir) / SWEEP
     try:
-        info = json.loads(path.read_bytes().decode("utf-8"))
+        if not (path.exists() or path.is_symlink()):
+            raise FileNotFoundError(path)
+        info = reading.read_json(path, "restore it, or start the sweep again with "
+                                       "--overwrite", limit=reading.MIB)
         info["config"] = Config.from_dict(info["config"])
         seeds = info["seeds"]
         if not (isinstance(seeds, list) and seeds and all(type(s) is int for s in seeds)):

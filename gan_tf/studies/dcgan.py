@@ -75,7 +75,8 @@ def read_metrics(run: RunFolder) -> dict:
     path = run / METRICS
     if not path.is_file():
         raise UserError(f"no {path}: evaluate the sweep first (make evaluate RUN=...)")
-    return json.loads(path.read_text())
+    from gan_tf.evaluation.results import read_metrics as read_checked
+    return read_checked(path)
 
 
 def generator_rows(runs: dict) -> dict:
@@ -83,10 +84,10 @@ def generator_rows(runs: dict) -> dict:
     rows = {}
     for s, run in runs.items():
         m = read_metrics(run)
-        rows.setdefault("final", {})[s] = {**m["generated"], "iteration": m["iteration"]}
+        rows.setdefault("final", {})[s] = {**m["generated"], "iteration": m.get("iteration")}
         for kind, other in m.get("generators", {}).items():
             rows.setdefault(kind, {})[s] = {**other["generated"],
-                                            "iteration": other["iteration"]}
+                                            "iteration": other.get("iteration")}
     return rows
 
 

@@ -39,16 +39,42 @@ from gan_tf.runs.folder import GENERATOR, METRICS, RunFolder
 from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
 
 PAPER_PARZEN, PAPER_SE = 225.0, 2.0      # Goodfellow et al. 2014, Table 1, MNIST
+# The paper's Parzen protocol (goodfeli/adversarial parzen_ll.py): 10,000 samples of G
+# as the centres, sigma chosen on validation images, the test images scored.
+PROTOCOL_SAMPLES = 10_000
+PROTOCOL = (f"Parzen protocol, as the paper's parzen_ll.py: {PROTOCOL_SAMPLES:,} samples "
+            "of G as the centres, sigma from logspace(-1, 0, 10) chosen on the first 1,000 "
+            "validation images of the paper's split (50,000 training, 10,000 validation), "
+            "the 10,000 test images scored. A row evaluated otherwise says how in its "
+            "name and is left out of the mean.")
 SAMPLE_ROWS, SAMPLE_COLUMNS = 6, 5
 DIAGNOSTIC_SAMPLES = 10_000    # as many as the protocol's centres
+
+
+TRAIN_FIX = ('train it with make mnist-paper ARGS="--seeds 3", evaluate it with make '
+             'evaluate RUN=outputs/mnist-paper-seeds, or name another run')
 
 
 def seed_runs(path) -> dict[int, RunFolder]:
     """{seed: run folder} of a sweep, or of a single run."""
     if is_sweep(path):
-        return {s: seed_folder(path, s) for s in read_sweep(path)["seeds"]}
-    run = RunFolder(path)
-    return {run.read_config().seed: run}
+        runs = {s: seed_folder(path, s) for s in read_sweep(path)["seeds"]}
+    else:
+        runs = {None: RunFolder(path)}
+    for run in runs.values():
+        if not run.has_config():
+            raise UserError(f"{run} is not a trained run (no config.json there): "
+                            f"{TRAIN_FIX}")
+    return {run.read_config().seed if s is None else s: run for s, run in runs.items()}
+
+
+def protocol_gaps(m: dict) -> list[str]:
+    """How the evaluation metrics.json `m` departs from the paper's Parzen protocol
+    ([] when it does not); what it does not record counts as a departure."""
+    n = m.get("num_samples")
+    if type(n) is not int:
+        return ["its number of centres is not recorded"]
+    return [] if n == PROTOCOL_SAMPLES else [f"{n:,} centres, not {PROTOCOL_SAMPLES:,}"]
 
 
 def quick_curve(run: RunFolder) -> list[tuple[int, float]]:
@@ -78,16 +104,20 @@ def training_seconds(records: list[dict]) -> float | None:
 
 def read_results(runs: dict) -> dict:
     """{key: the row's numbers} of evaluated runs ({key: run folder})."""
+    from gan_tf.evaluation.results import read_metrics
     rows = {}
     for seed, run in runs.items():
         if not (run / METRICS).is_file():
             raise UserError(f"{run} is not evaluated yet: run python -m gan_tf.evaluate "
                             f"{run}")
-        m = json.loads((run / METRICS).read_text())
+        m = read_metrics(run / METRICS)
         stats = run.read_stats()
         rows[seed] = {"metrics": m["generated"], "real": m["real"], "run": str(run),
                       "iteration": m.get("iteration"), "curve": quick_curve(run),
-                      "elapsed_s": training_seconds(stats)}
+                      "elapsed_s": training_seconds(stats),
+                      "num_samples": m.get("num_samples"), "z_seed": m.get("seed"),
+                      "precision": run.read_config().precision,
+                      "off_protocol": protocol_gaps(m)}
     return rows
 
 
@@ -101,34 +131,52 @@ def differences(cfg, base, ignore=()) -> str:
     return ", ".join(changed) or "the same config"
 
 
+def _settings(r: dict) -> str:
+    """The evaluated-on cell: samples, z seed and the precision the run trained in
+    (results.json of an earlier version lacks them: '?')."""
+    n, seed = r.get("num_samples"), r.get("z_seed")
+    samples = f"{n:,} samples" if type(n) is int else "? samples"
+    return f"{samples}, z seed {seed if type(seed) is int else '?'}, {r.get('precision', '?')}"
+
+
 def _run_row(name: str, r: dict) -> str:
-    """One run's row of `table`."""
+    """One run's row of `table`; its name says how it departs from the protocol."""
     m = r["metrics"]
+    gaps = r.get("off_protocol", [])
+    if gaps:
+        name = f"{name} (off the paper's protocol: {'; '.join(gaps)})"
     hours = f"{r['elapsed_s'] / 3600:.2f}" if r["elapsed_s"] else ""
     return (f"| {name} | {r['iteration']} | {m['parzen_ll']:.1f} ± {m['parzen_se']:.1f} (se) | "
             f"{m['parzen_sigma']:.3f} | {m['mnist_score']:.2f} | "
-            f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} |")
+            f"{m['frechet_distance']:.1f} | {m['confident_share']:.3f} | {hours} | "
+            f"{_settings(r)} |")
 
 
 def table(rows: dict, real_quick: float, variants: dict | None = None) -> str:
     real = next(iter(rows.values()))["real"]
-    lines = ["| model | iterations | Parzen (nats) | sigma | score | Fréchet dist. | p>0.9 "
-             "| hours here |", "|---|---|---|---|---|---|---|---|",
-             f"| GAN paper, Table 1 | ? | {PAPER_PARZEN:.0f} ± {PAPER_SE:.0f} (se) | | | | | |"]
+    lines = [PROTOCOL, "",
+             "| model | iterations | Parzen (nats) | sigma | score | Fréchet dist. | p>0.9 "
+             "| hours here | evaluated on, trained in |", "|---|---|---|---|---|---|---|---|---|",
+             f"| GAN paper, Table 1 | ? | {PAPER_PARZEN:.0f} ± {PAPER_SE:.0f} (se) | | | | | | "
+             f"{PROTOCOL_SAMPLES:,} samples |"]
     lines += [_run_row(f"this reproduction, seed {seed}", r) for seed, r in sorted(rows.items())]
-    if len(rows) > 1:
+    # Only rows on the protocol are averaged: a mean that mixed 100 and 10,000 centres
+    # would be neither.
+    on = [r for r in rows.values() if not r.get("off_protocol")]
+    if len(on) > 1:
         def spread(key, fmt):
-            v = np.array([r["metrics"][key] for r in rows.values()])
+            v = np.array([r["metrics"][key] for r in on])
             return f"{fmt.format(v.mean())} ± {fmt.format(v.std(ddof=1))}"
-        lines.append(f"| mean ± std over {len(rows)} seeds | | {spread('parzen_ll', '{:.1f}')} "
+        settings = sorted({_settings(r) for r in on})
+        lines.append(f"| mean ± std over {len(on)} seeds | | {spread('parzen_ll', '{:.1f}')} "
                      f"| | {spread('mnist_score', '{:.2f}')} | "
                      f"{spread('frechet_distance', '{:.1f}')} | "
-                     f"{spread('confident_share', '{:.3f}')} | |")
+                     f"{spread('confident_share', '{:.3f}')} | | {' / '.join(settings)} |")
     lines += [_run_row(f"variant: {label}", r) for label, r in (variants or {}).items()]
     lines.append(f"| real: 10,000 training images as centres | | {real['parzen_ll']:.1f} ± "
                  f"{real['parzen_se']:.1f} (se) | {real['parzen_sigma']:.3f} | "
                  f"{real['mnist_score']:.2f} | {real['frechet_distance']:.2f} | "
-                 f"{real['confident_share']:.3f} | |")
+                 f"{real['confident_share']:.3f} | | |")
     # The quick curve: one column per seed.
     its = sorted({it for r in rows.values() for it, _ in r["curve"]})
     seeds = sorted(rows)
@@ -186,12 +234,22 @@ def results_rows(path, rows: dict, variants: dict) -> str:
     sweep's mean ± std, each variant's own row."""
     from gan_tf.evaluation.results import HEADER, spread_row, table_row
     name = Path(path).name
-    lines = [HEADER, spread_row(f"`{name}` ({len(rows)} seeds)",
-                                "/".join(sorted({str(r["iteration"]) for r in rows.values()})),
-                                [r["metrics"] for r in rows.values()])]
+    on = {s: r for s, r in rows.items() if not r.get("off_protocol")}
+    lines = [HEADER]
+    if on:
+        lines.append(spread_row(f"`{name}` ({len(on)} seeds)",
+                                "/".join(sorted({str(r["iteration"]) for r in on.values()})),
+                                [r["metrics"] for r in on.values()]))
+    for seed, r in rows.items():
+        if r.get("off_protocol"):
+            lines.append(table_row(f"`{name}` seed {seed} (off the paper's protocol: "
+                                   f"{'; '.join(r['off_protocol'])})", r["iteration"],
+                                   r["metrics"]))
     for label, r in variants.items():
+        off = (f"; off the paper's protocol: {'; '.join(r['off_protocol'])}"
+               if r.get("off_protocol") else "")
         lines.append(table_row(f"`{Path(r['run']).parent.name}/{Path(r['run']).name}` "
-                               f"({label})", r["iteration"], r["metrics"]))
+                               f"({label}{off})", r["iteration"], r["metrics"]))
     lines.append("| GAN paper, Table 1 (MNIST, Parzen only) | | | | | | | 225 ± 2 | |")
     return "\n".join(lines)
 

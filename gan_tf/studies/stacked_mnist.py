@@ -47,8 +47,8 @@ Measures (model.py log_metrics, after every epoch)
 Not followed: the three training-time forward passes the code makes only to print
 losses and save pictures (they also move G's BN statistics); each trial's seed is
 ours (theirs was `random.randint(1, 100000)`). Optional: bfloat16 for the
-convolutions and matmuls (`precision="bfloat16"`; BN statistics, losses and Adam stay
-float32), a speed choice this CPU's matrix units reward.
+convolutions and matmuls (`precision="mixed_bfloat16"`, the train command's spelling:
+BN statistics, losses and Adam stay float32), a speed choice this CPU's matrix units reward.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from gan_tf.core.config import PRECISIONS
 from gan_tf.studies.toys.pacgan_protocol import adam_update
 
 Z_DIM, GF, DF, BATCH = 100, 64, 64, 64
@@ -109,10 +110,11 @@ class StackedGAN(tf.Module):
                  precision: str = "float32", num_training: int = NUM_TRAINING,
                  xla: bool = False):
         super().__init__()
-        if precision not in ("float32", "bfloat16"):
-            raise ValueError(f"precision must be float32 or bfloat16, not {precision!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not "
+                             f"{precision!r}")
         self.pack, self.seed = pack, seed
-        self.dtype = tf.bfloat16 if precision == "bfloat16" else tf.float32
+        self.dtype = tf.bfloat16 if precision == "mixed_bfloat16" else tf.float32
         rng = np.random.default_rng([seed, 0])
         images = np.asarray(images_uint8, np.uint8).reshape(-1, 28, 28)
         # Variables, not constants: XLA would fold a captured constant into the program.

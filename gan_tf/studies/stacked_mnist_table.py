@@ -2,7 +2,7 @@
 protocol of stacked_mnist.py.
 
 `python -m gan_tf.stacked_mnist [--runs dcgan,pacdcgan2] [--trials 10] [--iters 100000]
-[--eval-every 2000] [--precision float32|bfloat16]` trains each run's trials one after
+[--eval-every 2000] [--precision float32|mixed_bfloat16]` trains each run's trials one after
 the other, measures modes and KL on 26,000 samples every --eval-every iterations (the
 paper: every epoch of 2,000) and writes into the run folder (outputs/stacked-mnist):
   results.json   every run's settings and, per trial, its curve and final measures;
@@ -14,8 +14,10 @@ paper: every epoch of 2,000) and writes into the run folder (outputs/stacked-mni
   curves.png     modes over training, one line per trial.
 A trial is written when it finishes; a run already holding --trials trials with the
 same settings is kept, so a stopped sweep continues with its next trial (a trial
-stopped half way starts again). Other settings are refused before anything trains, a
-damaged results.json is refused, and a second process on the same folder is refused.
+stopped half way starts again; SIGTERM or Ctrl-C stops after the current measurement
+and says what was kept). Other settings are refused before anything trains, a damaged
+results.json (or any entry of it) is refused, and a second process on the same folder
+is refused: the command holds the folder's lock from its first read to its last write.
 The paper trains 100,000 iterations; on a 2-core CPU the DCGAN runs ~1.7 it/s in
 bfloat16 (~1 it/s for PacDCGAN2), so the full table is a GPU job: --iters is the
 budget knob and every row says what it was trained for.
@@ -24,12 +26,12 @@ budget knob and every row says what it was trained for.
 from __future__ import annotations
 
 import io
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from gan_tf.core.config import PRECISIONS
 from gan_tf.core.errors import UserError
 from gan_tf.studies import stacked_mnist as sm
 from gan_tf.studies import tables
@@ -43,20 +45,52 @@ def parse_runs(text: str) -> tuple[str, ...]:
     return tables.parse_runs(text, RUNS)
 
 
+PROTOCOL = "pacgan-stacked-mnist"
+MAX_ITERS, MAX_TRIALS = 1_000_000, 100   # 10x the paper's 100,000 iterations and 10 trials
+# Earlier versions spelled the bfloat16 option "bfloat16"; the train command's spelling
+# (core/config.PRECISIONS) is the one now, and their results.json reads as it.
+_OLD_PRECISION = {"bfloat16": "mixed_bfloat16"}
+
+
+def _measures_ok(m) -> bool:
+    return (isinstance(m, dict) and tables.count(m["modes"]) and tables.number(m["kl"]))
+
+
+def _run_ok(r: dict) -> bool:
+    """An entry as run() writes it: its settings and each finished trial's curve."""
+    s = r["settings"]
+    s["precision"] = _OLD_PRECISION.get(s.get("precision"), s.get("precision"))
+    trial_ok = lambda t: (isinstance(t, dict) and tables.count(t["seed"])
+                          and tables.finite(t["seconds"]) and _measures_ok(t["final"])
+                          and tables.list_of(t["curve"], lambda e: _measures_ok(e) and
+                                             tables.count(e["iteration"]))
+                          and len(t["curve"]) >= 1)
+    return (sorted(s) == ["eval_every", "iters", "num_test", "precision"]
+            and s["precision"] in PRECISIONS
+            and all(tables.count(s[k]) and s[k] >= 1 for k in ("iters", "eval_every",
+                                                              "num_test"))
+            and tables.list_of(r["trials"], trial_ok))
+
+
+def _real_ok(out: dict) -> bool:
+    real = out.get("real")
+    return real is None or (_measures_ok(real) and tables.count(real["n"])
+                            and tables.number(real["triples_read_right"]))
+
+
 def _load(path: Path) -> dict:
-    return tables.load_results(
-        path, "pacgan-stacked-mnist",
-        lambda r: isinstance(r["settings"], dict) and isinstance(r["trials"], list))
+    return tables.load_results(path, PROTOCOL, _run_ok, _real_ok)
 
 
 def check_settings(iters: int, eval_every: int, trials: int, precision: str,
                    num_test: int = sm.NUM_TEST) -> dict:
-    if not (iters >= 1 and trials >= 1 and 1 <= eval_every <= iters):
+    if not (1 <= iters <= MAX_ITERS and 1 <= trials <= MAX_TRIALS
+            and 1 <= eval_every <= iters):
         raise UserError(f"--iters {iters}, --eval-every {eval_every}, --trials {trials}: "
-                        "need iters and trials at least 1 and eval-every between 1 and "
-                        "iters")
-    if precision not in ("float32", "bfloat16"):
-        raise UserError(f"--precision {precision!r}: choose float32 or bfloat16")
+                        f"need iters 1 to {MAX_ITERS:,}, trials 1 to {MAX_TRIALS} and "
+                        f"eval-every between 1 and iters")
+    if precision not in PRECISIONS:
+        raise UserError(f"--precision {precision!r}: choose {' or '.join(PRECISIONS)}")
     return {"iters": iters, "eval_every": eval_every, "precision": precision,
             "num_test": num_test}
 
@@ -84,36 +118,49 @@ def run(run_dir, keys=("dcgan", "pacdcgan2"), trials: int = 10, iters: int = sm.
         eval_every: int = sm.EPOCH_ITERS, precision: str = "float32", data=None,
         classifier=None, num_training: int = sm.NUM_TRAINING, num_test: int = sm.NUM_TEST,
         log=print) -> dict:
-    """Train what results.json lacks; num_training and num_test shrink the data and
-    the measure for tests (num_test is part of the settings, num_training is not)."""
-    from gan_tf.runs.files import FolderLock, atomic_write_bytes, atomic_write_text
+    """Train what results.json lacks, under the folder's lock; num_training and num_test
+    shrink the data and the measure for tests (num_test is part of the settings,
+    num_training is not)."""
+    from gan_tf.runs.files import locked
+    check_settings(iters, eval_every, trials, precision, num_test)
+    with locked(Path(run_dir), "study folder"):
+        return _train(Path(run_dir), keys, trials, iters, eval_every, precision, data,
+                      classifier, num_training, num_test, log)
+
+
+def _train(run_dir: Path, keys, trials, iters, eval_every, precision, data, classifier,
+           num_training, num_test, log) -> dict:
+    """run()'s work; the caller holds the folder's lock. Each trial is merged into
+    results.json as it finishes; a signal stops after the current measurement."""
+    from gan_tf.runs.files import atomic_write_bytes
+    from gan_tf.training.signals import StopRequests
     settings = check_settings(iters, eval_every, trials, precision, num_test)
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    lock = FolderLock(run_dir)
-    lock.acquire("study folder")
-    try:
-        path = run_dir / "results.json"
-        out = _load(path)
-        for key in keys:   # refuse before training anything
-            done = out["runs"].get(key)
-            if done and done["settings"] != settings:
-                raise UserError(f"{path} holds {key} trained with {done['settings']}, not "
-                                f"{settings}; pass those flags to keep it, or another "
-                                "--run-dir")
-        if data is None:
-            from gan_tf.data.datasets import load_mnist
-            data = load_mnist()
-        if classifier is None:
-            from gan_tf.evaluation.classifier import load_classifier
-            classifier = load_classifier()
-        images = all_images(data)
+    path = run_dir / "results.json"
+    out = _load(path)
+    for key in keys:   # refuse before training anything
+        done = out["runs"].get(key)
+        if done and done["settings"] != settings:
+            raise UserError(f"{path} holds {key} trained with {done['settings']}, not "
+                            f"{settings}; pass those flags to keep it, or another "
+                            "--run-dir")
+    if data is None:
+        from gan_tf.data.datasets import load_mnist
+        data = load_mnist()
+    if classifier is None:
+        from gan_tf.evaluation.classifier import load_classifier
+        classifier = load_classifier()
+    images = all_images(data)
+
+    def kept(out):
+        return [f"{k}: {len(r['trials'])} trial{'s' if len(r['trials']) != 1 else ''}"
+                for k, r in out["runs"].items() if r["trials"]]
+    with StopRequests() as stop:
         if "real" not in out:
             labels = np.concatenate([data.train_labels, data.val_labels, data.test_labels])
-            out["real"] = real_reading(images, labels, classifier, num_test)
-            atomic_write_text(path, json.dumps(out, indent=1) + "\n")
+            out = tables.merge_run(path, PROTOCOL, _run_ok, None, None,
+                                   real=real_reading(images, labels, classifier, num_test))
         for key in keys:
-            r = out["runs"].setdefault(key, {"settings": settings, "trials": []})
+            r = out["runs"].get(key) or {"settings": settings, "trials": []}
             for trial in range(len(r["trials"]), trials):
                 log(f"{key} trial {trial}: {iters} iterations, {precision}")
                 model = sm.StackedGAN(images, sm.METHODS[key], seed=trial,
@@ -129,17 +176,21 @@ def run(run_dir, keys=("dcgan", "pacdcgan2"), trials: int = 10, iters: int = sm.
                                   "d_loss": d, "g_loss": g})
                     log(f"{key} trial {trial} iteration {curve[-1]['iteration']}: "
                         f"{m['modes']} modes, KL {m['kl']:.2f}, {time.time() - start:.0f} s")
+                    if curve[-1]["iteration"] < iters:
+                        tables.stop_if_asked(stop, kept(out), f"{key} trial {trial}'s "
+                                             f"{curve[-1]['iteration']:,} of {iters:,} "
+                                             f"iterations (a trial is kept once it ends)")
                 seconds = time.time() - start
-                r["trials"].append({"seed": trial, "seconds": round(seconds, 1),
-                                    "training_seconds": round(training, 1),
-                                    "final": curve[-1], "curve": curve})
+                r = {"settings": settings, "trials": r["trials"] + [{
+                    "seed": trial, "seconds": round(seconds, 1),
+                    "training_seconds": round(training, 1), "final": curve[-1],
+                    "curve": curve}]}
                 if trial == 0:
                     buf = io.BytesIO()
                     np.save(buf, model.samples(PICTURE_SAMPLES))
                     atomic_write_bytes(run_dir / f"samples-{key}.npy", buf.getvalue())
-                atomic_write_text(path, json.dumps(out, indent=1) + "\n")
-    finally:
-        lock.release()
+                out = tables.merge_run(path, PROTOCOL, _run_ok, key, r)
+                tables.stop_if_asked(stop, kept(out), "nothing")
     return out
 
 
@@ -185,6 +236,12 @@ def _grid(images: np.ndarray) -> np.ndarray:
     return out
 
 
+def load_samples(run_dir: Path, key: str) -> np.ndarray:
+    return tables.load_samples(Path(run_dir) / f"samples-{key}.npy", key,
+                               lambda shape: len(shape) == 4 and shape[1:] == (28, 28, 3),
+                               "stacked images (an N x 28 x 28 x 3 float array)")
+
+
 def pictures(run_dir: Path, out: dict, images=None) -> None:
     from gan_tf.runs.pictures import figure_rgb, new_figure, save_png
     keys = [k for k in RUNS if out["runs"].get(k, {}).get("trials")
@@ -199,8 +256,7 @@ def pictures(run_dir: Path, out: dict, images=None) -> None:
         panels.append(("real Stacked MNIST", real))
     for k in keys:
         t = out["runs"][k]["trials"][0]["final"]
-        panels.append((f"{k}: {t['modes']} modes, KL {t['kl']:.2f}",
-                       np.load(run_dir / f"samples-{k}.npy")))
+        panels.append((f"{k}: {t['modes']} modes, KL {t['kl']:.2f}", load_samples(run_dir, k)))
     fig = new_figure((3.3 * len(panels), 3.6))
     for i, (title, x) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
@@ -226,22 +282,28 @@ def pictures(run_dir: Path, out: dict, images=None) -> None:
 def stacked_mnist(run_dir, keys=("dcgan", "pacdcgan2"), trials: int = 10,
                   iters: int = sm.ITERS, eval_every: int = sm.EPOCH_ITERS,
                   precision: str = "float32", docs=None, report: bool = False) -> dict:
-    """report: train nothing; the table and pictures of what results.json holds."""
+    """report: train nothing; the table and pictures of what results.json holds. The
+    folder is locked from the first read to the last write."""
     from gan_tf.data.datasets import load_mnist
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
+    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
+    from gan_tf.runs.folder import refuse_link
     run_dir = Path(run_dir)
-    if report:
-        out = _load(run_dir / "results.json")
-        if not out["runs"]:
-            raise UserError(f"{run_dir / 'results.json'} holds no runs; train some first")
+    check_settings(iters, eval_every, trials, precision)
+    for name in ("results.json", "table.md", "samples.png", "curves.png"):
+        refuse_link(run_dir / name)
+    with locked(run_dir, "study folder"):
         data = load_mnist()
-    else:
-        check_settings(iters, eval_every, trials, precision)
-        data = load_mnist()
-        out = run(run_dir, keys, trials, iters, eval_every, precision, data=data)
-    text = table(out)
-    atomic_write_text(run_dir / "table.md", text + "\n")
-    pictures(run_dir, out, all_images(data))
+        if report:
+            out = _load(run_dir / "results.json")
+            if not out["runs"]:
+                raise UserError(f"{run_dir / 'results.json'} holds no runs; train some "
+                                f"first")
+        else:
+            out = _train(run_dir, keys, trials, iters, eval_every, precision, data, None,
+                         sm.NUM_TRAINING, sm.NUM_TEST, print)
+        text = table(out)
+        atomic_write_text(run_dir / "table.md", text + "\n")
+        pictures(run_dir, out, all_images(data))
     if docs:
         from gan_tf.evaluation.results import update_section
         update_section(docs, "stacked-mnist", text)

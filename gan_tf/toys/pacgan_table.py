@@ -11,9 +11,10 @@ from gan_tf.runs.outputs import PACGAN_TABLE, study_dir
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.toys.pacgan_table", library="gan_tf.studies.toys.pacgan_table")
-    p.add_argument("--epochs", type=int, default=400,
-                   help="epochs of 1,000 iterations per run (the paper's 400)")
-    p.add_argument("--trials", type=int, default=10, help="trials per run (the paper's 10)")
+    p.add_argument("--epochs", type=cli.count(1, 4000), default=400,
+                   help="epochs of 1,000 iterations per run (the paper's 400; at most 4000)")
+    p.add_argument("--trials", type=cli.count(1, 100), default=10,
+                   help="trials per run (the paper's 10; at most 100)")
     p.add_argument("--runs", help="comma-separated MIXTURE/METHOD, MIXTURE grid or ring, "
                    "METHOD gan, pacgan2, pacgan3, pacgan4, minibatch or unrolled5 "
                    "(default: all twelve)")
@@ -29,7 +30,7 @@ def main(argv=None) -> int:
         keys = parse_runs(args.runs) if args.runs is not None else RUNS
         return pacgan_table(args.run_dir, keys, args.epochs, args.trials, args.docs,
                             args.report)
-    return cli.run(work)
+    return cli.run(work, "results.json keeps every run that finished")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import os
 
-from gan_tf.core.errors import UserError, json_object
+from gan_tf.core.errors import UserError
+from gan_tf.core.reading import parse_json
 
 
 def tf_config() -> dict:
@@ -30,7 +31,7 @@ def tf_config() -> dict:
     if not text:
         return {}
     see = "see docs/distributed.md"
-    conf = json_object(text, "TF_CONFIG", see, " with 'cluster' and 'task'")
+    conf = parse_json(text, "TF_CONFIG", see, holding=" with 'cluster' and 'task'")
     task, cluster = conf.get("task", {}), conf.get("cluster", {})
     if not isinstance(task, dict) or not isinstance(cluster, dict):
         raise UserError(f"TF_CONFIG's 'task' and 'cluster' must be objects; {see}")

@@ -299,16 +299,20 @@ class Trainer:
         return {k: self.strategy.reduce(sum_ if k.endswith("_loss") else mean, v, axis=None)
                 for k, v in out.items()}
 
-    def _chunk_body(self, steps):
+    def _chunk_body(self, steps, sums):
         # Every iteration runs through the same loop body (none is peeled off to
         # report the first one's values) and the trip count is a tensor: one program
         # serves every chunk length, so where chunks start and end, and so where a run
         # was stopped and resumed, cannot change a single bit of the training.
         # Every value is a scalar, or one per seed for a stack of seeds (stack.py).
+        # `sums` are the logging window's sums so far, which this chunk goes on adding
+        # to: a window's sum is then one float32 addition after another in iteration
+        # order, wherever its chunks end (summing each chunk from zero and adding the
+        # chunks' sums made a window's mean follow the chunk lengths, which follow the
+        # machine's speed and where a run was resumed).
         t0 = self.iteration.read_value()
         zero = tf.zeros(self.VALUE_SHAPE)
         first = {k: zero for k in self.VALUES}
-        sums = {k: zero for k in self.VALUES}
         bad = -tf.ones(self.VALUE_SHAPE, tf.int64)
         bad_losses = tf.zeros((len(self.LOSSES),) + self.VALUE_SHAPE)
         i = tf.constant(0, tf.int64)
@@ -353,22 +357,28 @@ class Trainer:
                  "d_opt": self.d_opt.variables}
         return {f"{k}/{i:03d}": v for k, vs in lists.items() for i, v in enumerate(vs)}
 
-    def chunk(self, steps: int) -> dict:
+    def chunk(self, steps: int, sums: dict | None = None) -> dict:
         """Run `steps` iterations. Returns numpy scalars: the first iteration's values
-        ('first'), their sums over the chunk ('sums'), and the first iteration whose
-        loss was NaN or Inf ('first_bad_iteration', -1 if none) with its LOSSES
+        ('first'), `sums` (the values' sums over earlier chunks of a logging window;
+        None: none) plus their sums over this chunk ('sums'), and the first iteration
+        whose loss was NaN or Inf ('first_bad_iteration', -1 if none) with its LOSSES
         ('first_bad_losses')."""
         if self._chunk is None:
             # XLA compiles one device's program; under a strategy (whose all-reduce
             # spans devices) the chunk runs as a TF graph. Compiling each replica's
             # forward and backward pass alone was tried: 16% slower on 2 logical CPUs.
+            spec = tf.TensorSpec(self.VALUE_SHAPE, tf.float32)
             self._chunk = tf.function(self._chunk_body,
-                                      input_signature=[tf.TensorSpec([], tf.int64)],
+                                      input_signature=[tf.TensorSpec([], tf.int64),
+                                                       {k: spec for k in self.VALUES}],
                                       jit_compile=self.cfg.xla and self.strategy is None)
         if steps < 1:
             raise ValueError(f"a chunk runs at least one iteration, got {steps}")
+        if sums is None:
+            sums = {k: tf.zeros(self.VALUE_SHAPE) for k in self.VALUES}
+        sums = {k: tf.constant(sums[k], tf.float32) for k in self.VALUES}
         return tf.nest.map_structure(lambda v: v.numpy(),
-                                     self._chunk(tf.constant(steps, tf.int64)))
+                                     self._chunk(tf.constant(steps, tf.int64), sums))
 
 
 def make_optimizer(cfg, steps_per_epoch: int = 1, role: str = "generator"):

@@ -190,7 +190,7 @@ def drive(loop_, start: int, progress, writers, where, finish) -> dict:
 
 class ChunkedLoop:
     """The chunked loop: snapshots on the grid, one stats record per logging window
-    (summed over the window's chunks), stop requests between chunks."""
+    (its sums carried through the window's chunks), stop requests between chunks."""
 
     def __init__(self, cfg, trainer, writer, strategy, emit, resume_dir=None, track=None):
         self.cfg, self.trainer, self.writer = cfg, trainer, writer
@@ -238,7 +238,9 @@ class ChunkedLoop:
                 return it
             n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it, limit)
             t0 = time.perf_counter()
-            out = self.trainer.chunk(n)
+            # The window's sums so far go into the chunk, which goes on adding to them:
+            # one float32 addition per iteration in order, wherever chunks end.
+            out = self.trainer.chunk(n, window if window_n else None)
             elapsed = time.perf_counter() - t0
             if progress.t0 is None:
                 progress.begin(it + n)    # from the end of the first (compiling) chunk
@@ -247,11 +249,10 @@ class ChunkedLoop:
                 limit = max(1, int(n / max(elapsed, 1e-6) * CHUNK_SECONDS))
             self.check_finite(out, it, folder)
             if window_n == 0:
-                window, first_at = dict(out["sums"]), it
+                first_at = it
                 if it % cfg.snapshot_every == 0:
                     first = out["first"]
-            else:
-                window = {k: window[k] + out["sums"][k] for k in window}
+            window = dict(out["sums"])
             window_n += n
             it += n
             if it % cfg.log_every == 0 or it >= cfg.iters:

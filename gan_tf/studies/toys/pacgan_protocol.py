@@ -269,15 +269,23 @@ class Trials:
                                         1)], -1)
         return (tf.matmul(h, D[n_w - 1]) + D[n_w + D_LAYERS])[..., 0]
 
-    def losses(self, G, D, real, z):
-        """real (T, B, 2m), z (T, m, B, 2) -> (d_loss, g_loss) (T,), batch stats."""
+    def packed_fake(self, G, z):
+        """z (T, m, B, 2) -> (G's samples packed (T, B, 2m), batch means, stdevs)."""
         fake, means, stdevs = self.generate(G, z)
-        fake = tf.reshape(tf.transpose(fake, [0, 2, 1, 3]), [self.T, BATCH, -1])
+        return tf.reshape(tf.transpose(fake, [0, 2, 1, 3]), [self.T, BATCH, -1]), means, stdevs
+
+    def judge(self, D, real, fake):
+        """real and packed fake (T, B, 2m) -> (d_loss, g_loss), each (T,)."""
         logits = self.discriminate(D, tf.concat([real, fake], 1), BATCH)
         d_real, d_fake = logits[:, :BATCH], logits[:, BATCH:]
         d_loss = tf.reduce_mean(tf.nn.softplus(-d_real) + tf.nn.softplus(d_fake), 1)
         g_loss = tf.reduce_mean(tf.nn.softplus(d_real) + tf.nn.softplus(-d_fake), 1)
-        return d_loss, g_loss, means, stdevs
+        return d_loss, g_loss
+
+    def losses(self, G, D, real, z):
+        """real (T, B, 2m), z (T, m, B, 2) -> (d_loss, g_loss) (T,), batch stats."""
+        fake, means, stdevs = self.packed_fake(G, z)
+        return (*self.judge(D, real, fake), means, stdevs)
 
     # ---- training ----
     def _per_trial(self, stream, counter, draw):
@@ -290,10 +298,15 @@ class Trials:
         return self._per_trial(2, counter, lambda k: tf.random.stateless_normal(
             [self.method.pack, BATCH, Z_DIM], k))
 
-    def lookahead(self, G, real, z, steps: int):
+    def lookahead(self, G, real, z, steps: int, fake=None):
         """D's parameters after `steps` look-ahead Adam steps on this batch from its
         current state (weights, moments, step count), each step a differentiable
-        function of G: Metz et al.'s unrolled D. Nothing is assigned."""
+        function of G: Metz et al.'s unrolled D. Nothing is assigned. `fake`: G's packed
+        samples of z, when the caller has them (G does not change during the look-ahead,
+        so its samples are drawn once: generating them again at each of the steps cost
+        as much as the look-ahead's D, for the same numbers)."""
+        if fake is None:
+            fake = self.packed_fake(G, z)[0]
         D = [tf.convert_to_tensor(p) for p in self.D]
         n_g = len(self.G)
         m = [tf.convert_to_tensor(x) for x in self.adam_m[n_g:]]
@@ -301,7 +314,7 @@ class Trials:
         for k in range(steps):
             with tf.GradientTape() as inner:
                 inner.watch(D)
-                d_loss = tf.reduce_sum(self.losses(G, D, real, z)[0])
+                d_loss = tf.reduce_sum(self.judge(D, real, fake)[0])
             grads = inner.gradient(d_loss, D)
             D, m, v = adam_update(D, grads, m, v, tf.cast(self.step + 1 + k, tf.float32),
                                   self.lr)
@@ -310,11 +323,12 @@ class Trials:
     def train_step(self, real, z):
         params = self.G + self.D
         with tf.GradientTape(persistent=True) as tape:
-            d_loss, g_loss, means, stdevs = self.losses(self.G, self.D, real, z)
+            fake, means, stdevs = self.packed_fake(self.G, z)
+            d_loss, g_loss = self.judge(self.D, real, fake)
             if self.method.unroll:
-                # G's loss against the unrolled D, on the same batch and z.
-                g_loss = self.losses(self.G, self.lookahead(self.G, real, z,
-                                                            self.method.unroll), real, z)[1]
+                # G's loss against the unrolled D, on the same batch and samples.
+                unrolled = self.lookahead(self.G, real, z, self.method.unroll, fake)
+                g_loss = self.judge(unrolled, real, fake)[1]
             # Summed over trials: each trial's parameters get their own loss's gradient.
             d_sum, g_sum = tf.reduce_sum(d_loss), tf.reduce_sum(g_loss)
         grads = tape.gradient(g_sum, self.G) + tape.gradient(d_sum, self.D)
@@ -386,7 +400,20 @@ def adam_update(params, grads, m, v, t, lr=LR, beta1=BETA1, eps=ADAM_EPS):
     lr_t = lr * tf.sqrt(1 - BETA2 ** t) / (1 - beta1 ** t)
     m = [beta1 * a + (1 - beta1) * g for a, g in zip(m, grads)]
     v = [BETA2 * a + (1 - BETA2) * g * g for a, g in zip(v, grads)]
-    return [p - lr_t * a / (tf.sqrt(b) + eps) for p, a, b in zip(params, m, v)], m, v
+    return [p - lr_t * a / (sqrt0(b) + eps) for p, a, b in zip(params, m, v)], m, v
+
+
+def sqrt0(v):
+    """sqrt(v), with gradient 0 where v is 0. The unrolled GAN differentiates through
+    D's Adam steps, and a maxout D gives many weights an exactly zero gradient (the
+    pieces no row picks), so their v is 0 at the first step. sqrt's gradient there is
+    0.5 / sqrt(0) = inf, and XLA's compiled gradient multiplies it by the incoming 0:
+    NaN, which reached every one of G's weights at the first iteration (measured: the
+    unrolled rows of the table trained on NaN from step 1, and their samples left the
+    plot). The forward value is sqrt(v) exactly; the inner where keeps the unused
+    branch's gradient finite."""
+    pos = v > 0
+    return tf.where(pos, tf.sqrt(tf.where(pos, v, tf.ones_like(v))), tf.zeros_like(v))
 
 
 def summary(values) -> tuple[float, float, float]:

@@ -19,7 +19,6 @@ every row says what it was trained for.
 from __future__ import annotations
 
 import io
-import json
 import time
 from pathlib import Path
 
@@ -33,21 +32,68 @@ RUNS = tuple(f"{mixture}/{method}" for mixture in ("grid", "ring") for method in
 MEASURES = (("modes", "modes"), ("high_quality", "high quality"), ("reverse_kl", "reverse KL"))
 
 
+MAX_EPOCHS, MAX_TRIALS = 4000, 100    # 10x the paper's 400 epochs and 10 trials
+PROTOCOL = "pacgan-paper"
+
+
 def parse_runs(text: str) -> tuple[str, ...]:
     return tables.parse_runs(text, RUNS)
 
 
+def _run_ok(r: dict) -> bool:
+    """An entry as run() writes it: its settings, and trials x epochs of measures."""
+    s = r["settings"]
+    trials, epochs = s["trials"], s["epochs"]
+    per_trial = lambda m: (tables.count(m["modes"]) and tables.number(m["high_quality"])
+                           and tables.number(m["reverse_kl"]))
+    return (sorted(s) == ["epochs", "num_sample", "trials"]
+            and all(tables.count(v) and v >= 1 for v in s.values())
+            and tables.finite(r["seconds"]) and tables.count(r["modes_total"])
+            and tables.list_of(r["final"], lambda m: isinstance(m, dict) and per_trial(m),
+                               trials)
+            and tables.list_of(r["curve"], lambda e: all(
+                tables.list_of(e[name], tables.number, trials) for name, _ in MEASURES),
+                epochs))
+
+
 def _load(path: Path) -> dict:
-    return tables.load_results(path, "pacgan-paper")
+    return tables.load_results(path, PROTOCOL, _run_ok)
+
+
+def samples_path(run_dir: Path, key: str) -> Path:
+    return Path(run_dir) / f"samples-{key.replace('/', '-')}.npy"
+
+
+def load_samples(run_dir: Path, key: str) -> np.ndarray:
+    """Trial 0's final samples of run `key`, as run() saved them, or one line."""
+    return tables.load_samples(samples_path(run_dir, key), key,
+                               lambda shape: len(shape) == 2 and shape[1] == 2,
+                               "2-D samples (an N x 2 float array)")
+
+
+def check_budget(epochs, trials) -> None:
+    if not (type(epochs) is int and 1 <= epochs <= MAX_EPOCHS
+            and type(trials) is int and 1 <= trials <= MAX_TRIALS):
+        raise UserError(f"--epochs {epochs} and --trials {trials}: epochs must be 1 to "
+                        f"{MAX_EPOCHS:,} (the paper's 400) and trials 1 to {MAX_TRIALS} (the "
+                        f"paper's 10)")
 
 
 def run(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
         num_sample: int = NUM_SAMPLE, log=print) -> dict:
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
-    if not (epochs >= 1 and trials >= 1):
-        raise UserError("--epochs and --trials must be at least 1")
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    """Train what results.json lacks, under the folder's lock."""
+    from gan_tf.runs.files import locked
+    check_budget(epochs, trials)
+    with locked(Path(run_dir), "study folder"):
+        return _train(Path(run_dir), keys, epochs, trials, num_sample, log)
+
+
+def _train(run_dir: Path, keys, epochs: int, trials: int, num_sample: int, log) -> dict:
+    """run()'s work; the caller holds the folder's lock. Each run is merged into
+    results.json when it finishes; a signal stops after the current epoch."""
+    from gan_tf.runs.files import atomic_write_bytes
+    from gan_tf.training.signals import StopRequests
+    check_budget(epochs, trials)
     path = run_dir / "results.json"
     out = _load(path)
     settings = {"epochs": epochs, "trials": trials, "num_sample": num_sample}
@@ -56,26 +102,33 @@ def run(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
         if done and done["settings"] != settings:
             raise UserError(f"{path} holds {key} trained with {done['settings']}, not "
                             f"{settings}; pass those flags to keep it, or another --run-dir")
-    for key in keys:
-        if key in out["runs"]:
-            log(f"{key}: kept from {path}")
-            continue
-        mixture, method = key.split("/")
-        trainer = Trials(mixture, METHODS[method], range(trials), num_sample)
-        curve, start = [], time.time()
-        for epoch in range(1, epochs + 1):
-            trainer.train_epoch()
-            measures = trainer.measures()
-            curve.append({name: [m[name] for m in measures] for name, _ in MEASURES})
-            log(f"{key} epoch {epoch}/{epochs}: modes {curve[-1]['modes']}, "
-                f"{time.time() - start:.0f} s")
-        out["runs"][key] = {"settings": settings, "seconds": round(time.time() - start, 1),
-                            "final": measures, "curve": curve,
-                            "modes_total": measures[0]["modes_total"]}
-        buf = io.BytesIO()
-        np.save(buf, trainer.samples()[0])
-        atomic_write_bytes(run_dir / f"samples-{mixture}-{method}.npy", buf.getvalue())
-        atomic_write_text(path, json.dumps(out, indent=1) + "\n")
+        if done:
+            load_samples(run_dir, key)
+    with StopRequests() as stop:
+        for key in keys:
+            if key in out["runs"]:
+                log(f"{key}: kept from {path}")
+                continue
+            mixture, method = key.split("/")
+            trainer = Trials(mixture, METHODS[method], range(trials), num_sample)
+            curve, start = [], time.time()
+            for epoch in range(1, epochs + 1):
+                trainer.train_epoch()
+                measures = trainer.measures()
+                curve.append({name: [m[name] for m in measures] for name, _ in MEASURES})
+                log(f"{key} epoch {epoch}/{epochs}: modes {curve[-1]['modes']}, "
+                    f"{time.time() - start:.0f} s")
+                if epoch < epochs:
+                    tables.stop_if_asked(stop, out["runs"], f"{key}'s {epoch} of {epochs} "
+                                         f"epochs (a run is kept only once it finishes)")
+            buf = io.BytesIO()
+            np.save(buf, trainer.samples()[0])
+            atomic_write_bytes(samples_path(run_dir, key), buf.getvalue())
+            out = tables.merge_run(path, PROTOCOL, _run_ok, key, {
+                "settings": settings, "seconds": round(time.time() - start, 1),
+                "final": measures, "curve": curve,
+                "modes_total": measures[0]["modes_total"]})
+            tables.stop_if_asked(stop, out["runs"], "nothing")
     return out
 
 
@@ -125,7 +178,7 @@ def pictures(run_dir: Path, out: dict) -> None:
     for mixture, ks in by_mixture.items():
         row = []
         for k in ks:
-            cloud = np.load(run_dir / f"samples-{k.replace('/', '-')}.npy")
+            cloud = load_samples(run_dir, k)
             m = out["runs"][k]["final"][0]
             row.append((cloud, mixture, f"{k}: {m['modes']} modes, "
                                         f"{m['high_quality']:.0%} hq"))
@@ -152,18 +205,27 @@ def pictures(run_dir: Path, out: dict) -> None:
 def pacgan_table(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
                  docs=None, report: bool = False) -> dict:
     """report: train nothing; the table and pictures of what results.json holds (runs
-    trained with different budgets side by side, each row saying its own)."""
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
+    trained with different budgets side by side, each row saying its own). The folder
+    is locked from the first read to the last write: a second process is refused."""
+    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
+    from gan_tf.runs.folder import refuse_link
     run_dir = Path(run_dir)
-    if report:
-        out = _load(run_dir / "results.json")
-        if not out["runs"]:
-            raise UserError(f"{run_dir / 'results.json'} holds no runs; train some first")
-    else:
-        out = run(run_dir, keys, epochs, trials)
-    text = table(out)
-    atomic_write_text(run_dir / "table.md", text + "\n")
-    pictures(run_dir, out)
+    check_budget(epochs, trials)
+    for name in ("results.json", "table.md", "samples.png", "curves.png"):
+        refuse_link(run_dir / name)
+    with locked(run_dir, "study folder"):
+        if report:
+            out = _load(run_dir / "results.json")
+            if not out["runs"]:
+                raise UserError(f"{run_dir / 'results.json'} holds no runs; train some "
+                                f"first")
+            for key in out["runs"]:
+                load_samples(run_dir, key)
+        else:
+            out = _train(run_dir, keys, epochs, trials, NUM_SAMPLE, print)
+        text = table(out)
+        atomic_write_text(run_dir / "table.md", text + "\n")
+        pictures(run_dir, out)
     if docs:
         from gan_tf.evaluation.results import update_section
         update_section(docs, "pacgan", text)
@@ -171,4 +233,3 @@ def pacgan_table(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
             atomic_write_bytes(Path(docs) / f"pacgan-{name}", (run_dir / name).read_bytes())
     print(text)
     return out
-
