@@ -33,7 +33,7 @@
 #   make bench-dcgan                                the DCGAN: float32, bfloat16, PyTorch, TF's tutorial
 #   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the whole test suite (as CI runs it)
-#   make test-fast                                  the tests not marked slow (under 3 minutes)
+#   make test-fast                                  the tests not marked slow (3-6 min on 2 cores)
 PYTHON_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -12,16 +12,16 @@ from gan_tf.runs.outputs import BENCH, study_dir
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.bench", library="gan_tf.studies.bench")
-    p.add_argument("--repeats", type=int, default=3, help="repeats of each (default 3)")
-    p.add_argument("--iters", type=int, default=5000,
+    p.add_argument("--repeats", type=cli.count(1, 100), default=3, help="repeats of each (default 3)")
+    p.add_argument("--iters", type=cli.count(1, 10**7), default=5000,
                    help="iterations per (a) measurement (default 5000)")
-    p.add_argument("--baseline-iters", type=int, default=1000,
+    p.add_argument("--baseline-iters", type=cli.count(1, 10**7), default=1000,
                    help="iterations per (b) and (c) measurement (default 1000)")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     p.add_argument("--out", default=study_dir(BENCH), help="folder for bench.json")
     p.add_argument("--docs", help="also put the report into its section of this docs "
                    "folder's pages (docs/speed.md, docs/sweeps.md)")
-    p.add_argument("--seeds", type=int, help="instead: N seeds of mnist-basic as one "
+    p.add_argument("--seeds", type=cli.count(1, 64), help="instead: N seeds of mnist-basic as one "
                    "stack against N runs one after another (make bench-sweep: 8)")
     p.add_argument("--dcgan", action="store_true", help="instead: the DCGAN in float32 "
                    "and bfloat16 against PyTorch eager and TensorFlow's DCGAN tutorial "

@@ -14,8 +14,8 @@ def main(argv=None) -> int:
     p.add_argument("--dataset", default="mnist", choices=sorted(MIN_TEST_ACCURACIES),
                    help="which dataset's classifier (default mnist)")
     p.add_argument("--data-dir", help="folder with the dataset's four IDX .gz files")
-    p.add_argument("--epochs", type=int, default=6, help="training epochs (default 6)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--epochs", type=cli.count(1, 1000), default=6, help="training epochs (default 6)")
+    p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed (default 0)")
     p.add_argument("--out", help="where to save (default gan_tf/assets/DATASET_classifier"
                                  ".keras)")
     p.add_argument("--overwrite", action="store_true", help="replace existing weights")

@@ -17,7 +17,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=study_dir(DCGAN), help="output folder")
     p.add_argument("--docs", help="also copy the pictures and the generator there and put "
                                   "the tables into docs/dcgan.md's section")
-    p.add_argument("--keep-seed", type=int, help="the seed whose generator --docs keeps "
+    p.add_argument("--keep-seed", type=cli.count(0, 2**31 - 1), help="the seed whose generator --docs keeps "
                                                  "(default: the first)")
     p.add_argument("--headline", default="ema", help="the generator the targets are "
                    "checked on and --docs keeps: final, ema or best (default: ema)")

@@ -13,9 +13,9 @@ def main(argv=None) -> int:
     p.add_argument("run_dir", help="a finished run folder (holds generator.keras), a "
                                    "seed sweep's folder (every seed, then mean ± std), or "
                                    "a generator file NAME.keras")
-    p.add_argument("--num-samples", type=int, default=10_000,
+    p.add_argument("--num-samples", type=cli.count(100, 100_000), default=10_000,
                    help="samples to draw (default 10000, the protocol's size)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the samples' z (default 0)")
+    p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed of the samples' z (default 0)")
     p.add_argument("--data-dir", help="folder with the four IDX .gz files of the run's "
                                       "dataset (MNIST or Fashion-MNIST)")
     args = p.parse_args(argv)

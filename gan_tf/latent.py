@@ -11,9 +11,9 @@ from gan_tf.core import cli
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.latent", library="gan_tf.evaluation.latent")
     p.add_argument("run_dir", help="a finished run folder (holds generator.keras)")
-    p.add_argument("--pairs", type=int, default=6, help="interpolation rows (default 6)")
-    p.add_argument("--steps", type=int, default=10, help="images per row (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the z draws (default 0)")
+    p.add_argument("--pairs", type=cli.count(1, 100), default=6, help="interpolation rows (default 6)")
+    p.add_argument("--steps", type=cli.count(2, 100), default=10, help="images per row (default 10)")
+    p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed of the z draws (default 0)")
     args = p.parse_args(argv)
     from gan_tf.evaluation.latent import latent_study
     return cli.run(lambda: latent_study(args.run_dir, args.pairs, args.steps, args.seed))

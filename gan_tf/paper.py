@@ -17,7 +17,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=study_dir(PAPER), help="output folder")
     p.add_argument("--docs", help="also copy the pictures and the generator there and put "
                                   "the table into its page's section")
-    p.add_argument("--keep-seed", type=int, help="the seed whose generator --docs keeps "
+    p.add_argument("--keep-seed", type=cli.count(0, 2**31 - 1), help="the seed whose generator --docs keeps "
                                                  "(default: the first)")
     p.add_argument("--variant", action="append", default=[],
                    help="an evaluated run of the same model with some flags changed: a row "

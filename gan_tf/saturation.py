@@ -11,8 +11,8 @@ from gan_tf.runs.outputs import SATURATION, study_dir
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.saturation", library="gan_tf.studies.saturation")
-    p.add_argument("--iters", type=int, default=5000, help="iterations per run (5000)")
-    p.add_argument("--seeds", type=int, default=5, help="seeds per G loss, trained at "
+    p.add_argument("--iters", type=cli.count(1, 10**7), default=5000, help="iterations per run (5000)")
+    p.add_argument("--seeds", type=cli.count(1, 100), default=5, help="seeds per G loss, trained at "
                                                         "once as one stack (default 5)")
     p.add_argument("--run-dir", default=study_dir(SATURATION))
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")

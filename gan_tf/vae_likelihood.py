@@ -11,11 +11,11 @@ from gan_tf.core import cli
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.vae_likelihood", library="gan_tf.evaluation.likelihood")
     p.add_argument("run_dir", help="a finished VAE run folder (model 'vae')")
-    p.add_argument("--k", type=int, default=1000,
+    p.add_argument("--k", type=cli.count(1, 100_000), default=1000,
                    help="importance samples per image (default 1000)")
-    p.add_argument("--num-images", type=int, default=10_000,
+    p.add_argument("--num-images", type=cli.count(1, 10_000), default=10_000,
                    help="test images, from the first (default all 10000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed of the samples (default 0)")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     args = p.parse_args(argv)
     from gan_tf.evaluation.likelihood import run_likelihood

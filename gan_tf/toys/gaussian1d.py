@@ -11,8 +11,8 @@ from gan_tf.runs.outputs import GAUSSIAN_1D, study_dir
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.toys.gaussian1d", library="gan_tf.studies.toys.gaussian1d")
-    p.add_argument("--iters", type=int, default=15000, help="iterations (default 15000)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iters", type=cli.count(1, 10**7), default=15000, help="iterations (default 15000)")
+    p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0)
     p.add_argument("--run-dir", default=study_dir(GAUSSIAN_1D))
     args = p.parse_args(argv)
     from gan_tf.studies.toys.gaussian1d import gaussian_study

@@ -11,8 +11,8 @@ from gan_tf.runs.outputs import MODE_COLLAPSE, study_dir
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.toys.mode_collapse", library="gan_tf.studies.toys.mode_collapse")
-    p.add_argument("--iters", type=int, default=20000, help="iterations per run (20000)")
-    p.add_argument("--seeds", type=int, default=5, help="seeds per method (default 5)")
+    p.add_argument("--iters", type=cli.count(1, 10**7), default=20000, help="iterations per run (20000)")
+    p.add_argument("--seeds", type=cli.count(1, 100), default=5, help="seeds per method (default 5)")
     p.add_argument("--run-dir", default=study_dir(MODE_COLLAPSE))
     args = p.parse_args(argv)
     from gan_tf.studies.toys.mode_collapse import mode_collapse_study

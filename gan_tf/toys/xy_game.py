@@ -11,8 +11,8 @@ from gan_tf.runs.outputs import XY_GAME, study_dir
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.toys.xy_game", library="gan_tf.studies.toys.xy_game")
-    p.add_argument("--eta", type=float, default=0.1, help="SGD step size (default 0.1)")
-    p.add_argument("--steps", type=int, default=200, help="updates (default 200)")
+    p.add_argument("--eta", type=cli.real(0, 10), default=0.1, help="SGD step size (default 0.1)")
+    p.add_argument("--steps", type=cli.count(1, 10**6), default=200, help="updates (default 200)")
     p.add_argument("--run-dir", default=study_dir(XY_GAME), help="output folder")
     args = p.parse_args(argv)
     from gan_tf.studies.toys.xy_game import xy_study
