@@ -58,6 +58,56 @@ def test_a_table_merges_its_run_into_what_another_wrote_meanwhile(tmp_path):
     assert json.loads(path.read_text())["runs"] == out["runs"]
 
 
+def _snapshot(folder):
+    return {p.relative_to(folder): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# Every other command that writes a folder, with the folder it writes: each is refused
+# in one line while another process holds that folder, and changes nothing in it.
+WRITERS = [
+    ("gan_tf.evaluate", lambda d: [str(d)], "run"),
+    ("gan_tf.latent", lambda d: [str(d)], "run"),
+    ("gan_tf.vae_likelihood", lambda d: [str(d)], "run"),
+    ("gan_tf.saturation", lambda d: ["--run-dir", str(d), "--iters", "1000", "--seeds", "1"],
+     "empty"),
+    ("gan_tf.toys.gaussian1d", lambda d: ["--run-dir", str(d), "--iters", "10"], "empty"),
+    ("gan_tf.toys.mode_collapse", lambda d: ["--run-dir", str(d), "--iters", "20",
+                                             "--seeds", "1"], "empty"),
+    ("gan_tf.toys.xy_game", lambda d: ["--run-dir", str(d), "--steps", "5"], "empty"),
+    ("gan_tf.gan_vs_vae", lambda d: ["--out", str(d), str(d / "no-run")], "empty"),
+    ("gan_tf.paper", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
+    ("gan_tf.dcgan", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
+    ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1"], "empty"),
+    ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1", "--dcgan"], "empty"),
+    ("gan_tf.classifier", lambda d: ["--out", str(d / "c.keras"), "--epochs", "1"], "empty"),
+]
+
+
+@pytest.mark.parametrize("module,argv,folder", WRITERS,
+                         ids=[f"{m}-{k}" for k, (m, _, _) in enumerate(WRITERS)])
+def test_every_command_that_writes_a_folder_holds_its_lock(module, argv, folder, tmp_path,
+                                                            request, mnist_dir, capsys):
+    import importlib
+    target = request.getfixturevalue("run") if folder == "run" else tmp_path / "out"
+    target.mkdir(exist_ok=True)
+    (target / "mine.txt").write_text("a user's file")
+    lock = files.FolderLock(target)
+    lock.acquire("another command")
+    before = _snapshot(target)
+    try:
+        args = argv(target)
+        if module in ("gan_tf.bench", "gan_tf.classifier"):
+            args += ["--data-dir", str(mnist_dir)]
+        code = importlib.import_module(module).main(args)
+        err = capsys.readouterr().err
+        assert code == 2 and "is in use: another process" in err, err
+        assert len(err.strip().splitlines()) == 1, err
+        assert _snapshot(target) == before and (target / ".lock").read_bytes() == b""
+    finally:
+        lock.release()
+
+
 # --- 2. tables say their protocol ------------------------------------------------
 
 def test_the_paper_table_labels_a_row_off_its_protocol_and_leaves_it_out_of_the_mean():
@@ -80,6 +130,39 @@ def test_the_paper_table_labels_a_row_off_its_protocol_and_leaves_it_out_of_the_
     assert "seed 2 (off the paper's protocol: 100 centres, not 10,000)" in text
     assert "mean ± std over 2 seeds | | 205.0 ± 7.1" in text
     assert "10,000 samples, z seed 0, float32" in text
+
+
+def test_the_results_table_says_what_each_row_was_evaluated_on_and_trained_in(run):
+    import dataclasses
+    from gan_tf.evaluation import results
+    gen = {c.key: 1.0 for c in results.COLUMNS} | {"parzen_se": 1.0}
+    folder = RunFolder(run)
+    cfg = folder.read_config()
+    folder.write_config(dataclasses.replace(cfg, precision="mixed_bfloat16"))
+    (run / "metrics.json").write_text(json.dumps(
+        {"generated": gen, "real": gen, "num_samples": 100, "seed": 3, "split": "paper"}))
+    text = results.table([run / "metrics.json"])
+    row = next(line for line in text.splitlines() if line.startswith("| `run`"))
+    assert row.endswith("| 100 samples, z seed 3, paper split | mixed_bfloat16 |"), row
+    assert text.splitlines()[0].endswith("| evaluated on | trained in |")
+    assert all(line.count("|") == text.splitlines()[0].count("|")
+               for line in text.splitlines() if line.startswith("|"))
+    # A metrics.json from before evaluate recorded the split: the run's own config's.
+    (run / "metrics.json").write_text(json.dumps({"generated": gen, "real": gen,
+                                                  "num_samples": 10_000, "seed": 0}))
+    row = next(line for line in results.table([run / "metrics.json"]).splitlines()
+               if line.startswith("| `run`"))
+    assert f"10,000 samples, z seed 0, {cfg.split} split | mixed_bfloat16 |" in row
+
+
+def test_a_sweep_row_lists_each_setting_its_seeds_differ_in():
+    from gan_tf.evaluation import results
+    cells = [results.settings(10_000, 0, "tutorial", "float32"),
+             results.settings(100, 0, "tutorial", "float32")]
+    assert results.merged_settings(cells) == (
+        "10,000 samples, z seed 0, tutorial split / 100 samples, z seed 0, tutorial split",
+        "float32")
+    assert results.merged_settings(cells[:1] * 3) == cells[0]
 
 
 def test_the_paper_study_on_a_missing_run_says_how_to_make_it(tmp_path):
@@ -207,6 +290,23 @@ def test_an_empty_results_entry_is_damaged_not_kept(tmp_path):
     with pytest.raises(UserError) as e:
         tables.load_results(tmp_path / "results.json", "p")
     assert "'ring/gan' is damaged" in _one_line(e) and "cannot write" not in str(e.value)
+
+
+@pytest.mark.parametrize("module,argv,make", [
+    ("gan_tf.paper", ["{missing}"], "make mnist-paper"),
+    ("gan_tf.dcgan", ["{missing}"], "make mnist-dcgan"),
+    ("gan_tf.gan_vs_vae", ["{missing}"], "make mnist-vae"),
+])
+def test_a_study_of_a_missing_run_names_its_own_make_target(module, argv, make, tmp_path,
+                                                             capsys):
+    import importlib
+    args = [a.format(missing=tmp_path / "no-run") for a in argv] + ["--out",
+                                                                     str(tmp_path / "o")]
+    assert importlib.import_module(module).main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and make in err, err
+    assert "--resume" not in err and "--overwrite" not in err, err
+    assert not (tmp_path / "o").exists()          # a refused study leaves no folder
 
 
 def test_a_refused_resume_leaves_the_lock_file_byte_identical(tmp_path):

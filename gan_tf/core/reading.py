@@ -114,8 +114,9 @@ def parse_json(text: str, what: str, fix: str, kind: type = dict, holding: str =
                         f"JSON parser gave up); {fix}") from None
     except ValueError as e:   # JSONDecodeError, and integers of thousands of digits
         raise UserError(f"{what} is not valid JSON ({str(e)[:100]}); {fix}") from None
-    if depth(value) > JSON_DEPTH:
-        raise UserError(f"{what} nests {depth(value)} levels deep, where gan-tf writes at "
+    levels = depth(value)
+    if levels > JSON_DEPTH:
+        raise UserError(f"{what} nests {levels} levels deep, where gan-tf writes at "
                         f"most {JSON_DEPTH}; {fix}")
     if kind is not None and not isinstance(value, kind):
         raise UserError(f"{what} must be {_KINDS.get(kind, kind.__name__)}{holding}, got "

@@ -104,19 +104,26 @@ def train_classifier(data, epochs: int = 6, seed: int = 0, log=print):
 def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed: int = 0,
                     out=None, overwrite: bool = False, command: str = "") -> int:
     """Train, test and (if it reaches MIN_TEST_ACCURACIES) save a dataset's classifier
-    with its JSON note; 1 if it fell short (nothing saved), else 0."""
-    from gan_tf.data.datasets import load_dataset
-    from gan_tf.runs.files import atomic_save, atomic_write_text
+    with its JSON note; 1 if it fell short (nothing saved), else 0. The lock of the
+    folder it saves into is held from the check for an existing file to the save."""
+    from gan_tf.runs.files import locked
     if dataset not in MIN_TEST_ACCURACIES:
         raise UserError(f"unknown dataset {dataset!r}; choose one of "
                         f"{', '.join(sorted(MIN_TEST_ACCURACIES))}")
+    if epochs <= 0:
+        raise UserError(f"--epochs must be positive, got {epochs}")
     out = Path(out) if out else weights_path(dataset)
+    with locked(out.parent, "classifier folder"):
+        return _make_classifier(dataset, data_dir, epochs, seed, out, overwrite, command)
+
+
+def _make_classifier(dataset, data_dir, epochs, seed, out: Path, overwrite, command) -> int:
+    from gan_tf.data.datasets import load_dataset
+    from gan_tf.runs.files import atomic_save, atomic_write_text
     minimum = MIN_TEST_ACCURACIES[dataset]
     if out.exists() and not overwrite:
         raise UserError(f"{out} exists: every committed metric depends on it; pass "
                         f"--overwrite to replace it or --out elsewhere")
-    if epochs <= 0:
-        raise UserError(f"--epochs must be positive, got {epochs}")
     data = load_dataset(dataset, data_dir)
     t0 = time.time()
     model = train_classifier(data, epochs, seed)
@@ -126,7 +133,6 @@ def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed
         print(f"error: test accuracy {acc:.4f} is below {minimum}; not saved",
               file=sys.stderr)
         return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
     # Saved uncompiled: the weights only, without Adam's slots (a third the size).
     inference = build_classifier(seed)
     inference.set_weights(model.get_weights())

@@ -130,8 +130,14 @@ def format_table(result: dict) -> str:
                                  if m.column and m.key in o))
     lines.append("real data: test images (score, classes); 10,000 training vs test images "
                  "(Frechet floor); training images as Parzen centres")
+    n = result.get("num_samples")
+    lines.append(f"generated: {f'{n:,}' if type(n) is int else '?'} samples of G from z seed "
+                 f"{result.get('seed', '?')}, as Parzen centres with sigma chosen on "
+                 f"validation images 0-{PARZEN_VALIDATION - 1} of the "
+                 f"{result.get('split', '?')} split; the test images scored")
     if title == "MNIST":
-        lines.append(f"paper's GAN Parzen estimate: {PAPER_PARZEN}")
+        lines.append(f"paper's GAN Parzen estimate: {PAPER_PARZEN}, with 10,000 samples "
+                     f"and the paper's split")
     return "\n".join(lines)
 
 
@@ -182,7 +188,7 @@ def measure_generator(G, dataset: str, split: str, num_samples: int, seed: int,
     result = evaluate_images(samples, mnist, load_classifier(dataset=dataset), labels=labels,
                              reference=reference,
                              log=lambda line: print(line, file=sys.stderr, flush=True))
-    result.update(dataset=dataset, **about, num_samples=num_samples, seed=seed,
+    result.update(dataset=dataset, split=split, **about, num_samples=num_samples, seed=seed,
                   paper_parzen=PAPER_PARZEN, seconds=round(time.time() - t0, 1))
     return result, samples, mnist
 
@@ -192,7 +198,14 @@ def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
     """Measure one run folder, write its metrics.json and nearest_neighbours.png. A run
     that saved its G's moving average (g_ema) or its best G (eval_every) beside the
     final G has each measured the same way, under "generators" in metrics.json:
-    reported beside the final G's numbers, never instead of them."""
+    reported beside the final G's numbers, never instead of them. The run's lock is
+    held from the first read to the last write (a training of it is refused meanwhile,
+    and this while it trains), so the files measured are the files described."""
+    with run.held():
+        return _evaluate_run(run, num_samples, seed, data_dir, reference)
+
+
+def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict:
     from gan_tf.runs.files import atomic_write_text
     from gan_tf.runs.folder import GENERATORS, METRICS, NEIGHBOURS
     iteration = run.generator_iteration()
@@ -251,7 +264,6 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
                              "generator.keras)")
     result, _, _ = measure_generator(G, dataset, split, num_samples, seed, data_dir,
                                      run=str(path), iteration=iteration)
-    result["split"] = split
     print(format_table(result))
     print(f"({path} is a generator file: nothing written; {result['seconds']} s)")
     return result

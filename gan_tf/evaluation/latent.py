@@ -91,17 +91,18 @@ def latent_study(run_dir, pairs: int = 6, steps: int = 10, seed: int = 0) -> dic
     from gan_tf.runs.folder import ARITHMETIC, INTERPOLATION, LATENT, RunFolder
     from gan_tf.runs.pictures import save_rows
     run = RunFolder(run_dir)
-    dataset = run.dataset()
-    G = run.load_generator()
-    z_dim = z_dim_of(G)
-    rng = np.random.default_rng(seed)
-    walks, _ = interpolations(G, z_dim, pairs, steps, rng)
-    arith = arithmetic(G, load_classifier(dataset=dataset), z_dim, rng)
-    save_rows(walks, run / INTERPOLATION)
-    save_rows(arith["images"][None], run / ARITHMETIC, column_titles=arith["names"])
-    info = {"seed": seed, **{k: v for k, v in arith.items() if k != "images"}}
-    atomic_write_text(run / LATENT, json.dumps(info, indent=2) + "\n")
-    for name, ink, label in zip(arith["names"], arith["ink"], arith["label"]):
-        print(f"{name:<32} ink {ink:.3f}  classified as {label}")
-    print(f"wrote {run}/interpolation.png, arithmetic.png, latent.json")
-    return info
+    with run.held():   # as evaluate: the run's lock from first read to last write
+        dataset = run.dataset()
+        G = run.load_generator()
+        z_dim = z_dim_of(G)
+        rng = np.random.default_rng(seed)
+        walks, _ = interpolations(G, z_dim, pairs, steps, rng)
+        arith = arithmetic(G, load_classifier(dataset=dataset), z_dim, rng)
+        save_rows(walks, run / INTERPOLATION)
+        save_rows(arith["images"][None], run / ARITHMETIC, column_titles=arith["names"])
+        info = {"seed": seed, **{k: v for k, v in arith.items() if k != "images"}}
+        atomic_write_text(run / LATENT, json.dumps(info, indent=2) + "\n")
+        for name, ink, label in zip(arith["names"], arith["ink"], arith["label"]):
+            print(f"{name:<32} ink {ink:.3f}  classified as {label}")
+        print(f"wrote {run}/interpolation.png, arithmetic.png, latent.json")
+        return info

@@ -118,21 +118,22 @@ def run_likelihood(run_dir, k: int = 1000, num_images: int = 10_000, seed: int =
         raise UserError(f"--num-images must be 1 to 10000, got {num_images}")
     if not 0 <= seed < 2**31:
         raise UserError(f"--seed must be in [0, 2^31), got {seed}")
-    cfg, E, decoder, _ = run.load_vae()
-    data = load_dataset(cfg.dataset, data_dir)
-    images = data.test_images[:num_images].astype(np.float32) / 255.0
-    per = likelihood(E, decoder, images, k, seed,
-                     log=lambda line: print(line, file=sys.stderr, flush=True))
-    result = {"run": str(run), "iteration": cfg.iters, "z_dim": cfg.z_dim, "k": k,
-              "num_images": len(images), "seed": seed, **summary(per)}
-    if not all(math.isfinite(v) for v in summary(per).values()):
-        raise UserError(f"the likelihood of {run} came out NaN or infinite; nothing "
-                        f"written (is the VAE trained, its checkpoint whole?)")
-    if (run / METRICS).is_file():
-        g = read_metrics(run / METRICS)["generated"]   # one line if damaged
-        result.update(parzen_ll=g["parzen_ll"], parzen_se=g["parzen_se"])
-    result["seconds"] = round(time.time() - t0, 1)
-    atomic_write_text(run / LIKELIHOOD, json.dumps(result, indent=2) + "\n")
-    print(format_table(result))
-    print(f"wrote {run / LIKELIHOOD} ({result['seconds']} s)")
-    return result
+    with run.held():   # as evaluate: the run's lock from first read to last write
+        cfg, E, decoder, _ = run.load_vae()
+        data = load_dataset(cfg.dataset, data_dir)
+        images = data.test_images[:num_images].astype(np.float32) / 255.0
+        per = likelihood(E, decoder, images, k, seed,
+                         log=lambda line: print(line, file=sys.stderr, flush=True))
+        result = {"run": str(run), "iteration": cfg.iters, "z_dim": cfg.z_dim, "k": k,
+                  "num_images": len(images), "seed": seed, **summary(per)}
+        if not all(math.isfinite(v) for v in summary(per).values()):
+            raise UserError(f"the likelihood of {run} came out NaN or infinite; nothing "
+                            f"written (is the VAE trained, its checkpoint whole?)")
+        if (run / METRICS).is_file():
+            g = read_metrics(run / METRICS)["generated"]   # one line if damaged
+            result.update(parzen_ll=g["parzen_ll"], parzen_se=g["parzen_se"])
+        result["seconds"] = round(time.time() - t0, 1)
+        atomic_write_text(run / LIKELIHOOD, json.dumps(result, indent=2) + "\n")
+        print(format_table(result))
+        print(f"wrote {run / LIKELIHOOD} ({result['seconds']} s)")
+        return result

@@ -31,16 +31,58 @@ PAGES = {"results": "results.md", "classes": "results.md", "saturation": "experi
          "bench-sweep": "sweeps.md", "gan-vs-vae": "gan-vs-vae.md", "paper": "paper.md",
          "paper-results": "results.md"}
 COLUMNS = [m for m in MEASURES if m.column]
+# The last two columns say where each row's numbers come from (CAPTION, under the
+# table, says how to read them): the samples evaluate measured and the split whose
+# validation images chose the Parzen sigma; the precision the run trained in.
 HEADER = ("| run | iterations | " + " | ".join(m.column for m in COLUMNS)
-          + " | as labelled (worst class) |\n|" + "---|" * (len(COLUMNS) + 3))
+          + " | as labelled (worst class) | evaluated on | trained in |\n|"
+          + "---|" * (len(COLUMNS) + 5))
+PAPER_ROW = ("| GAN paper, Table 1 (MNIST, Parzen only) | | " + "| " * (len(COLUMNS) - 1)
+             + "225 ± 2 | | 10,000 samples, paper split | |")
+REAL_CELLS = ("10,000 test images; training images as Parzen centres", "")
+CAPTION = ("*evaluated on*: the samples of G that `gan_tf.evaluate` measured (how many, "
+           "from which z seed) and the split whose first 1,000 validation images chose "
+           "the Parzen sigma (the 10,000 test images are scored); *trained in*: the run's "
+           "`--precision`; a value per seed where a sweep's seeds differ, ? where its "
+           "files do not say. The GAN paper's Parzen protocol is 10,000 samples as "
+           "centres and the paper's split (docs/measures.md).")
 
 
-def table_row(name, iters, m) -> str:
+def settings(num_samples, z_seed, split, precision) -> tuple[str, str]:
+    """The evaluated-on and trained-in cells of one run; what a file does not record
+    is "?", never assumed."""
+    samples = f"{num_samples:,} samples" if type(num_samples) is int else "? samples"
+    seed = z_seed if type(z_seed) is int else "?"
+    return f"{samples}, z seed {seed}, {split or '?'} split", str(precision or "?")
+
+
+def merged_settings(cells: list[tuple[str, str]]) -> tuple[str, str]:
+    """A sweep's cells: each value once where its seeds agree, else every value."""
+    return tuple(" / ".join(sorted(set(c))) for c in zip(*cells)) if cells else ("", "")
+
+
+def run_settings(path: Path, m: dict) -> tuple[str, str]:
+    """settings() of the run whose metrics.json is `path`: the samples and split as
+    evaluate recorded them, the precision (and, in a metrics.json from before evaluate
+    recorded the split, the split) from the run's config.json beside it."""
+    folder, cfg = RunFolder(path.parent), None
+    if folder.has_config():
+        try:
+            cfg = folder.read_config()
+        except UserError:
+            pass        # the table still stands; what it cannot read is "?"
+    return settings(m.get("num_samples"), m.get("seed"),
+                    m.get("split") or (cfg.split if cfg else None),
+                    cfg.precision if cfg else None)
+
+
+def table_row(name, iters, m, cells=("", "")) -> str:
+    """A run's row; `cells`: its evaluated-on and trained-in cells (settings())."""
     # Only a conditional G has labels to agree with.
     labelled = (f"{100 * m['label_accuracy']:.1f}% ({100 * m['label_accuracy_min']:.1f}%)"
                 if "label_accuracy" in m else "")
     return (f"| {name} | {iters} | " + " | ".join(c.cell(m) for c in COLUMNS)
-            + f" | {labelled} |")
+            + f" | {labelled} | " + " | ".join(cells) + " |")
 
 
 # A run's other generators (evaluate's "generators"), as their rows name them.
@@ -77,7 +119,7 @@ def _iterations(path: Path, m: dict):
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
-def spread_row(name, iters, ms: list[dict]) -> str:
+def spread_row(name, iters, ms: list[dict], cells=("", "")) -> str:
     """A sweep's row: every column as mean ± standard deviation over its seeds."""
     def cell(key, scale=1.0, fmt="{:.2f}", unit=""):
         v = np.array([m[key] for m in ms], np.float64) * scale
@@ -85,11 +127,12 @@ def spread_row(name, iters, ms: list[dict]) -> str:
         return f"{fmt.format(v.mean())}{unit} ± {fmt.format(sd)}{unit}"
     digits = {"mnist_score": "{:.2f}", "frechet_distance": "{:.1f}", "modes_covered": "{:.1f}",
               "class_kl": "{:.3f}", "confident_share": "{:.3f}", "parzen_ll": "{:.1f}"}
-    cells = [cell(c.key, fmt=digits.get(c.key, "{:.3f}")) for c in COLUMNS]
+    values = [cell(c.key, fmt=digits.get(c.key, "{:.3f}")) for c in COLUMNS]
     labelled = (f"{cell('label_accuracy', 100, '{:.1f}', '%')} "
                 f"({cell('label_accuracy_min', 100, '{:.1f}', '%')})"
                 if all("label_accuracy" in m for m in ms) else "")
-    return f"| {name} | {iters} | " + " | ".join(cells) + f" | {labelled} |"
+    return (f"| {name} | {iters} | " + " | ".join(values) + f" | {labelled} | "
+            + " | ".join(cells) + " |")
 
 
 def _sweep_of(path: Path):
@@ -112,32 +155,35 @@ def table(metric_files: list[Path]) -> str:
         if sweep is not None:
             sweeps.setdefault((dataset, sweep), []).append((path, m))
             continue
-        rows.append(table_row(f"`{path.parent.name}`", _iterations(path, m), m["generated"]))
+        cells = run_settings(path, m)   # its other generators: the same evaluate call
+        rows.append(table_row(f"`{path.parent.name}`", _iterations(path, m), m["generated"],
+                              cells))
         for kind, other in _others(m).items():
             rows.append(table_row(f"`{path.parent.name}` {OTHER_NAMES[kind]}",
-                                  other.get("iteration", "?"), other["generated"]))
+                                  other.get("iteration", "?"), other["generated"], cells))
     for (dataset, sweep), members in sweeps.items():
         total = len(read_sweep(sweep)["seeds"])
         iters = sorted({str(_iterations(p, m)) for p, m in members})
         name = (f"`{sweep.name}` ({len(members)} seeds)" if len(members) == total
                 else f"`{sweep.name}` ({len(members)} of {total} seeds evaluated)")
+        cells = merged_settings([run_settings(p, m) for p, m in members])
         groups[dataset][0].append(spread_row(name, "/".join(iters),
-                                              [m["generated"] for _, m in members]))
+                                              [m["generated"] for _, m in members], cells))
         for kind, label in OTHER_NAMES.items():
             if all(kind in _others(m) for _, m in members):
                 its = sorted({str(_others(m)[kind].get("iteration", "?")) for _, m in members})
                 groups[dataset][0].append(spread_row(
                     f"{name} {label}", "/".join(its),
-                    [_others(m)[kind]["generated"] for _, m in members]))
+                    [_others(m)[kind]["generated"] for _, m in members], cells))
     for rows, _ in groups.values():
         rows.sort()
     lines = []
     for dataset in sorted(groups, key=lambda d: d != "mnist"):   # MNIST first
         rows, real = groups[dataset]
         lines += rows + [table_row(f"real {TITLES.get(dataset, dataset)} (same pipeline)", "",
-                              real)]
-    lines.append("| GAN paper, Table 1 (MNIST, Parzen only) | | | | | | | 225 ± 2 | |")
-    return HEADER + "\n" + "\n".join(lines)
+                                   real, REAL_CELLS)]
+    lines.append(PAPER_ROW)
+    return HEADER + "\n" + "\n".join(lines) + "\n\n" + CAPTION
 
 
 def update_section(docs, name: str, text: str) -> Path:

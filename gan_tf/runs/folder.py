@@ -194,6 +194,20 @@ class RunFolder:
         with files.locked(self.path):
             yield self
 
+    @contextlib.contextmanager
+    def held(self):
+        """The lock of a run folder that a command reads and adds its files to (evaluate,
+        latent, vae_likelihood), for the whole command: it is refused while the run
+        trains or another such command writes there, and a training is refused while
+        it runs. A folder that does not exist is not created: the reads in the block
+        say in one line what is missing."""
+        if not self.path.is_dir():
+            yield self
+            return
+        self.check_layout()
+        with files.locked(self.path):
+            yield self
+
     def clear(self) -> None:
         """Remove a previous run's own files, its evaluation's, and temporaries; never
         anything else (other runs, or a user's files, may be inside)."""

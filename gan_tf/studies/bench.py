@@ -26,7 +26,7 @@ from pathlib import Path
 
 from gan_tf.core.config import MAX_SEEDS, Config
 from gan_tf.core.errors import UserError
-from gan_tf.runs.files import atomic_write_text
+from gan_tf.runs.files import atomic_write_text, locked
 from gan_tf.runs.folder import RunFolder
 from gan_tf.runs.outputs import BENCH, OUTPUTS
 from gan_tf.studies import baselines
@@ -367,19 +367,24 @@ def bench(repeats: int = 3, iters: int = 5000, baseline_iters: int = 1000, data_
     from gan_tf.data.datasets import load_mnist
     if min(repeats, iters, baseline_iters) <= 0:
         raise UserError("--repeats, --iters and --baseline-iters must be positive")
+    if seeds is not None and not 2 <= seeds <= MAX_SEEDS:
+        raise UserError(f"--seeds must be 2 to {MAX_SEEDS}")
     load_mnist(data_dir)   # fail here, in one line, not in a worker
     log = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
-    if seeds is not None:
-        if not 2 <= seeds <= MAX_SEEDS:
-            raise UserError(f"--seeds must be 2 to {MAX_SEEDS}")
-        # iters sets the whole commands' length; the loops run a third of it per seed.
-        res = run_sweep_bench(seeds, repeats, max(100, iters // 3), iters, data_dir, log=log)
-        return publish_report(out, docs, "bench-sweep", res, format_sweep_report(res))
-    if not baselines.torch_available():
-        print("PyTorch is not installed: (c) is skipped (pip install torch==2.13.0 for "
-              "the CPU build)", file=sys.stderr)
-    res = run_bench(repeats, iters, baseline_iters, baseline_iters, data_dir=data_dir, log=log)
-    return publish_report(out, docs, "bench", res, format_report(res))
+    # The output folder's lock for the whole measurement: a second benchmark into it
+    # is refused (it would also share the cores and skew both timings).
+    with locked(Path(out), "benchmark folder"):
+        if seeds is not None:
+            # iters sets the whole commands' length; the loops run a third of it per seed.
+            res = run_sweep_bench(seeds, repeats, max(100, iters // 3), iters, data_dir,
+                                  log=log)
+            return publish_report(out, docs, "bench-sweep", res, format_sweep_report(res))
+        if not baselines.torch_available():
+            print("PyTorch is not installed: (c) is skipped (pip install torch==2.13.0 for "
+                  "the CPU build)", file=sys.stderr)
+        res = run_bench(repeats, iters, baseline_iters, baseline_iters, data_dir=data_dir,
+                        log=log)
+        return publish_report(out, docs, "bench", res, format_report(res))
 
 
 def publish_report(out, docs, name: str, res: dict, report: str) -> int:

@@ -183,7 +183,9 @@ def bench(repeats: int, iters: int, data_dir=None, out=None, docs=None,
         print(measure_one(worker, iters, data_dir))
         return 0
     from gan_tf.data.datasets import load_mnist
+    from gan_tf.runs.files import locked
     load_mnist(data_dir)   # fail here, in one line, not in a worker
-    res = run(repeats, iters, data_dir,
-              log=lambda line: print(line, file=sys.stderr, flush=True))
-    return publish_report(Path(out), docs, "bench-dcgan", res, format_report(res))
+    with locked(Path(out), "benchmark folder"):   # as bench.bench: one at a time
+        res = run(repeats, iters, data_dir,
+                  log=lambda line: print(line, file=sys.stderr, flush=True))
+        return publish_report(Path(out), docs, "bench-dcgan", res, format_report(res))

@@ -33,6 +33,8 @@ from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import GENERATORS, METRICS, RunFolder
 from gan_tf.studies.paper import differences, seed_runs
 
+TRAIN_FIX = ('train it with make mnist-dcgan ARGS="--seeds 3", evaluate it with make '
+             'evaluate RUN=outputs/mnist-dcgan-seeds, or name another run')
 FLAT_WITHIN = 0.10   # a curve has flattened where it stays within 10% of its best
 # The issue's targets for the unconditional DCGAN (3 seeds).
 TARGETS = {"mnist_score": (">=", 9.3), "frechet_distance": ("<=", 3.0),
@@ -232,8 +234,19 @@ def _closest(cfg, bases: dict) -> tuple[str, str]:
 
 def dcgan_study(path, out, docs=None, keep_seed=None, ablations=(), headline="ema",
                 reference=None) -> str:
+    """The DCGAN quality table, curves and samples of the sweep at `path` (with its
+    `ablations` and `reference` recipe) into `out`; with `docs`, into its section and
+    the kept seed's `headline` generator into docs/models. Prints the table.
+    The output folder's lock is held from the first read to the last write: a second
+    process making the same study is refused in one line."""
+    from gan_tf.runs.files import locked
+    with locked(Path(out), "study folder"):
+        return _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference)
+
+
+def _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference) -> str:
     from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
-    runs = seed_runs(path)
+    runs = seed_runs(path, TRAIN_FIX)
     base = next(iter(runs.values())).read_config()
     if base.arch != "dcgan" or base.conditional or not base.eval_every:
         raise UserError(f"{path} is not a sweep of mnist-dcgan's recipe (arch {base.arch!r}, "
@@ -244,14 +257,14 @@ def dcgan_study(path, out, docs=None, keep_seed=None, ablations=(), headline="em
     # `reference`: a run or sweep of an earlier recipe (the first one), whose curve is
     # drawn beside this one's and against which the ablations made on it are paired.
     bases = {"this recipe": base}
-    ref_runs = seed_runs(reference) if reference else {}
+    ref_runs = seed_runs(reference, TRAIN_FIX) if reference else {}
     if ref_runs:
         bases["the first recipe"] = next(iter(ref_runs.values())).read_config()
     # Ablation runs or sweeps that change the same flags from the same base are one
     # ablation (e.g. a run per seed), labelled by what they change.
     others, against = {}, {}
     for a in ablations:
-        for s, run in seed_runs(a).items():
+        for s, run in seed_runs(a, TRAIN_FIX).items():
             base_name, label = _closest(run.read_config(), bases)
             against[label] = (base_name, runs if base_name == "this recipe" else ref_runs)
             if s in others.setdefault(label, {}):

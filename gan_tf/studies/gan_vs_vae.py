@@ -32,7 +32,10 @@ DEFAULT_RUNS = tuple(default_run_dir(name, None) for name in
 COLUMNS_PER_ROW = 10
 LIKELIHOOD_KEYS = ("elbo", "elbo_se", "iw", "iw_se", "cb_elbo", "cb_iw", "cb_iw_se", "k",
                    "kl", "reconstruction_ll")
-NUM_SAMPLES, SEED = 10_000, 0   # evaluate's defaults: the samples it measured
+NUM_SAMPLES, SEED = 10_000, 0
+TRAIN_FIX = ("train and evaluate it first (the default runs: make mnist-vae mnist-vae-z20 "
+             "mnist-basic mnist-dcgan, make evaluate RUN=outputs/NAME for each, make "
+             "likelihood RUN=outputs/NAME for each VAE), or name another run")   # evaluate's defaults: the samples it measured
 
 
 def label(folder, cfg) -> str:
@@ -48,6 +51,9 @@ def load_runs(run_dirs) -> list[dict]:
     runs = []
     for d in run_dirs:
         folder = RunFolder(d)
+        if not folder.has_config():   # read_config's message would suggest --resume
+            raise UserError(f"{folder} is not a trained run (no config.json there): "
+                            f"{TRAIN_FIX}")
         cfg = folder.read_config()
         if not (folder / METRICS).is_file():
             raise UserError(f"{folder / METRICS} is missing: run python -m gan_tf.evaluate "
@@ -144,7 +150,15 @@ def pictures(runs, mnist, out: Path, rng_seed: int = 0) -> list[Path]:
 def compare(run_dirs=DEFAULT_RUNS, out=study_dir(GAN_VS_VAE), docs=None,
             data_dir=None) -> str:
     """The pictures, results.json and table.md into `out`; with `docs`, the pictures
-    copied there and the table into its gan-vs-vae section. Prints the table."""
+    copied there and the table into its gan-vs-vae section. Prints the table.
+    The output folder's lock is held from the first read to the last write: a second
+    process making the same study is refused in one line."""
+    from gan_tf.runs.files import locked
+    with locked(Path(out), "study folder"):
+        return _compare(run_dirs, out, docs, data_dir)
+
+
+def _compare(run_dirs, out, docs, data_dir) -> str:
     from gan_tf.data.datasets import load_dataset
     from gan_tf.evaluation.results import update_section
     from gan_tf.runs.files import atomic_write_bytes, atomic_write_text

@@ -55,16 +55,16 @@ TRAIN_FIX = ('train it with make mnist-paper ARGS="--seeds 3", evaluate it with 
              'evaluate RUN=outputs/mnist-paper-seeds, or name another run')
 
 
-def seed_runs(path) -> dict[int, RunFolder]:
-    """{seed: run folder} of a sweep, or of a single run."""
+def seed_runs(path, fix: str = TRAIN_FIX) -> dict[int, RunFolder]:
+    """{seed: run folder} of a sweep, or of a single run; `fix` says how to make a
+    missing one (the study's own make target)."""
     if is_sweep(path):
         runs = {s: seed_folder(path, s) for s in read_sweep(path)["seeds"]}
     else:
         runs = {None: RunFolder(path)}
     for run in runs.values():
         if not run.has_config():
-            raise UserError(f"{run} is not a trained run (no config.json there): "
-                            f"{TRAIN_FIX}")
+            raise UserError(f"{run} is not a trained run (no config.json there): {fix}")
     return {run.read_config().seed if s is None else s: run for s, run in runs.items()}
 
 
@@ -232,26 +232,30 @@ def sample_panel(G, data, path: Path, seed: int = 0) -> None:
 def results_rows(path, rows: dict, variants: dict) -> str:
     """The Results table's rows for these runs (evaluation.results' format): the
     sweep's mean ± std, each variant's own row."""
-    from gan_tf.evaluation.results import HEADER, spread_row, table_row
+    from gan_tf.evaluation.results import (CAPTION, HEADER, PAPER_ROW, merged_settings,
+                                           settings, spread_row, table_row)
+    def cells(r):   # every run here trained on the paper's split (paper_study checks)
+        return settings(r.get("num_samples"), r.get("z_seed"), "paper", r.get("precision"))
     name = Path(path).name
     on = {s: r for s, r in rows.items() if not r.get("off_protocol")}
     lines = [HEADER]
     if on:
         lines.append(spread_row(f"`{name}` ({len(on)} seeds)",
                                 "/".join(sorted({str(r["iteration"]) for r in on.values()})),
-                                [r["metrics"] for r in on.values()]))
+                                [r["metrics"] for r in on.values()],
+                                merged_settings([cells(r) for r in on.values()])))
     for seed, r in rows.items():
         if r.get("off_protocol"):
             lines.append(table_row(f"`{name}` seed {seed} (off the paper's protocol: "
                                    f"{'; '.join(r['off_protocol'])})", r["iteration"],
-                                   r["metrics"]))
+                                   r["metrics"], cells(r)))
     for label, r in variants.items():
         off = (f"; off the paper's protocol: {'; '.join(r['off_protocol'])}"
                if r.get("off_protocol") else "")
         lines.append(table_row(f"`{Path(r['run']).parent.name}/{Path(r['run']).name}` "
-                               f"({label}{off})", r["iteration"], r["metrics"]))
-    lines.append("| GAN paper, Table 1 (MNIST, Parzen only) | | | | | | | 225 ± 2 | |")
-    return "\n".join(lines)
+                               f"({label}{off})", r["iteration"], r["metrics"], cells(r)))
+    lines.append(PAPER_ROW)
+    return "\n".join(lines) + "\n\n" + CAPTION
 
 
 def isolated_pixels_removed(images: np.ndarray, side: int = 28) -> np.ndarray:
@@ -314,6 +318,17 @@ def diagnostics_table(diag: dict) -> str:
 
 
 def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()) -> str:
+    """The paper's table, curve, samples and diagnostics of the sweep at `path` (and
+    `variants`, single runs) into `out`; with `docs`, into its sections and the kept
+    seed's generator into docs/models. Prints the table.
+    The output folder's lock is held from the first read to the last write: a second
+    process making the same study is refused in one line."""
+    from gan_tf.runs.files import locked
+    with locked(Path(out), "study folder"):
+        return _paper_study(path, out, docs, keep_seed, data_dir, variants)
+
+
+def _paper_study(path, out, docs, keep_seed, data_dir, variants) -> str:
     from gan_tf.data.datasets import load_dataset, with_split
     from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
     runs = seed_runs(path)

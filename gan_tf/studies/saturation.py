@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gan_tf.core.config import MAX_SEEDS, Config
 from gan_tf.core.errors import UserError
-from gan_tf.runs.files import atomic_write_text
+from gan_tf.runs.files import atomic_write_text, locked
 
 G_LOSSES = ("minimax", "nonsaturating")
 
@@ -95,12 +95,15 @@ def saturation_study(run_dir, iters: int = 5000, seeds: int = 5, data_dir=None,
     if not 1 <= seeds <= MAX_SEEDS:
         raise UserError(f"--seeds must be 1 to {MAX_SEEDS}")
     seed_list = list(range(seeds))
-    records = run(Path(run_dir), iters, data_dir=data_dir, overwrite=overwrite,
-                  seeds=seed_list)
-    summary = summarise(records, seed_list)
-    atomic_write_text(Path(run_dir) / "saturation.json",
-                      json.dumps({"iters": iters, "seeds": seed_list, "results": summary},
-                                 indent=2) + "\n")
+    # The study folder's lock: its two sweeps (each a folder of its own, locked by
+    # train's sweep) and the picture and summary written beside them.
+    with locked(Path(run_dir), "study folder"):
+        records = run(Path(run_dir), iters, data_dir=data_dir, overwrite=overwrite,
+                      seeds=seed_list)
+        summary = summarise(records, seed_list)
+        atomic_write_text(Path(run_dir) / "saturation.json",
+                          json.dumps({"iters": iters, "seeds": seed_list,
+                                      "results": summary}, indent=2) + "\n")
     print("mean over the window, per seed: G's gradient norm | D(G(z))")
     for g_loss, rows in summary.items():
         for when in ("first_1000", "last_1000"):

@@ -102,7 +102,9 @@ def gaussian_study(run_dir, iters: int = 15000, seed: int = 0) -> dict:
     """The experiment into run_dir; prints its measures."""
     if not iters > 0:
         raise UserError("--iters must be positive")
-    m = run(Path(run_dir), iters, seed)
+    from gan_tf.runs.files import locked
+    with locked(Path(run_dir), "study folder"):   # a second process is refused
+        m = run(Path(run_dir), iters, seed)
     print(json.dumps(m, indent=2))
     print(f"wrote {run_dir}/stages.png, training.gif, metrics.json")
     return m

@@ -124,7 +124,9 @@ def mode_collapse_study(run_dir, iters: int = 20000, seeds: int = 5) -> dict:
     """Every mixture and method over `seeds` seeds into run_dir; prints the table."""
     if not (iters >= 20 and seeds > 0):
         raise UserError("--iters must be at least 20 and --seeds positive")
-    out = run(Path(run_dir), iters, tuple(range(seeds)))
+    from gan_tf.runs.files import locked
+    with locked(Path(run_dir), "study folder"):   # a second process is refused
+        out = run(Path(run_dir), iters, tuple(range(seeds)))
     print(format_table(out))
     print(f"wrote {run_dir}/results.json, final.png, training.gif")
     return out

@@ -101,10 +101,11 @@ def xy_study(run_dir, eta: float = 0.1, steps: int = 200) -> dict:
     if not (eta > 0 and steps > 0):     # NaN fails both comparisons
         raise UserError("--eta and --steps must be positive")
     paths = {m: play(eta, steps, m) for m in ("simultaneous", "alternating")}
+    from gan_tf.runs.files import locked
     run = Path(run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    plot_trajectories(paths, eta, run / "trajectories.png")
-    orbit_gif(paths, run / "orbit.gif")
+    with locked(run, "study folder"):   # creates it; a second process is refused
+        plot_trajectories(paths, eta, run / "trajectories.png")
+        orbit_gif(paths, run / "orbit.gif")
     r = np.hypot(*paths["simultaneous"][-1])
     q = lambda v: v[0] ** 2 - eta * v[0] * v[1] + v[1] ** 2     # noqa: E731
     print(f"simultaneous: radius 1 -> {r:.4f} after {steps} steps "
