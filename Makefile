@@ -31,6 +31,7 @@
 #   make bench                                      speed, side by side (outputs/bench/)
 #   make bench-sweep                                8 seeds as one stack vs one after another
 #   make bench-dcgan                                the DCGAN: float32, bfloat16, PyTorch, TF's tutorial
+#   make profile-dcgan                              where the DCGAN's iteration goes, op by op
 #   make classifier                                 retrain the committed MNIST classifier
 #   make test                                       the whole test suite (as CI runs it)
 #   make test-fast                                  the tests not marked slow (3-6 min on 2 cores)
@@ -45,7 +46,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -117,6 +118,9 @@ bench-sweep: venv
 # PyTorch's rows need torch in the venv: .venv/bin/pip install torch==2.13.0 (CPU build)
 bench-dcgan: venv
 	$(PY) -m gan_tf.bench --dcgan --repeats 3 --iters 6000 $(ARGS)
+
+profile-dcgan: venv
+	$(PY) -m gan_tf.bench --profile --iters 5000 $(ARGS)
 
 sweep: venv
 	@test -n "$(EXP)" || { echo "usage: make sweep EXP=mnist-basic [SEEDS=5] [ARGS=...]"; exit 2; }

@@ -26,9 +26,20 @@ def main(argv=None) -> int:
     p.add_argument("--dcgan", action="store_true", help="instead: the DCGAN in float32 "
                    "and bfloat16 against PyTorch eager and TensorFlow's DCGAN tutorial "
                    "(make bench-dcgan; --iters / 100 iterations per measurement)")
+    p.add_argument("--profile", action="store_true", help="instead: where mnist-dcgan's "
+                   "iteration spends its time, op by op, in float32 and bfloat16, and its "
+                   "loop with and without XLA (make profile-dcgan; --iters / 250 "
+                   "iterations per profile)")
     p.add_argument("--worker", help=argparse.SUPPRESS)   # internal: one measurement
     p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.profile or (args.worker or "").startswith("profile:"):
+        from gan_tf.studies import profile_dcgan
+        if args.worker:
+            return cli.run(lambda: print(profile_dcgan.worker(args.worker.split(":", 1)[1],
+                                                              args.iters, args.data_dir)))
+        return cli.run(lambda: profile_dcgan.bench(max(4, args.iters // 250), args.data_dir,
+                                                   args.out, args.docs))
     if args.dcgan or (args.worker or "").startswith("dcgan:"):
         from gan_tf.studies.bench_dcgan import bench as bench_dcgan
         worker = args.worker.split(":", 1)[1] if args.worker else None

@@ -132,3 +132,76 @@ def test_seed_sweep_bench_measures_both_ways_and_reports_ratios(mnist, monkeypat
 @pytest.mark.slow
 def test_whole_commands_of_the_sweep_bench_run(mnist_dir):
     assert bench.time_seed_runs(2, 20, stacked=True, data_dir=mnist_dir) > 0
+
+
+# --- where the DCGAN's iteration goes (make profile-dcgan) ------------------------
+
+def test_the_profile_names_each_op_s_layer_and_pass():
+    from gan_tf.studies.profile_dcgan import classify
+    body = "while/body/_1/"
+    cases = {
+        (body + "gradient_tape/while/discriminator_1/fc_1/MatMul/MatMul", "MatMul"):
+            ("discriminator", "fc", "input gradient"),
+        (body + "gradient_tape/while/discriminator_3/fc_1/MatMul/MatMul_1", "MatMul"):
+            ("discriminator", "fc", "weight gradient"),
+        (body + "while/discriminator_5/fc_1/MatMul", "MatMul"):
+            ("discriminator", "fc", "forward"),
+        (body + "gradient_tape/while/discriminator_1/conv2_1/convolution/"
+                "Conv2DBackpropFilter", "Conv2DBackpropFilter"):
+            ("discriminator", "conv2", "weight gradient"),
+        (body + "gradient_tape/while/discriminator_1/conv2_1/convolution/"
+                "Conv2DBackpropInput", "Conv2DBackpropInput"):
+            ("discriminator", "conv2", "input gradient"),
+        (body + "while/generator_3/deconv1_1/conv_transpose", "Conv2DBackpropInput"):
+            ("generator", "deconv1", "forward"),
+        (body + "gradient_tape/while/generator_3/deconv1_1/conv_transpose/Conv2D",
+         "Conv2D"): ("generator", "deconv1", "input gradient"),
+        (body + "while/adam/AssignSubVariableOp_3", "AssignSubVariableOp"):
+            ("", "", "optimizer"),
+        (body + "while/generator_1/deconv1_bn_1/moments/SquaredDifference",
+         "SquaredDifference"): ("generator", "deconv1_bn", "batch norm"),
+        (body + "while/GatherV2", "GatherV2"): ("", "", "data gather and z"),
+    }
+    for (name, op_type), want in cases.items():
+        assert classify(name, op_type) == want, name
+
+
+def test_the_profile_reads_the_ops_of_a_real_trace(tmp_path):
+    import tensorflow as tf
+    from gan_tf.studies.profile_dcgan import op_times
+    x, w = tf.random.normal([64, 256]), tf.random.normal([256, 128])
+    k, img = tf.random.normal([3, 3, 1, 8]), tf.random.normal([4, 28, 28, 1])
+    step = tf.function(lambda: (tf.matmul(x, w), tf.nn.conv2d(img, k, 1, "SAME")))
+    step()
+    tf.profiler.experimental.start(str(tmp_path))
+    for _ in range(3):
+        step()
+    tf.profiler.experimental.stop()
+    ops = op_times(str(tmp_path))
+    types = {t for _, t, _ in ops}
+    assert "MatMul" in types and types & {"Conv2D", "_FusedConv2D"}, types
+    assert all(ps > 0 for _, t, ps in ops if t == "MatMul")
+
+
+def test_the_profile_report_from_measurements(monkeypatch):
+    import json as json_
+    from gan_tf.studies import profile_dcgan
+
+    def profile(p):
+        return {"precision": p, "iters": 4, "untraced_ms": 700.0, "traced_ms": 720.0,
+                "ops_ms": 100.0, "kinds": {"fc input gradient": 60.0, "optimizer": 40.0},
+                "types": {"MatMul": 60.0, "Mul": 40.0},
+                "layers": [{"network": "discriminator", "layer": "fc", "pass":
+                            "input gradient", "calls": 3.0, "ms": 60.0, "gflops": 82.0}]}
+    answers = {"profile:profile:float32": json_.dumps(profile("float32")),
+               "profile:profile:mixed_bfloat16": json_.dumps(profile("mixed_bfloat16")),
+               "dcgan:matmul_float32": "160", "dcgan:matmul_bfloat16": "150"}
+    monkeypatch.setattr(bench, "run_worker", lambda method, iters, data_dir=None:
+                        answers.get(method, "1.5"))
+    res = profile_dcgan.run(4, log=lambda line: None)
+    assert set(res["loops"]) == {"float32 no_xla", "float32 xla", "mixed_bfloat16 no_xla",
+                                 "mixed_bfloat16 xla"}
+    report = profile_dcgan.format_report(res)
+    assert "bfloat16 150 GFLOP/s (0.94x)" in report
+    assert "fc input gradient" in report and "60%" in report
+    assert "D fc input gradient (3)" in report and "82" in report

@@ -71,3 +71,56 @@ def test_conditional_models_take_and_use_the_one_hot_label(arch):
     assert np.abs(d3 - d7).max() > 1e-4
     with pytest.raises(ValueError, match="needs labels"):
         networks.unit_images(G, z)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_the_wide_dense_layer_is_dense_with_a_faster_input_gradient(policy):
+    """WideDense (D's fc in mnist-dcgan): Dense's forward op and weights, and its
+    gradients equal Dense's up to the order of the additions."""
+    import keras
+    import tensorflow as tf
+    from gan_tf.models.networks import WideDense
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        a = keras.layers.Dense(64, use_bias=False, name="fc")
+        b = WideDense(64, use_bias=False, name="fc")
+        x = tf.random.stateless_normal([16, 392], seed=[1, 2])
+        a.build(x.shape), b.build(x.shape)
+        b.kernel.assign(a.kernel)
+        assert [v.path for v in b.weights] == [v.path for v in a.weights] == ["fc/kernel"]
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            ya, yb = a(x), b(x)
+            la, lb = (tf.reduce_sum(tf.cast(y, tf.float32) ** 2) for y in (ya, yb))
+        assert yb.dtype == ya.dtype and bool(tf.reduce_all(ya == yb))
+        tol = 1e-5 if policy == "float32" else 1e-2
+        for ga, gb in zip(tape.gradient(la, [x, a.kernel]), tape.gradient(lb, [x, b.kernel])):
+            ga, gb = (tf.cast(g, tf.float32).numpy() for g in (ga, gb))
+            assert np.abs(ga - gb).max() <= tol * np.abs(ga).max()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_mnist_dcgan_s_discriminator_uses_the_wide_dense_layer():
+    from gan_tf.core.config import load_experiment
+    from gan_tf.models.networks import WideDense, build_discriminator
+    D = build_discriminator(load_experiment("mnist-dcgan"))
+    assert isinstance(D.get_layer("fc"), WideDense)
+
+
+def test_bfloat16_units_are_read_from_the_cpu_flags(tmp_path, monkeypatch):
+    import dataclasses
+    from gan_tf.training import threads
+    amd = tmp_path / "amd"
+    amd.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    intel = tmp_path / "intel"
+    intel.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16 amx_tile amx_bf16\n")
+    assert threads.cpu_bfloat16_units(str(amd)) is False
+    assert threads.cpu_bfloat16_units(str(intel)) is True
+    assert threads.cpu_bfloat16_units(str(tmp_path / "none")) is None
+    cfg = dataclasses.replace(Config(), precision="mixed_bfloat16")
+    monkeypatch.setattr(threads, "cpu_bfloat16_units", lambda: False)
+    assert "--precision float32" in threads.slow_precision_note(cfg)
+    assert threads.slow_precision_note(Config()) is None          # float32: nothing
+    monkeypatch.setattr(threads, "cpu_bfloat16_units", lambda: True)
+    assert threads.slow_precision_note(cfg) is None

@@ -80,6 +80,7 @@ WRITERS = [
     ("gan_tf.dcgan", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
     ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1"], "empty"),
     ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1", "--dcgan"], "empty"),
+    ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1", "--profile"], "empty"),
     ("gan_tf.classifier", lambda d: ["--out", str(d / "c.keras"), "--epochs", "1"], "empty"),
 ]
 

@@ -27,6 +27,7 @@ from gan_tf.runs.sweeps import is_sweep, read_sweep, sweep_folders
 PAGES = {"results": "results.md", "classes": "results.md", "saturation": "experiments.md",
          "gaussian": "toys.md", "modes": "toys.md", "pacgan": "toys.md",
          "stacked-mnist": "toys.md", "bench": "speed.md", "bench-dcgan": "speed.md",
+         "profile-dcgan": "speed.md",
          "dcgan": "dcgan.md",
          "bench-sweep": "sweeps.md", "gan-vs-vae": "gan-vs-vae.md", "paper": "paper.md",
          "paper-results": "results.md"}

@@ -113,13 +113,18 @@ def peak_rss_kib(pid: int) -> int:
 def measure(method: str, loss: str, iters: int, data_dir=None, extra=()) -> float:
     """One measurement in a fresh subprocess, so no library's idle threads (TF's
     spinning pools, torch's OpenMP) steal cores from another's measurement."""
-    cmd = [sys.executable, "-m", "gan_tf.bench", "--worker", method, "--loss", loss,
-           "--iters", str(iters), *extra] + (["--data-dir", str(data_dir)] if data_dir
-                                             else [])
+    return float(run_worker(method, iters, data_dir, ["--loss", loss, *extra]))
+
+
+def run_worker(method: str, iters: int, data_dir=None, extra=()) -> str:
+    """The last line `python -m gan_tf.bench --worker METHOD` prints, in a fresh
+    subprocess (measure's, and the profile's, which prints JSON)."""
+    cmd = [sys.executable, "-m", "gan_tf.bench", "--worker", method, "--iters", str(iters),
+           *extra] + (["--data-dir", str(data_dir)] if data_dir else [])
     out = subprocess.run(cmd, env=child_env(), capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark worker failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    return out.stdout.strip().splitlines()[-1]
 
 
 def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> float:

@@ -37,7 +37,7 @@ METHODS = ("tf_float32", "tf_bfloat16", "torch_float32", "torch_bfloat16", "tf_t
 BATCH = {"tf_tutorial": 256, "tf_tutorial_project": 256}
 
 
-def _dcgan_cfg(precision: str):
+def dcgan_cfg(precision: str):
     """mnist-dcgan's training config at `precision` (its quality curve is measured
     between chunks, outside the loop timed here)."""
     from gan_tf.core.config import load_experiment
@@ -74,11 +74,11 @@ def measure_one(method: str, iters: int, data_dir) -> float:
     from gan_tf.data.datasets import load_mnist
     images = load_mnist(data_dir).train_images
     if method in ("tf_float32", "tf_bfloat16"):
-        return time_trainer(_dcgan_cfg("mixed_bfloat16" if method == "tf_bfloat16"
+        return time_trainer(dcgan_cfg("mixed_bfloat16" if method == "tf_bfloat16"
                                        else "float32"), images, iters)
     if method in ("torch_float32", "torch_bfloat16"):
         return baselines.time_torch_dcgan(images, iters, method == "torch_bfloat16",
-                                          fc=_dcgan_cfg("float32").dcgan_fc)
+                                          fc=dcgan_cfg("float32").dcgan_fc)
     if method == "tf_tutorial":
         return baselines.time_tf_tutorial_dcgan(_tutorial_cfg(), images, iters)
     if method == "tf_tutorial_project":
@@ -119,7 +119,7 @@ def run(repeats: int, iters: int, data_dir=None, log=print) -> dict:
     res = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
            "iters": iters, "torch": baselines.torch_available(),
            "flops_per_iteration": baselines.dcgan_iteration_flops(
-               fc=_dcgan_cfg("float32").dcgan_fc),
+               fc=dcgan_cfg("float32").dcgan_fc),
            **{k: spread_summary(v) for k, v in raw.items()}}
     med = {k: res[k]["median"] for k in raw}
     res["ratios"] = {"bf16_over_f32": med["tf_bfloat16"] / med["tf_float32"],

@@ -135,6 +135,8 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
          + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
             + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
             if strategy else ""))
+    if note := threads.slow_precision_note(cfg):
+        emit(note)
     if not reproducible:
         emit("note: TensorFlow started in this process before its inter-op pool could be "
              "set to one thread, so this DCGAN run is not bit-reproducible (the train "

@@ -34,3 +34,32 @@ def configure(cfg) -> bool:
     except RuntimeError:   # TensorFlow is initialised: the pools are what they are
         pass
     return tf.config.threading.get_inter_op_parallelism_threads() == 1
+
+
+def cpu_bfloat16_units(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
+    """Whether this CPU computes in bfloat16 natively (AVX512_BF16 or AMX), from the
+    kernel's flags; None where it cannot tell (not Linux, no flags line)."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return None
+
+
+def slow_precision_note(cfg) -> str | None:
+    """A line for a run in mixed_bfloat16 on a CPU without bfloat16 units (no GPU),
+    where TensorFlow converts every bfloat16 op to float32 and back: measured on an
+    AVX2-only host (docs/speed.md), mnist-dcgan's loop ran 0.32 it/s in
+    mixed_bfloat16 against 1.48 in float32."""
+    if cfg.precision != "mixed_bfloat16" or cpu_bfloat16_units() is not False:
+        return None
+    import tensorflow as tf
+    if tf.config.list_physical_devices("GPU"):
+        return None
+    return ("note: this CPU has no bfloat16 units (neither avx512_bf16 nor amx_bf16 in "
+            "/proc/cpuinfo), where mixed_bfloat16 runs several times slower than float32 "
+            "(docs/speed.md); add --precision float32 to train faster here")
