@@ -200,11 +200,13 @@ class RunFolder:
         latent, vae_likelihood), for the whole command: it is refused while the run
         trains or another such command writes there, and a training is refused while
         it runs. A folder that does not exist is not created: the reads in the block
-        say in one line what is missing."""
+        say in one line what is missing. Unlike locked(), the training layout is not
+        checked: an evaluation reads only what it needs (a `frames` that is a file is
+        a damaged training, not a damaged generator), and it writes its files by
+        atomic rename, which replaces a link rather than writing through it."""
         if not self.path.is_dir():
             yield self
             return
-        self.check_layout()
         with files.locked(self.path):
             yield self
 

@@ -12,7 +12,7 @@ its type and its duration. Ops are summed per iteration
             forward, weight gradient and input gradient (the op's name says which
             layer and whether it is in the gradient tape; its type which pass),
             batch norm, the optimizer, casts, the data gather, and the rest;
-  by layer  for the six layers with FLOPs, the achieved GFLOP/s of each pass: its
+  by layer  for each layer with FLOPs, the achieved GFLOP/s of each pass: its
             FLOPs (baselines.dcgan_iteration_flops' counts: a layer's forward, weight
             gradient and input gradient cost the same) over its measured time.
 
