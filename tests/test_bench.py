@@ -163,7 +163,8 @@ def test_the_profile_names_each_op_s_layer_and_pass():
         (body + "while/GatherV2", "GatherV2"): ("", "", "data gather and z"),
     }
     for (name, op_type), want in cases.items():
-        assert classify(name, op_type) == want, name
+        # As the trace names them: the op's name, then ":" and its type.
+        assert classify(f"{name}:{op_type}", op_type) == want, name
 
 
 def test_the_profile_reads_the_ops_of_a_real_trace(tmp_path):
