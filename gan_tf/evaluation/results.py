@@ -49,12 +49,17 @@ CAPTION = ("*evaluated on*: the samples of G that `gan_tf.evaluate` measured (ho
            "centres and the paper's split (docs/measures.md).")
 
 
+def sampling_cell(num_samples, z_seed) -> str:
+    """"10,000 samples, z seed 0": what evaluate drew; "?" for what is not recorded."""
+    samples = f"{num_samples:,} samples" if type(num_samples) is int else "? samples"
+    return f"{samples}, z seed {z_seed if type(z_seed) is int else '?'}"
+
+
 def settings(num_samples, z_seed, split, precision) -> tuple[str, str]:
     """The evaluated-on and trained-in cells of one run; what a file does not record
     is "?", never assumed."""
-    samples = f"{num_samples:,} samples" if type(num_samples) is int else "? samples"
-    seed = z_seed if type(z_seed) is int else "?"
-    return f"{samples}, z seed {seed}, {split or '?'} split", str(precision or "?")
+    return (f"{sampling_cell(num_samples, z_seed)}, {split or '?'} split",
+            str(precision or "?"))
 
 
 def merged_settings(cells: list[tuple[str, str]]) -> tuple[str, str]:

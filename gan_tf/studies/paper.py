@@ -134,9 +134,8 @@ def differences(cfg, base, ignore=()) -> str:
 def _settings(r: dict) -> str:
     """The evaluated-on cell: samples, z seed and the precision the run trained in
     (results.json of an earlier version lacks them: '?')."""
-    n, seed = r.get("num_samples"), r.get("z_seed")
-    samples = f"{n:,} samples" if type(n) is int else "? samples"
-    return f"{samples}, z seed {seed if type(seed) is int else '?'}, {r.get('precision', '?')}"
+    from gan_tf.evaluation.results import sampling_cell
+    return f"{sampling_cell(r.get('num_samples'), r.get('z_seed'))}, {r.get('precision', '?')}"
 
 
 def _run_row(name: str, r: dict) -> str:
