@@ -176,7 +176,7 @@ def matmul_fast_input_grad(scope: str = ""):
     instead of TensorFlow's dy @ w^T (MatMul with transpose_b). Same values, up to
     the order of the float additions; on a 2-core AVX2 host TensorFlow's own form ran
     D's fc layer (128 x 1024 times 1024 x 6272 transposed) at 29 GFLOP/s against 132
-    for this one, and that layer's input gradient was 21% of mnist-dcgan's float32
+    for this one, and that layer's input gradient was 23% of mnist-dcgan's float32
     iteration (docs/speed.md, "Where the DCGAN's iteration goes"). The gradient's
     ops are named under `scope`/wide_dense_grad, so the profile can tell them apart."""
     where = f"{scope}/wide_dense_grad/" if scope else "wide_dense_grad"
