@@ -140,22 +140,51 @@ def test_the_profile_names_each_op_s_layer_and_pass():
     from gan_tf.studies.profile_dcgan import classify
     body = "while/body/_1/"
     cases = {
-        (body + "gradient_tape/while/discriminator_1/fc_1/MatMul/MatMul", "MatMul"):
+        # TensorFlow's own gradients (G's fc, the one-channel layers).
+        (body + "gradient_tape/while/generator_3/fc_1/MatMul/MatMul", "MatMul"):
+            ("generator", "fc", "input gradient"),
+        (body + "gradient_tape/while/generator_3/fc_1/MatMul/MatMul_1", "MatMul"):
+            ("generator", "fc", "weight gradient"),
+        (body + "while/generator_1/fc_1/MatMul", "MatMul"): ("generator", "fc", "forward"),
+        (body + "gradient_tape/while/generator_3/deconv2_1/conv_transpose/"
+                "Conv2DBackpropFilter", "Conv2DBackpropFilter"):
+            ("generator", "deconv2", "weight gradient"),
+        (body + "while/generator_1/deconv2_1/conv_transpose", "Conv2DBackpropInput"):
+            ("generator", "deconv2", "forward"),
+        (body + "gradient_tape/while/generator_3/deconv2_1/conv_transpose/Conv2D",
+         "Conv2D"): ("generator", "deconv2", "input gradient"),
+        (body + "gradient_tape/while/discriminator_1/conv1_1/convolution/"
+                "Conv2DBackpropInput", "Conv2DBackpropInput"):
+            ("discriminator", "conv1", "input gradient"),
+        # The fast layers' (models/fast_ops.py): every op of a gradient is its pass.
+        (body + "while/discriminator_3/fc_1/fast_grad/input_gradient/MatMul", "MatMul"):
             ("discriminator", "fc", "input gradient"),
-        (body + "gradient_tape/while/discriminator_3/fc_1/MatMul/MatMul_1", "MatMul"):
+        (body + "while/discriminator_1/fc_1/fast_grad/weight_gradient/MatMul", "MatMul"):
             ("discriminator", "fc", "weight gradient"),
         (body + "while/discriminator_5/fc_1/MatMul", "MatMul"):
             ("discriminator", "fc", "forward"),
-        (body + "gradient_tape/while/discriminator_1/conv2_1/convolution/"
-                "Conv2DBackpropFilter", "Conv2DBackpropFilter"):
-            ("discriminator", "conv2", "weight gradient"),
-        (body + "gradient_tape/while/discriminator_1/conv2_1/convolution/"
-                "Conv2DBackpropInput", "Conv2DBackpropInput"):
+        (body + "while/discriminator_3/conv2_1/Conv2D", "Conv2D"):
+            ("discriminator", "conv2", "forward"),
+        (body + "while/discriminator_1/conv2_1/fast_grad/input_gradient/Conv2D", "Conv2D"):
             ("discriminator", "conv2", "input gradient"),
-        (body + "while/generator_3/deconv1_1/conv_transpose", "Conv2DBackpropInput"):
+        (body + "while/discriminator_1/conv2_1/fast_grad/input_gradient/DepthToSpace",
+         "DepthToSpace"): ("discriminator", "conv2", "input gradient"),
+        (body + "while/discriminator_3/conv2_1/fast_grad/weight_gradient/Conv2D", "Conv2D"):
+            ("discriminator", "conv2", "weight gradient"),
+        (body + "while/discriminator_3/conv2_1/fast_grad/weight_gradient/Pad", "Pad"):
+            ("discriminator", "conv2", "weight gradient"),
+        (body + "while/generator_1/deconv1_1/Conv2D", "Conv2D"):
             ("generator", "deconv1", "forward"),
-        (body + "gradient_tape/while/generator_3/deconv1_1/conv_transpose/Conv2D",
-         "Conv2D"): ("generator", "deconv1", "input gradient"),
+        (body + "while/generator_1/deconv1_1/DepthToSpace", "DepthToSpace"):
+            ("generator", "deconv1", "forward"),
+        (body + "while/generator_3/deconv1_1/fast_grad/input_gradient/Conv2D", "Conv2D"):
+            ("generator", "deconv1", "input gradient"),
+        (body + "while/generator_3/deconv1_1/fast_grad/weight_gradient/Conv2D", "Conv2D"):
+            ("generator", "deconv1", "weight gradient"),
+        # The optimizer: Keras' Adam and the fused one (training/optimizers.py).
+        (body + "while/fused_adam_1/ResourceApplyAdam_8", "ResourceApplyAdam"):
+            ("", "", "optimizer"),
+        (body + "while/fused_adam/Pow_17", "Pow"): ("", "", "optimizer"),
         (body + "while/adam/AssignSubVariableOp_3", "AssignSubVariableOp"):
             ("", "", "optimizer"),
         (body + "while/generator_1/deconv1_bn_1/moments/SquaredDifference",

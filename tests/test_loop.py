@@ -183,3 +183,30 @@ def test_mnist_deep_shapes_ranges_and_same_z(mnist):
         g_sum += ref.iteration(batches.get(t) * 2 - 1, z, z)[1]
     assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
     assert_same_weights(fast, G, D)
+
+
+def test_the_fused_adam_is_tf1_s_adam_in_one_kernel_per_variable():
+    """training/optimizers.FusedAdam, every Adam run's optimizer: five steps equal
+    TF1's Adam written out in NumPy (float64) to float32 rounding, and each float32
+    variable's update is one ResourceApplyAdam (not Keras' dozen element-wise ops)."""
+    from gan_tf.training.optimizers import FusedAdam
+    cfg = Config(lr=2e-4, beta1=0.5)
+    opt = loop.make_optimizer(cfg)
+    assert isinstance(opt, FusedAdam)
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(64, 32))
+    var = tf.Variable(w0.astype(np.float32))
+    opt.build([var])
+    w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    b1, b2, eps = cfg.beta1, cfg.beta2, cfg.adam_eps
+    for t in range(1, 6):
+        g = rng.normal(size=w0.shape).astype(np.float32)
+        opt.apply([tf.constant(g)], [var])
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        w = w - cfg.lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
+    assert np.abs(w - w0).max() > 5e-4                    # it moved, by five steps of lr
+    np.testing.assert_allclose(var.numpy(), w, rtol=0, atol=1e-6)
+    grad = tf.zeros_like(var)
+    ops = {op.type for op in tf.function(lambda: opt.apply([grad], [var]))
+           .get_concrete_function().graph.get_operations()}
+    assert "ResourceApplyAdam" in ops and "AssignSubVariableOp" not in ops, ops

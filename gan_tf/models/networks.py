@@ -33,6 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_tf.models.fast_ops import FastConv2D, FastConv2DTranspose, WideDense
+
 IMAGE_DIM = 784
 NUM_CLASSES = 10
 
@@ -171,44 +173,6 @@ def _batch_norm(cfg, name):
                                            name=name)
 
 
-def matmul_fast_input_grad(scope: str = ""):
-    """x @ w as a function of (x, w) whose gradient for x is computed as (w @ dy^T)^T
-    instead of TensorFlow's dy @ w^T (MatMul with transpose_b). Same values, up to
-    the order of the float additions; on a 2-core AVX2 host TensorFlow's own form ran
-    D's fc layer (128 x 1024 times 1024 x 6272 transposed) at 29 GFLOP/s against 132
-    for this one, and that layer's input gradient was 23% of mnist-dcgan's float32
-    iteration (docs/speed.md, "Where the DCGAN's iteration goes"). The gradient's
-    ops are named under `scope`/wide_dense_grad, so the profile can tell them apart."""
-    where = f"{scope}/wide_dense_grad/" if scope else "wide_dense_grad"
-
-    @tf.custom_gradient
-    def matmul(x, w):
-        def grad(dy):
-            with tf.name_scope(where):
-                dx = tf.transpose(tf.matmul(w, dy, transpose_b=True, name="input_gradient"),
-                                  name="input_gradient_t")
-                dw = tf.matmul(x, dy, transpose_a=True, name="weight_gradient")
-            return dx, dw
-        return tf.matmul(x, w), grad
-    return matmul
-
-
-@keras.saving.register_keras_serializable(package="gan_tf")
-class WideDense(keras.layers.Dense):
-    """keras.layers.Dense with matmul_fast_input_grad: for a layer whose input is far
-    wider than its output (D's fc: 6,272 -> 1,024), where TensorFlow's input
-    gradient is slowest. Same weights, names and forward op as Dense."""
-
-    def call(self, inputs, training=None):
-        # The kernel read as a tensor of the layer's compute dtype (bfloat16 under
-        # mixed_bfloat16): custom_gradient differentiates tensors, not variables.
-        kernel = tf.convert_to_tensor(keras.ops.convert_to_tensor(self.kernel))
-        x = matmul_fast_input_grad(tf.get_current_name_scope())(inputs, kernel)
-        if self.bias is not None:
-            x = x + self.bias
-        return self.activation(x) if self.activation is not None else x
-
-
 def _dcgan_discriminator(cfg, seeds):
     w = cfg.conv_width
     x = keras.Input((IMAGE_DIM,), name="x")
@@ -221,16 +185,20 @@ def _dcgan_discriminator(cfg, seeds):
         h = keras.layers.Concatenate(name="with_label")([h, maps])
         inputs = [x, y]
 
-    def conv(h, filters, name, bn):
+    def conv(h, filters, name, bn, layer=keras.layers.Conv2D):
         # No bias where batch norm follows: its beta is the bias.
-        h = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=not bn,
+        h = layer(filters, 4, strides=2, padding="same", use_bias=not bn,
                                 kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"),
                                 name=name)(h)
         if bn:
             h = _batch_norm(cfg, name + "_bn")(h)
         return keras.layers.LeakyReLU(0.2, name=name + "_lrelu")(h)
     h = conv(h, w, "conv1", bn=False)        # DCGAN: no batch norm on D's input layer
-    h = conv(h, 2 * w, "conv2", bn=cfg.d_batch_norm)     # 14x14 -> 7x7
+    # The wide layers' gradients on the forward kernels (models/fast_ops.py: D's conv2
+    # and G's deconv1 1.9x and 2.3x a training step here). Not on the one-channel
+    # sides (conv1, deconv2), where the rearrangement costs more than it saves
+    # (0.84x, 0.78x).
+    h = conv(h, 2 * w, "conv2", bn=cfg.d_batch_norm, layer=FastConv2D)     # 14x14 -> 7x7
     h = keras.layers.Flatten(name="flatten")(h)
     if cfg.dcgan_fc:   # InfoGAN's MNIST D: a fully connected layer before the logit
         h = WideDense(cfg.dcgan_fc, use_bias=False, name="fc",
@@ -255,9 +223,9 @@ def _dcgan_generator(cfg, seeds):
     h = _batch_norm(cfg, "project_bn")(h)
     h = keras.layers.ReLU(name="project_relu")(h)
     h = keras.layers.Reshape((7, 7, 2 * w), name="to_maps")(h)
-    h = keras.layers.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=False,
-                                     kernel_initializer=kernel_init(cfg.init, next(seeds)),
-                                     name="deconv1")(h)                       # 14x14
+    h = FastConv2DTranspose(w, 4, strides=2, padding="same", use_bias=False,
+                            kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                            name="deconv1")(h)                       # 14x14
     h = _batch_norm(cfg, "deconv1_bn")(h)
     h = keras.layers.ReLU(name="deconv1_relu")(h)
     h = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same",        # 28x28

@@ -34,10 +34,11 @@ import time
 # Op name: "while/body/_1/[gradient_tape/]while/{discriminator|generator}_N/LAYER_1/...".
 _LAYER = re.compile(r"(gradient_tape/)?(?:while/)?(discriminator|generator)(?:_\d+)?/"
                     r"([a-z0-9_]+?)(?:_\d+)?/")
-LAYERS = {("discriminator", "conv1"), ("discriminator", "conv2"), ("discriminator", "fc"),
-          ("generator", "project"), ("generator", "deconv1"), ("generator", "deconv2")}
 CONV_TYPES = {"Conv2D", "_FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter",
               "MatMul", "_FusedMatMul", "BatchMatMulV2"}
+# Data movement a fast layer (models/fast_ops.py) adds around its convolution.
+LAYOUT_TYPES = {"Transpose", "Pad", "DepthToSpace", "SpaceToDepth", "ReverseV2",
+                "StridedSlice", "Reshape"}
 
 
 def layer_flops(width: int = 64, batch: int = 128, z_dim: int = 100, fc: int = 1024) -> dict:
@@ -51,15 +52,21 @@ def layer_flops(width: int = 64, batch: int = 128, z_dim: int = 100, fc: int = 1
     return {k: 2 * v * batch for k, v in per.items()}
 
 
+# The FLOP-heavy layers: each pass of these gets its own row.
+LAYERS = set(layer_flops())
+_NET = {"discriminator": "D", "generator": "G"}
+
+
 def classify(name: str, op_type: str) -> tuple[str, str, str]:
     """(network, layer, pass) of an op: pass is 'forward', 'weight gradient', 'input
     gradient' for a conv or matmul of a layer, else the op's group ('batch norm',
     'optimizer', ...)."""
     name = name.split(":")[0]                # the trace appends ":TYPE"
     m = _LAYER.search(name)
-    in_tape = bool(m and m.group(1)) or "/wide_dense_grad/" in name
+    fast = re.search(r"/fast_grad/(input|weight)_gradient/", name)   # models/fast_ops.py
+    in_tape = bool(m and m.group(1)) or bool(fast)
     net, layer = (m.group(2), m.group(3)) if m else ("", "")
-    if "adam" in name.split("/")[-1] or "/adam" in name or "adam_" in name:
+    if any("adam" in part for part in name.split("/")):     # adam_1/, fused_adam/, ...
         return net, "", "optimizer"
     if op_type == "Cast":
         return net, layer, "casts"
@@ -68,6 +75,8 @@ def classify(name: str, op_type: str) -> tuple[str, str, str]:
         return "", "", "data gather and z"
     if layer.endswith("_bn") or "batch_normalization" in layer:
         return net, layer, "batch norm"
+    if fast and m:      # every op of a fast gradient (conv, transposes, pads) is its pass
+        return net, layer, f"{fast.group(1)} gradient"
     if op_type in CONV_TYPES and m:
         transposed = "conv_transpose" in name or "deconv" in layer
         if not in_tape:
@@ -79,12 +88,10 @@ def classify(name: str, op_type: str) -> tuple[str, str, str]:
         if op_type in ("Conv2D", "_FusedConv2D"):     # a transposed conv's input gradient
             return net, layer, "input gradient" if transposed else "forward"
         # A dense layer's two gradients: TensorFlow names the input gradient
-        # .../MatMul (dy @ w^T) and the weight gradient .../MatMul_1 (x^T @ dy);
-        # matmul_fast_input_grad (WideDense) names its own.
-        weight = name.endswith(("MatMul_1", "weight_gradient"))
-        return net, layer, "weight gradient" if weight else "input gradient"
-    if "/wide_dense_grad/input_gradient_t" in name:   # its transpose, part of the pass
-        return net, layer, "input gradient"
+        # .../MatMul (dy @ w^T) and the weight gradient .../MatMul_1 (x^T @ dy).
+        return net, layer, "weight gradient" if name.endswith("MatMul_1") else "input gradient"
+    if op_type in LAYOUT_TYPES and m and not in_tape and (net, layer) in LAYERS:
+        return net, layer, "forward"     # a fast transposed conv's rearrangements
     return net, layer, "elementwise (activations, losses, EMA)"
 
 
@@ -140,10 +147,10 @@ def profile_one(precision: str, iters: int, data_dir=None) -> dict:
         net, layer, what = classify(name, op_type)
         kinds[what if (net, layer) not in LAYERS or what not in (
             "forward", "weight gradient", "input gradient")
-              else f"{layer} {what}"] += ps
+              else f"{_NET[net]} {layer} {what}"] += ps
         by_type[op_type] += ps
         if (net, layer) in flops and what in ("forward", "weight gradient", "input gradient"):
-            if op_type != "Transpose":
+            if op_type in CONV_TYPES:          # one call: its conv or matmul
                 layer_pass[(net, layer, what)][1] += 1
             layer_pass[(net, layer, what)][0] += ps
     ms = lambda ps: ps / 1e9 / iters       # noqa: E731  (per iteration)

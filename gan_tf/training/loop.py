@@ -388,12 +388,11 @@ def make_optimizer(cfg, steps_per_epoch: int = 1, role: str = "generator"):
     'discriminator''s learning rate is cfg.d_lr where that is set (the two
     time-scale rule), else cfg.lr as G's."""
     import dataclasses
-
-    import keras
     if role == "discriminator" and getattr(cfg, "d_lr", 0.0):
         cfg = dataclasses.replace(cfg, lr=cfg.d_lr)
     if cfg.optimizer == "sgd":
         from gan_tf.training.schedules import sgd
         return sgd(cfg, steps_per_epoch)
-    return keras.optimizers.Adam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
-                                 epsilon=cfg.adam_eps)
+    from gan_tf.training.optimizers import FusedAdam
+    return FusedAdam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
+                     epsilon=cfg.adam_eps)
