@@ -11,9 +11,14 @@ what the measured ablations support (docs/dcgan.md):
   * the quality curve every half epoch (eval_every: score and Frechet distance of
     5,000 samples to the validation images) keeps the best G as generator-best.keras,
   * bfloat16 compute (Keras' mixed_bfloat16: float32 weights, optimizer state and
-    losses), for this CPU's bfloat16 units,
-  * 6 epochs (2,580 iterations): what three seeds cost in this session's time on
-    this CPU (about 13 min each); the curves say what more would have brought.
+    losses), for the bfloat16 units of the CPUs it was measured on: 1.63x the
+    float32 loop on a 2-core AMD EPYC with AVX512_BF16 (5.45 against 3.35 it/s), 1.47x
+    on an AMX host (docs/speed.md). On a CPU without them (AVX2 only) bfloat16 is
+    the slower one (1.66 against 2.05 it/s): train then prints a note and
+    --precision float32 is the faster choice,
+  * 16 epochs (6,880 iterations, about 25 min a seed on the AVX512_BF16 host): the 6
+    epochs of the first three seeds ended with every quality curve still falling
+    about 12% per half epoch (docs/dcgan.md).
 """
 
 import dataclasses
@@ -21,7 +26,7 @@ import dataclasses
 from gan_tf.core.config import Config, load_experiment
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
-EPOCHS = 6
+EPOCHS = 16
 
 
 def get_config() -> Config:

@@ -5,7 +5,8 @@ interleaved (these machines are noisy: compare ratios, not absolute times):
   (a) the project's loop as users run it: train() with snapshots, checkpoints, logs
   (b) the TF1-style loop: a tf.function per step fed NumPy batches (feed_dict)
   (c) the same GAN in PyTorch eager on the CPU (skipped if torch is absent)
-  (d) a large float32 matmul, the machine's practical GFLOP/s ceiling
+  (d) a large matmul in float32 and in bfloat16, the machine's practical GFLOP/s
+      ceilings (each loop's share is of its own precision's)
 plus time to first iteration and peak memory of a training subprocess. Prints a
 table with median and spread of each, the ratios and the targets, and writes
 bench.json into the output folder.
@@ -37,6 +38,7 @@ def child_env() -> dict:
     return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
+EPOCH_ITERS = 430    # ceil(55,000 training images / batch 128)
 BF16_TARGET = 1.5   # issue 21: the tutorial's MLP GAN in bfloat16 against float32
 TARGETS = {"a_over_b": 2.5, "a_over_c": 2.5, "matmul_fraction": 0.60,
            "peak_rss_gib": 2.0, "first_iteration_s": 15.0}
@@ -134,6 +136,8 @@ def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> flo
                                stacked=method.endswith("stacked"))
     if method == "matmul":
         return baselines.time_matmul()
+    if method == "matmul_bfloat16":
+        return baselines.time_matmul(dtype="bfloat16")
     if method == "gemm_shapes":
         return baselines.time_iteration_gemms(Config(loss=loss), iters)
     from gan_tf.data.datasets import load_mnist
@@ -262,7 +266,9 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
               data_dir=None, log=print) -> dict:
     use_torch = baselines.torch_available()
     flops = baselines.iteration_flops(Config())
-    results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    from gan_tf.training.threads import cpu_description
+    results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                           "cpu": cpu_description()},
                "flops_per_iteration": flops, "torch": use_torch, "variants": {},
                "method": "each measurement in its own subprocess, methods interleaved "
                          "within each repeat; it/s excludes start-up and compilation"}
@@ -270,9 +276,10 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
                "loop_bf16": iters_a, "loop_bf16_no_xla": iters_b, "b": iters_b,
                **({"c": iters_c} if use_torch else {})}
     raw = {loss: {m: [] for m in methods} for loss in ("log", "xent")}
-    matmul, gemms = [], []
+    matmul, matmul_bf16, gemms = [], [], []
     for r in range(repeats):     # interleaved, so drift hits every method alike
         matmul.append(measure("matmul", "log", 1, data_dir))
+        matmul_bf16.append(measure("matmul_bfloat16", "log", 1, data_dir))
         gemms.append(measure("gemm_shapes", "log", iters_a, data_dir))
         for loss in raw:
             for m, n in methods.items():
@@ -280,6 +287,7 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
             log(f"repeat {r + 1}/{repeats} {loss}: " + ", ".join(
                 f"{k} {v[-1]:.0f} it/s" for k, v in raw[loss].items()))
     results["matmul_gflops"] = spread_summary(matmul)
+    results["matmul_bfloat16_gflops"] = spread_summary(matmul_bf16)
     results["iteration_gemms_only_gflops"] = spread_summary(gemms)
     peak = results["matmul_gflops"]["median"]
     names = {"a": "a_project_loop", "loop_only": "compiled_loop_only",
@@ -290,9 +298,13 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
         v = {names[k]: spread_summary(vals) for k, vals in m.items()}
         a = v["a_project_loop"]["median"]
         v["a_over_b"] = a / v["b_tf1_style"]["median"]
-        v["bf16_over_f32"] = (max(v["compiled_loop_bf16"]["median"],
-                                  v["compiled_loop_bf16_without_xla"]["median"])
-                              / v["compiled_loop_only"]["median"])
+        bf16 = max(v["compiled_loop_bf16"]["median"],
+                   v["compiled_loop_bf16_without_xla"]["median"])
+        v["bf16_over_f32"] = bf16 / v["compiled_loop_only"]["median"]
+        v["bf16_peak_fraction"] = (bf16 * flops["iteration"] / 1e9
+                                   / results["matmul_bfloat16_gflops"]["median"])
+        v["epoch_s"] = {k: EPOCH_ITERS / s["median"] for k, s in v.items()
+                        if isinstance(s, dict)}
         if use_torch:
             v["a_over_c"] = a / v["c_torch_eager"]["median"]
         v["a_gflops"] = a * flops["iteration"] / 1e9
@@ -328,11 +340,14 @@ def format_report(res: dict) -> str:
     f = res["flops_per_iteration"]
     lines = [f"FLOPs per iteration (matmuls, counted by hand): {f['iteration'] / 1e6:.1f} M "
              f"(D step {f['d_step'] / 1e6:.1f} M, G step {f['g_step'] / 1e6:.1f} M)",
+             f"host: {res['machine'].get('cpu', '?')}, {res['machine']['cpus']} cores",
              f"large matmul: {res['matmul_gflops']['median']:.1f} GFLOP/s "
-             f"(spread {res['matmul_gflops']['min']:.1f}-{res['matmul_gflops']['max']:.1f})",
+             f"(spread {res['matmul_gflops']['min']:.1f}-{res['matmul_gflops']['max']:.1f})"
+             + (f"; bfloat16 {res['matmul_bfloat16_gflops']['median']:.1f} GFLOP/s"
+                if "matmul_bfloat16_gflops" in res else ""),
              f"the iteration's own matmul shapes alone, in the same XLA loop: "
              f"{res['iteration_gemms_only_gflops']['median']:.1f} GFLOP/s",
-             "", f"{'loss':<6}{'method':<34}{'it/s median':>12}{'spread':>16}"]
+             "", f"{'loss':<6}{'method':<34}{'it/s median':>12}{'spread':>16}{'s/epoch':>9}"]
     names = {"a_project_loop": "(a) project loop, snapshots incl.",
              "compiled_loop_only": "    its compiled loop alone",
              "compiled_loop_without_xla": "    that loop without XLA",
@@ -345,10 +360,13 @@ def format_report(res: dict) -> str:
             if key in v:
                 s = v[key]
                 lines.append(f"{loss:<6}{name:<34}{s['median']:>12.1f}"
-                             f"{s['min']:>8.1f}-{s['max']:<7.1f}")
+                             f"{s['min']:>8.1f}-{s['max']:<7.1f}"
+                             f"{v['epoch_s'][key] if 'epoch_s' in v else float('nan'):>9.2f}")
         extra = f", a/c {v['a_over_c']:.2f}x" if "a_over_c" in v else ", (c) skipped: no torch"
+        share = (f", {v['bf16_peak_fraction']:.0%} of the bfloat16 matmul"
+                 if "bf16_peak_fraction" in v else "")
         lines.append(f"{'':<6}bfloat16's best loop / float32's: {v['bf16_over_f32']:.2f}x "
-                     f"(target {BF16_TARGET}x)")
+                     f"(target {BF16_TARGET}x){share}")
         lines.append(f"{'':<6}ratios: a/b {v['a_over_b']:.2f}x{extra}; (a) achieves "
                      f"{v['a_gflops']:.1f} GFLOP/s = {v['matmul_fraction']:.0%} of the large "
                      f"matmul, {v['gemm_shapes_fraction']:.0%} of its own shapes' matmuls")

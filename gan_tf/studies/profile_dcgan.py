@@ -192,7 +192,8 @@ def run(iters: int, data_dir=None, log=print) -> dict:
     peaks, each in its own process (the bench's rule)."""
     import json
     from gan_tf.studies.bench import run_worker
-    res = {"iters": iters, "cpu": cpu_name(), "profiles": {}, "loops": {}, "peaks": {}}
+    from gan_tf.training.threads import cpu_description
+    res = {"iters": iters, "cpu": cpu_description(), "profiles": {}, "loops": {}, "peaks": {}}
     for p in PRECISIONS:
         log(f"profiling {iters} iterations of mnist-dcgan in {p}")
         res["profiles"][p] = json.loads(run_worker(f"profile:profile:{p}", iters, data_dir))
@@ -206,22 +207,6 @@ def run(iters: int, data_dir=None, log=print) -> dict:
     for dtype in ("float32", "bfloat16"):
         res["peaks"][dtype] = float(run_worker(f"dcgan:matmul_{dtype}", 1, data_dir))
     return res
-
-
-def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
-    """The CPU's model name and whether it has bfloat16 units, for the report's head."""
-    import platform
-    from gan_tf.training.threads import cpu_bfloat16_units
-    name = platform.processor() or platform.machine()
-    try:
-        with open(cpuinfo) as f:
-            name = next((line.split(":", 1)[1].strip() for line in f
-                         if line.startswith("model name")), name)
-    except OSError:
-        pass
-    units = {True: "with bfloat16 units", False: "no bfloat16 units",
-             None: "bfloat16 units unknown"}[cpu_bfloat16_units(cpuinfo)]
-    return f"{name} ({units})"
 
 
 def format_report(res: dict) -> str:

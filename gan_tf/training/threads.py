@@ -50,6 +50,22 @@ def cpu_bfloat16_units(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
     return None
 
 
+def cpu_description(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name and whether it has bfloat16 units, for a benchmark's head:
+    every speed figure is this host's, and bfloat16's ratios turn on those units."""
+    import platform
+    name = platform.processor() or platform.machine()
+    try:
+        with open(cpuinfo) as f:
+            name = next((line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name")), name)
+    except OSError:
+        pass
+    units = {True: "with bfloat16 units", False: "no bfloat16 units",
+             None: "bfloat16 units unknown"}[cpu_bfloat16_units(cpuinfo)]
+    return f"{name} ({units})"
+
+
 def slow_precision_note(cfg) -> str | None:
     """A line for a run in mixed_bfloat16 on a CPU without bfloat16 units (no GPU),
     where TensorFlow converts every bfloat16 op to float32 and back: measured on an
