@@ -57,11 +57,26 @@ LAYERS = set(layer_flops())
 _NET = {"discriminator": "D", "generator": "G"}
 
 
+def base_type(op_type: str) -> str:
+    """The op type before oneDNN's graph rewrite. Where TensorFlow runs with oneDNN
+    (by default on x86 CPUs with AVX512_VNNI, AVX512_BF16 or AMX) the trace names its
+    kernels _MklMatMul, _MklNativeConv2D, _MklNativePadWithConv2D (the pad fused into
+    the convolution), _MklNativeConv2DBackpropFilterWithBias (the bias gradient fused
+    in), _MklNativeFusedConv2D...; each is the same op as TensorFlow's own."""
+    t = re.sub(r"^_Mkl(Native)?", "", op_type)
+    if t == op_type:
+        return t
+    t = {"PadWithConv2D": "Conv2D", "PadWithFusedConv2D": "_FusedConv2D",
+         "Conv2DBackpropFilterWithBias": "Conv2DBackpropFilter"}.get(t, t)
+    return "_" + t if t in ("FusedConv2D", "FusedMatMul") else t
+
+
 def classify(name: str, op_type: str) -> tuple[str, str, str]:
     """(network, layer, pass) of an op: pass is 'forward', 'weight gradient', 'input
     gradient' for a conv or matmul of a layer, else the op's group ('batch norm',
     'optimizer', ...)."""
     name = name.split(":")[0]                # the trace appends ":TYPE"
+    op_type = base_type(op_type)
     m = _LAYER.search(name)
     fast = re.search(r"/fast_grad/(input|weight)_gradient/", name)   # models/fast_ops.py
     in_tape = bool(m and m.group(1)) or bool(fast)
@@ -150,7 +165,7 @@ def profile_one(precision: str, iters: int, data_dir=None) -> dict:
               else f"{_NET[net]} {layer} {what}"] += ps
         by_type[op_type] += ps
         if (net, layer) in flops and what in ("forward", "weight gradient", "input gradient"):
-            if op_type in CONV_TYPES:          # one call: its conv or matmul
+            if base_type(op_type) in CONV_TYPES:     # one call: its conv or matmul
                 layer_pass[(net, layer, what)][1] += 1
             layer_pass[(net, layer, what)][0] += ps
     ms = lambda ps: ps / 1e9 / iters       # noqa: E731  (per iteration)
