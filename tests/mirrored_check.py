@@ -70,8 +70,10 @@ def main(data_dir: str, case: str) -> None:
                 "max_weight_change": max(float(np.abs(a[k] - v).max())
                                          for k, v in init.items()),
                 "loss_rel_diff": max(abs(ra[k] - rb[k]) / abs(ra[k]) for ra, rb in
-                                     zip(stats_a, stats_b) for k in ("d_loss", "g_loss",
-                                                                     "g_grad_norm")),
+                                     zip(stats_a, stats_b) for k in ("d_loss", "g_loss")),
+                "grad_norm_rel_diff": max(abs(ra["g_grad_norm"] - rb["g_grad_norm"])
+                                          / abs(ra["g_grad_norm"])
+                                          for ra, rb in zip(stats_a, stats_b)),
                 "records": [len(stats_a), len(stats_b)],
             }
     print(json.dumps(report))

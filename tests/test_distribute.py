@@ -37,6 +37,12 @@ def test_mirrored_over_two_devices_equals_one_device(case, mnist_dir):
     assert r["max_weight_diff"] < 2e-5 and r["max_weight_change"] > 1e-2
     # The logged losses and G's gradient norm are the global batch's, as on one device.
     assert r["loss_rel_diff"] < 1e-4
+    # G's gradient norm: on one device the DCGAN's batch norm is the fused kernel
+    # (models/fast_ops.py), on two Keras' synchronized moments. Where TensorFlow runs
+    # the fused kernel through oneDNN (x86 with AVX512_BF16 or AMX) its rounding moves
+    # the norm by up to 4e-4 (measured; the losses by under 1e-6, the weights by under
+    # 1e-6); without oneDNN by 1e-7.
+    assert r["grad_norm_rel_diff"] < (1e-3 if case == "dcgan" else 1e-4)
 
 
 @pytest.mark.slow

@@ -145,6 +145,67 @@ def test_each_fast_layer_is_keras_layer_with_faster_gradients(kind, policy):
         assert np.abs(w - g).max() <= tol * np.abs(w).max(), name
 
 
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("shape", [[16, 7, 7, 8], [16, 24]])
+def test_the_fused_batch_norm_is_keras_batch_norm(shape, policy):
+    """FusedBatchNormalization (models/fast_ops.py) in training: Keras' layer's weights
+    and names, its output and the gradients for the input, gamma and beta, and the
+    moving mean and variance after two steps (Keras' biased variance, not the
+    kernel's unbiased one: n = 16 or 784 values a channel, a 6% or 0.1% difference a
+    wrong factor would leave). In bfloat16 against Keras' layer on the same
+    bfloat16 input (which it computes in float32). At inference both use the moving
+    statistics, by Keras' own code."""
+    import keras
+    import tensorflow as tf
+    from gan_tf.models.fast_ops import FusedBatchNormalization
+    x = tf.random.stateless_normal(shape, seed=[1, 2]) * 3.0 + 0.5
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        ref = keras.layers.BatchNormalization(name="bn")
+        fused = FusedBatchNormalization(name="bn")
+        for layer in (ref, fused):
+            layer.build(x.shape)
+            layer.gamma.assign(tf.random.stateless_uniform(shape[-1:], [3, 4], 0.5, 1.5))
+            layer.beta.assign(tf.random.stateless_normal(shape[-1:], [5, 6]))
+        assert [v.path for v in fused.weights] == [v.path for v in ref.weights]
+        x_in = tf.cast(x, tf.bfloat16) if policy != "float32" else x
+        got, want = [], []
+        for layer, out in ((fused, got), (ref, want)):
+            for step in range(2):
+                xs = x_in * (1.0 + step)           # another batch: the stats move
+                with tf.GradientTape() as tape:
+                    tape.watch(xs)
+                    y = layer(xs, training=True)
+                    loss = tf.reduce_sum(tf.sin(tf.cast(y, tf.float32)))
+                grads = tape.gradient(loss, [xs, layer.gamma, layer.beta])
+            out += [y, *grads, layer.moving_mean, layer.moving_variance,
+                    layer(x_in, training=False)]
+        assert got[0].dtype == (tf.float32 if policy == "float32" else tf.bfloat16)
+        graph = tf.function(lambda x: fused(x, training=True)).get_concrete_function(
+            tf.TensorSpec(shape, x_in.dtype)).graph
+        assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    tol = 1e-5 if policy == "float32" else 2e-2
+    for name, w, g in zip(["output", "input gradient", "gamma gradient", "beta gradient",
+                           "moving mean", "moving variance", "inference output"], want, got):
+        w, g = (np.asarray(tf.cast(t, tf.float32)) for t in (w, g))
+        assert w.shape == g.shape and np.abs(w).max() > 0, name
+        assert np.abs(w - g).max() <= tol * np.abs(w).max(), name
+
+
+def test_a_fused_batch_norm_it_cannot_compute_is_keras_batch_norm():
+    """A batch of one (no variance to correct) and a rank-3 input run Keras' ops."""
+    import tensorflow as tf
+    from gan_tf.models.fast_ops import FusedBatchNormalization
+    for shape in ([1, 5], [4, 3, 5]):
+        layer = FusedBatchNormalization()
+        layer.build(shape)
+        graph = tf.function(lambda x: layer(x, training=True)).get_concrete_function(
+            tf.TensorSpec(shape)).graph
+        assert "FusedBatchNormV3" not in {op.type for op in graph.get_operations()}
+
+
 def test_a_fast_conv_of_another_shape_is_keras_conv():
     """A shape the fast forms do not cover (a 3x3 kernel, an odd image) runs Keras' own
     op: same values and TensorFlow's own gradient ops."""
@@ -161,7 +222,7 @@ def test_a_fast_conv_of_another_shape_is_keras_conv():
 
 def test_mnist_dcgan_uses_the_fast_layers_where_they_pay():
     """D's fc and conv2 and G's deconv1 (measured faster, docs/speed.md); not the
-    one-channel conv1 and deconv2 (measured slower)."""
+    one-channel conv1 and deconv2 (measured slower); every batch norm fused."""
     import keras
     from gan_tf.core.config import load_experiment
     from gan_tf.models import fast_ops
@@ -173,6 +234,9 @@ def test_mnist_dcgan_uses_the_fast_layers_where_they_pay():
     assert isinstance(G.get_layer("deconv1"), fast_ops.FastConv2DTranspose)
     assert type(D.get_layer("conv1")) is keras.layers.Conv2D
     assert type(G.get_layer("deconv2")) is keras.layers.Conv2DTranspose
+    for net, name in ((D, "conv2_bn"), (D, "fc_bn"), (G, "fc_bn"), (G, "project_bn"),
+                      (G, "deconv1_bn")):
+        assert isinstance(net.get_layer(name), fast_ops.FusedBatchNormalization), name
 
 
 def test_bfloat16_units_are_read_from_the_cpu_flags(tmp_path, monkeypatch):

@@ -409,7 +409,7 @@ def test_the_mnist_dcgan_recipe_changes_only_what_its_docstring_lists():
     changed = {f.name: getattr(new, f.name) for f in dataclasses.fields(Config)
                if getattr(new, f.name) != getattr(old, f.name)}
     assert changed == {"dcgan_fc": 1024, "g_ema": 0.999, "eval_every": 215,
-                       "precision": "mixed_bfloat16", "iters": 2580}
-    assert new.iters == 2580 and new.eval_every % new.log_every == 0
+                       "precision": "mixed_bfloat16", "iters": 6880}
+    assert new.iters == 16 * 430 and new.eval_every % new.log_every == 0
     # mnist-cdcgan's results were made on the first recipe, and it still builds on it.
     assert load_experiment("mnist-cdcgan") == dataclasses.replace(old, conditional=True)

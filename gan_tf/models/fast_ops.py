@@ -187,3 +187,56 @@ class FastConv2DTranspose(keras.layers.Conv2DTranspose):
             return super().call(inputs)
         x = deconv_s2k4(tf.get_current_name_scope())(inputs, _kernel(self))
         return _bias_and_activation(self, x)
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """keras.layers.BatchNormalization whose training pass is TensorFlow's fused
+    kernel (FusedBatchNormV3: the moments and the normalization in one op, its
+    gradient in one more), where Keras 3 computes it as a dozen separate ops, and
+    under mixed_bfloat16 first casts its input to float32 and its output back. The
+    fused kernel reads and writes bfloat16 itself and keeps its statistics in float32.
+    Measured at mnist-dcgan's five batch-norm shapes, forward and backward, on a
+    2-core AVX512_BF16 host: 1.5-2.6x faster in float32, 1.8-3.3x in bfloat16
+    (docs/speed.md).
+
+    Same weights, names and moving statistics as Keras' layer: the moving variance is
+    updated with the biased batch variance as Keras does (the kernel returns the
+    unbiased one, n / (n - 1) times it, which is undone here). Inference, a
+    synchronized (tf.distribute) layer, renorm, masks, other axes or ranks, and a
+    batch of one fall back to Keras' own computation."""
+
+    def _fused_count(self, inputs, mask):
+        """The number of values per channel if the fused kernel computes this call
+        (a static count of at least 2), else None."""
+        shape = inputs.shape
+        if (mask is not None or self.renorm or getattr(self, "synchronized", False)
+                or len(shape) not in (2, 4) or self.axis not in (-1, len(shape) - 1)
+                or inputs.dtype not in (tf.float32, tf.bfloat16, tf.float16)
+                or any(d is None for d in shape)):
+            return None
+        n = 1
+        for d in shape[:-1]:
+            n *= d
+        return n if n >= 2 else None
+
+    def call(self, inputs, training=None, mask=None):
+        n = self._fused_count(inputs, mask) if training and self.trainable else None
+        if n is None:
+            return super().call(inputs, training=training, mask=mask)
+        shape = inputs.shape
+        channels = shape[-1]
+        x = tf.reshape(inputs, [-1, 1, 1, channels]) if len(shape) == 2 else inputs
+        x = tf.cast(x, self.compute_dtype)
+        gamma = (tf.cast(self.gamma, tf.float32) if self.scale
+                 else tf.ones([channels], tf.float32))
+        beta = (tf.cast(self.beta, tf.float32) if self.center
+                else tf.zeros([channels], tf.float32))
+        y, mean, unbiased = tf.compat.v1.nn.fused_batch_norm(
+            x, gamma, beta, epsilon=self.epsilon, is_training=True)
+        variance = unbiased * ((n - 1) / n)
+        self.moving_mean.assign(self.moving_mean * self.momentum
+                                + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum
+                                    + variance * (1.0 - self.momentum))
+        return tf.reshape(y, shape) if len(shape) == 2 else y

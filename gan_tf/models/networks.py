@@ -33,7 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf.models.fast_ops import FastConv2D, FastConv2DTranspose, WideDense
+from gan_tf.models.fast_ops import (FastConv2D, FastConv2DTranspose, FusedBatchNormalization,
+                                   WideDense)
 
 IMAGE_DIM = 784
 NUM_CLASSES = 10
@@ -169,8 +170,8 @@ def _batch_norm(cfg, name):
     # Under a tf.distribute strategy the statistics are all-reduced over the replicas,
     # i.e. taken over the global batch as on one device. (Not on one device: Keras'
     # synchronized moments use E[x^2] - E[x]^2, a different rounding.)
-    return keras.layers.BatchNormalization(synchronized=cfg.strategy != "default",
-                                           name=name)
+    # On one device the fused kernel (models/fast_ops.py), the same layer otherwise.
+    return FusedBatchNormalization(synchronized=cfg.strategy != "default", name=name)
 
 
 def _dcgan_discriminator(cfg, seeds):
