@@ -45,9 +45,14 @@ def single(cfg, seed, mnist, iters):
 @pytest.mark.slow
 def test_each_seed_of_a_stack_of_mnist_basic_is_its_single_run(mnist):
     """Every weight and optimizer slot of seeds 0, 1, 2 trained as one stack, against
-    the three single runs: within 1e-5 after 10 iterations for all three, and after
-    100 for seeds 0 and 2. Seed 1 drifts further by iteration 100 (8e-4), as it
-    does between XLA and TF's graph in a single run: see gan_tf/stack.py."""
+    the three single runs: within 1e-5 after 10 iterations for all three. By
+    iteration 100 the rounding differences (XLA sums some reductions in another order
+    over the stacked arrays) have grown by each seed's own sensitivity, as they do
+    between XLA and TF's graph in a single run (see gan_tf/training/stack.py), and by
+    how much depends on the host's XLA code: seed 1 8e-4 and seeds 0 and 2 under 1e-5
+    on an AVX2 host, seed 2 1.5e-4 on an AVX512_BF16 one. So at 100 every seed is
+    held to 2e-3, far below what a seed trained on another seed's data or z would
+    differ by (the seeds' weights differ by 0.1 and more)."""
     cfg = load_experiment("mnist-basic")
     s = stack.SeedStack(cfg, [0, 1, 2], mnist.train_images)
     s.chunk(10)
@@ -56,8 +61,9 @@ def test_each_seed_of_a_stack_of_mnist_basic_is_its_single_run(mnist):
         assert worst(states(s.models[i]), single(cfg, seed, mnist, 10)) < 1e-5, seed
     s.chunk(90)
     s.unstack()
-    for i, seed in ((0, 0), (2, 2)):
-        assert worst(states(s.models[i]), single(cfg, seed, mnist, 100)) < 1e-5, seed
+    for i, seed in enumerate([0, 1, 2]):
+        assert worst(states(s.models[i]), single(cfg, seed, mnist, 100)) < 2e-3, seed
+    assert worst(states(s.models[0]), states(s.models[2])) > 0.1
 
 
 @pytest.mark.slow
