@@ -3,10 +3,8 @@ y], D sees the image with y as 10 constant feature maps. Frames are the cGAN's 1
 grid, one row per digit. (Not one of the tutorials: the two ideas combined, to see
 whether convolutions make the conditioning more reliable than the cGAN's MLP.)"""
 
-import dataclasses
-
-from gan_tf.core.config import Config, load_experiment
+from gan_tf.core.config import Config, load_experiment, override
 
 
 def get_config() -> Config:
-    return dataclasses.replace(load_experiment("mnist-dcgan-10-epochs"), conditional=True)
+    return override(load_experiment("mnist-dcgan-10-epochs"), {"conditional": True})

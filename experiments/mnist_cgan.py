@@ -5,7 +5,8 @@ batch's labels used for the fakes of both steps. Frames are a 10x10 grid: row k 
 conditioned on digit k, and each column shares one z."""
 
 from gan_tf.core.config import Config
+from gan_tf.families import mlp
 
 
 def get_config() -> Config:
-    return Config(conditional=True, loss="xent", batch_size=64)
+    return Config(params=mlp.Params(conditional=True), loss="xent", batch_size=64)

@@ -21,15 +21,13 @@ what the measured ablations support (docs/dcgan.md):
     about 12% per half epoch (docs/dcgan.md).
 """
 
-import dataclasses
-
-from gan_tf.core.config import Config, load_experiment
+from gan_tf.core.config import Config, load_experiment, override
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 EPOCHS = 16
 
 
 def get_config() -> Config:
-    return dataclasses.replace(load_experiment("mnist-dcgan-10-epochs"), dcgan_fc=1024,
-                               iters=EPOCHS * ITERS_PER_EPOCH, g_ema=0.999,
-                               eval_every=ITERS_PER_EPOCH // 2, precision="mixed_bfloat16")
+    return override(load_experiment("mnist-dcgan-10-epochs"), dict(
+        dcgan_fc=1024, iters=EPOCHS * ITERS_PER_EPOCH, g_ema=0.999,
+        eval_every=ITERS_PER_EPOCH // 2, precision="mixed_bfloat16"))

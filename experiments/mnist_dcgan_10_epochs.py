@@ -10,12 +10,13 @@ XLA is off: on this 2-core CPU XLA's convolutions ran the loop at 0.4 it/s again
 13 it/s for TensorFlow's own (oneDNN) kernels. On a GPU turn it on with --xla."""
 
 from gan_tf.core.config import Config
+from gan_tf.families import dcgan
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 
 
 def get_config() -> Config:
-    return Config(arch="dcgan", conv_width=64, init="dcgan_normal", g_output="tanh",
+    return Config(family="dcgan", params=dcgan.Params(conv_width=64), init="dcgan_normal", g_output="tanh",
                   loss="xent", lr=2e-4, beta1=0.5, xla=False,
                   iters=10 * ITERS_PER_EPOCH, snapshot_every=ITERS_PER_EPOCH // 2,
                   log_every=43)

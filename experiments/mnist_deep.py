@@ -4,11 +4,13 @@ an iteration's D step and G step. Trained by epochs of the 55,000 training image
 (430 iterations of 128 each): 100 epochs, a frame every 5."""
 
 from gan_tf.core.config import Config
+from gan_tf.families import mlp
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 
 
 def get_config() -> Config:
-    return Config(loss="xent", d_hidden=(256, 128), g_hidden=(256, 512), g_output="tanh",
+    return Config(loss="xent", params=mlp.Params(d_hidden=(256, 128), g_hidden=(256, 512)),
+                  g_output="tanh",
                   lr=1e-4, same_z=True, iters=100 * ITERS_PER_EPOCH,
                   snapshot_every=5 * ITERS_PER_EPOCH, log_every=43)

@@ -29,7 +29,7 @@ Generator (`generator: !obj:adversarial.Generator`, its `mlp`)
                       so Generator's default, "gaussian": `--noise gaussian` is that
                       variant, measured in docs/paper.md.
 Discriminator (`discriminator: MLP`)
-  arch 'maxout'       `Maxout h0 num_units 240 num_pieces 5`, `h1` the same, `Sigmoid y
+  family 'maxout'   `Maxout h0 num_units 240 num_pieces 5`, `h1` the same, `Sigmoid y
   d_hidden 240,240    dim 1`: the output's logit goes to the loss
   maxout_pieces 5
   d_keep 0.8,0.5,0.5  AdversaryCost2 `discriminator_input_include_probs {'h0': .8}`,
@@ -73,6 +73,7 @@ your hyperparameters slight[ly]").
 """
 
 from gan_tf.core.config import Config
+from gan_tf.families import maxout
 
 ITERS_PER_EPOCH = 500    # 50,000 images / batch 100
 
@@ -80,8 +81,9 @@ ITERS_PER_EPOCH = 500    # 50,000 images / batch 100
 def get_config() -> Config:
     return Config(
         split="paper", batch_size=100, z_dim=100, noise="uniform_sqrt3",
-        g_hidden=(1200, 1200), g_output="sigmoid", init="uniform",
-        arch="maxout", d_hidden=(240, 240), maxout_pieces=5, d_keep=(0.8, 0.5, 0.5),
+        g_output="sigmoid", init="uniform",
+        family="maxout", params=maxout.Params(d_hidden=(240, 240), g_hidden=(1200, 1200),
+                                              maxout_pieces=5, d_keep=(0.8, 0.5, 0.5)),
         update="simultaneous", loss="xent", d_loss_scale=0.5,
         optimizer="sgd", lr=0.1, momentum=0.5, momentum_final=0.7, momentum_saturate=250,
         lr_decay=1.000004, lr_min=1e-6,

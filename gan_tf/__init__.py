@@ -16,3 +16,7 @@ library is in layers; each imports only from the layers above it in this list
 """
 
 __version__ = "0.1.0"
+
+# Every model family registers its parameters with the Config (core/config.py) on
+# import; the families import TensorFlow only when they build a network.
+from gan_tf import families as _families  # noqa: E402,F401

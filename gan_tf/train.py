@@ -2,7 +2,8 @@
 
 Parses flags and hands them to training.launch.launch(), which trains a run (or a
 seed sweep) through training.run.train(config, run_dir). Every Config field is a
-flag (`--batch-size 64`, `--no-xla`); see --help.
+flag (`--batch-size 64`, `--no-xla`), and so is every family's parameter
+(`--family dcgan --conv-width 32`); see --help.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 import sys
 
 from gan_tf.core import cli
-from gan_tf.core.config import Config, experiment_names, field_help
+from gan_tf.core.config import Config, experiment_names, field_help, param_fields
 from gan_tf.runs.outputs import default_run_dir
 from gan_tf.training.launch import launch  # light: TensorFlow comes after parsing
 
@@ -58,18 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequential", action="store_true", help="with --seeds: train the "
                    "seeds one after another instead of as one stack")
     defaults = Config()
-    for f in dataclasses.fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        default = getattr(defaults, f.name)
-        help_text = f"{field_help()[f.name]} (default: {default})"
+    flags = [(f.name, getattr(defaults, f.name), f"(default: {getattr(defaults, f.name)})")
+             for f in dataclasses.fields(Config) if f.name != "params"]
+    # Then every family's parameters; a name several families share is one flag.
+    for name, owners in param_fields().items():
+        family, f = next(iter(owners.items()))
+        flags.append((name, f.default, "(default: the family's)"))
+    for name, default, default_text in flags:
+        flag = "--" + name.replace("_", "-")
+        help_text = f"{field_help()[name]} {default_text}"
         if isinstance(default, bool):
-            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+            p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
                            help=help_text)
         elif isinstance(default, tuple):
-            p.add_argument(flag, dest=f.name, type=_fractions if f.name == "d_keep" else _sizes,
+            p.add_argument(flag, dest=name, type=_fractions if name == "d_keep" else _sizes,
                            help=help_text)
         else:
-            p.add_argument(flag, dest=f.name, type=type(default), help=help_text)
+            p.add_argument(flag, dest=name, type=type(default), help=help_text)
+    # The flags that chose the model before the families (saved commands still work).
+    p.add_argument("--arch", help=argparse.SUPPRESS)
+    p.add_argument("--model", help=argparse.SUPPRESS)
     return p
 
 

@@ -19,6 +19,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
+from gan_tf import families
 from gan_tf.core.config import Config, load_experiment, override  # noqa: E402
 from gan_tf.core.errors import UserError  # noqa: E402
 from gan_tf.data.datasets import load_mnist  # noqa: E402
@@ -63,7 +64,7 @@ def main(data_dir: str, case: str) -> None:
                 out[kind] = (ck, RunFolder(run).read_stats())
             (a, stats_a), (b, stats_b) = out["single"], out["mirrored"]
             init = {f"{m}/{v.path}": v.numpy() for m, model in (
-                ("G", networks.build_generator(cfg)), ("D", networks.build_discriminator(cfg)))
+                ("G", families.build_generator(cfg)), ("D", families.build_discriminator(cfg)))
                 for v in model.weights}
             report[name] = {
                 "max_weight_diff": max(float(np.abs(a[k] - b[k]).max()) for k in init),

@@ -9,7 +9,7 @@ from gan_tf.core.errors import UserError
 def test_defaults_are_the_tutorials():
     c = Config()
     assert (c.loss, c.z_dim, c.batch_size, c.iters) == ("log", 100, 128, 100_000)
-    assert (c.d_hidden, c.g_hidden, c.g_output, c.same_z) == ((128,), (128,), "sigmoid", False)
+    assert (c.params.d_hidden, c.params.g_hidden, c.g_output, c.same_z) == ((128,), (128,), "sigmoid", False)
     assert (c.lr, c.beta1, c.beta2, c.adam_eps) == (1e-3, 0.9, 0.999, 1e-8)
     assert (c.snapshot_every, c.init, c.log_eps) == (1000, "xavier_tutorial", 1e-7)
 
@@ -61,7 +61,7 @@ def test_experiments_change_only_the_loss():
 def test_layer_sizes_round_trip_and_parse():
     from gan_tf.train import build_parser
     c = override(Config(), {"d_hidden": [256, 128]})      # JSON gives lists
-    assert c.d_hidden == (256, 128) and Config.from_json(c.to_json()) == c
+    assert c.params.d_hidden == (256, 128) and Config.from_json(c.to_json()) == c
     args = vars(build_parser().parse_args(["--g-hidden", "256,512"]))
     assert args["g_hidden"] == (256, 512)
     with pytest.raises(UserError, match="d_hidden must be 1 to 8 layer sizes"):

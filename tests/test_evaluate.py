@@ -185,13 +185,13 @@ def test_label_accuracy_by_hand():
 
 @pytest.mark.slow
 def test_conditional_runs_are_evaluated_per_label(mnist, mnist_dir, tmp_path, capsys):
-    from gan_tf.core.config import Config
+    from gan_tf.core.config import Config, override
     from gan_tf.evaluation import latent
     from gan_tf.models import networks
     from gan_tf.training import run as train_lib
     run = tmp_path / "cgan"
-    train_lib.train(Config(conditional=True, loss="xent", iters=200, snapshot_every=100),
-                    run, data=mnist, log=lambda line: None)
+    train_lib.train(override(Config(), dict(conditional=True, loss="xent", iters=200,
+                                            snapshot_every=100)), run, data=mnist, log=lambda line: None)
     images, labels = evaluate.generate(RunFolder(run).load_generator(), 1000, seed=0)
     assert list(np.bincount(labels)) == [100] * 10     # every label equally often
     assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",

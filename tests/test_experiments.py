@@ -4,6 +4,7 @@ it learns from them; Fashion-MNIST end to end."""
 import numpy as np
 import pytest
 
+from gan_tf import families
 from gan_tf.core.config import Config, experiment_names, load_experiment, override
 from gan_tf.models import networks
 from gan_tf.train import default_run_dir
@@ -55,7 +56,7 @@ def test_every_experiment_trains_on_real_data_with_outputs_in_range(name, mnist,
 def test_dcgan_follows_the_dcgan_guidelines():
     import keras
     cfg = load_experiment("mnist-dcgan-10-epochs")
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     kinds = lambda m, t: [l for l in m.layers if isinstance(l, t)]  # noqa: E731
     pooling = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
     # D: strided convolutions, LeakyReLU, batch norm except on the input layer,
@@ -95,7 +96,7 @@ def test_dcgan_batch_norm_trains_its_statistics_and_samples_use_them(mnist):
 def test_cgan_batches_carry_the_labels_of_their_own_images():
     images = np.repeat(np.arange(50, dtype=np.uint8)[:, None], 784, axis=1)  # image i = i
     labels = (np.arange(50) * 7) % 10
-    cfg = Config(conditional=True, batch_size=16, xla=False)
+    cfg = override(Config(), dict(conditional=True, batch_size=16, xla=False))
     trainer = build_trainer(cfg, images, labels)
     for b in range(8):   # crosses epoch boundaries
         x, y = trainer._batch(b)

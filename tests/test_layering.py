@@ -20,7 +20,8 @@ from conftest import REPO
 
 PACKAGE = REPO / "gan_tf"
 # Lowest first; a module may import from its own layer and the ones before it.
-LAYERS = ("core", "data", "models", "runs", "training", "evaluation", "studies")
+LAYERS = ("core", "data", "models", "families", "runs", "training", "evaluation",
+          "studies")
 COMMANDS = len(LAYERS)   # the top-level modules and gan_tf/toys/: above every layer
 
 
@@ -137,6 +138,15 @@ def private_uses(root: Path) -> list[str]:
     return sorted(set(found))
 
 
+def cross_family_imports(root: Path) -> list[str]:
+    """A model family (a module of gan_tf/families/ other than the seam, base, and the
+    registry, the package) that imports another family: each variant is one file."""
+    shared = {"gan_tf.families", "gan_tf.families.base"}
+    fams = {m for m in modules(root) if m.startswith("gan_tf.families.") and m not in shared}
+    return [f"{m} imports the family {i}" for m, deps in sorted(graph(root).items())
+            if m in fams for i in sorted(deps) if i in fams]
+
+
 def command_modules(root: Path) -> dict[str, Path]:
     return {m: p for m, p in modules(root).items()
             if layer(m) == COMMANDS and not p.name == "__init__.py"}
@@ -180,6 +190,11 @@ def test_imports_point_down_the_layers():
 
 def test_no_import_circles():
     assert circles(PACKAGE) == []
+
+
+def test_no_family_imports_another_family():
+    assert len([m for m in modules(PACKAGE) if m.startswith("gan_tf.families.")]) >= 7
+    assert cross_family_imports(PACKAGE) == []
 
 
 def test_no_module_uses_another_modules_private_names():
@@ -254,3 +269,10 @@ def test_a_command_with_logic_of_its_own_is_caught(copy):
                                       + f"\n\ndef measure_here():\n{body}\n")
     assert fat_commands(copy) == ["gan_tf.evaluate defines measure_here(), which belongs "
                                   "in the library"]
+
+
+def test_a_family_importing_another_is_caught(copy):
+    _plant(copy / "families" / "lsgan.py", "from gan_tf.families.mlp import Params",
+           inside_function=True)
+    assert cross_family_imports(copy) == ["gan_tf.families.lsgan imports the family "
+                                          "gan_tf.families.mlp"]

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 
+from gan_tf import families
 from gan_tf.core.config import Config
 from gan_tf.models import networks
 from gan_tf.models.losses import get_losses
@@ -54,7 +55,7 @@ def learned(fd_before, fd_after):
 @pytest.mark.slow
 def test_training_brings_samples_close_to_real_digits(pca_fd, mnist, tmp_path):
     cfg = Config(iters=ITERS)
-    before = pca_fd(networks.build_generator(cfg)(Z).numpy())
+    before = pca_fd(families.build_generator(cfg)(Z).numpy())
     train_lib.train(cfg, tmp_path / "run", data=mnist, log=lambda line: None)
     G = keras.saving.load_model(tmp_path / "run" / "generator.keras")
     after = pca_fd(G(Z).numpy())
@@ -65,7 +66,7 @@ def test_training_brings_samples_close_to_real_digits(pca_fd, mnist, tmp_path):
 def test_the_criterion_fails_when_the_g_update_is_broken(pca_fd, mnist):
     """Negative control: the same run with G's Adam step set to zero must not pass."""
     cfg = Config(iters=ITERS)
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     broken_g_opt = keras.optimizers.Adam(learning_rate=0.0)
     trainer = loop.Trainer(G, D, broken_g_opt, loop.make_optimizer(cfg), get_losses(cfg),
                            cfg, mnist.train_images)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from gan_tf import families
 from gan_tf.core.config import Config
 from gan_tf.models import networks
 from gan_tf.models.losses import get_losses
@@ -19,7 +20,7 @@ def reference(cfg, images):
     """Independent G, D and TF1-style steps for cfg, and host-side batches in the
     loop's epoch orders: the plain reference the compiled loop must match."""
     from gan_tf.studies.baselines import HostBatches, Tf1StyleSteps
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
                           get_losses(cfg))
     batches = HostBatches(images, cfg.batch_size,

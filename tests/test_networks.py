@@ -5,13 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from gan_tf.core.config import Config
+from gan_tf import families
+from gan_tf.core.config import Config, override
 from gan_tf.models import networks
 
 
 def test_shapes_and_output_ranges():
     cfg = Config()
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     z = np.random.default_rng(0).uniform(-1, 1, (16, 100)).astype(np.float32)
     x = G(z).numpy()
     assert x.shape == (16, 784) and x.min() >= 0.0 and x.max() <= 1.0
@@ -23,8 +24,8 @@ def test_shapes_and_output_ranges():
     assert networks.count_params(G) == 100 * 128 + 128 + 128 * 784 + 784
 
 
-@pytest.mark.parametrize("build, fan_ins", [(networks.build_discriminator, (784, 128)),
-                                            (networks.build_generator, (100, 128))])
+@pytest.mark.parametrize("build, fan_ins", [(families.build_discriminator, (784, 128)),
+                                            (families.build_generator, (100, 128))])
 def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
     model = build(Config())
     dense = [layer for layer in model.layers if layer.weights]
@@ -45,7 +46,7 @@ def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
 
 def test_glorot_option_is_different_and_seeds_are_reproducible():
     def first(cfg):
-        return networks.build_discriminator(cfg).get_layer("hidden").kernel.numpy()
+        return families.build_discriminator(cfg).get_layer("hidden").kernel.numpy()
     a, b, c = first(Config()), first(Config()), first(Config(seed=1))
     g = first(Config(init="glorot_normal"))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
@@ -56,8 +57,9 @@ def test_glorot_option_is_different_and_seeds_are_reproducible():
 
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
 def test_conditional_models_take_and_use_the_one_hot_label(arch):
-    cfg = Config(conditional=True, arch=arch, conv_width=8)
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    cfg = override(Config(), {"family": arch, "conditional": True,
+                               **({"conv_width": 8} if arch == "dcgan" else {})})
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     assert [tuple(i.shape[1:]) for i in G.inputs] == [(100,), (10,)]
     assert [tuple(i.shape[1:]) for i in D.inputs] == [(784,), (10,)]
     if arch == "mlp":   # the label is concatenated to the tutorial's input layers
@@ -226,7 +228,7 @@ def test_mnist_dcgan_uses_the_fast_layers_where_they_pay():
     import keras
     from gan_tf.core.config import load_experiment
     from gan_tf.models import fast_ops
-    from gan_tf.models.networks import build_discriminator, build_generator
+    from gan_tf.families import build_discriminator, build_generator
     cfg = load_experiment("mnist-dcgan")
     D, G = build_discriminator(cfg), build_generator(cfg)
     assert isinstance(D.get_layer("fc"), fast_ops.WideDense)

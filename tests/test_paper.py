@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf.core.config import Config, load_experiment, override
+from gan_tf import families
+from gan_tf.core.config import Config, flat_values, load_experiment, override
 from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import with_split
 from gan_tf.evaluation import metrics
@@ -51,12 +52,12 @@ def test_maxout_layer_is_pylearn2s_maxout():
 
 def test_the_papers_discriminator_has_its_shapes_and_initial_ranges():
     cfg = load_experiment("mnist-paper")
-    D = networks.build_discriminator(cfg)
+    D = families.build_discriminator(cfg)
     shapes = [tuple(v.shape) for v in D.weights]
     assert shapes == [(784, 1200), (1200,), (240, 1200), (1200,), (240, 1), (1,)]
     kernels = [v.numpy() for v in D.weights if len(v.shape) == 2]
     assert all(np.abs(k).max() <= 0.005 and np.abs(k).max() > 0.0049 for k in kernels)
-    G = networks.build_generator(cfg)
+    G = families.build_generator(cfg)
     g_kernels = [v.numpy() for v in G.weights if len(v.shape) == 2]
     assert [k.shape for k in g_kernels] == [(100, 1200), (1200, 1200), (1200, 784)]
     assert all(np.abs(k).max() <= 0.05 and np.abs(k).max() > 0.049 for k in g_kernels)
@@ -77,7 +78,7 @@ def test_dropout_keeps_each_input_with_its_probability_and_scales_by_its_inverse
 
 
 def test_the_discriminator_drops_out_only_when_training_with_a_seed():
-    D = networks.build_discriminator(SMALL)
+    D = families.build_discriminator(SMALL)
     x = np.random.default_rng(1).uniform(0, 1, (50, 784)).astype(np.float32)
     seed = tf.constant([1, 2], tf.int64)
     plain = D(x).numpy()
@@ -88,8 +89,8 @@ def test_the_discriminator_drops_out_only_when_training_with_a_seed():
     assert (D(x, training=True, dropout_seed=seed).numpy() == a).all()
     # Each layer's input is masked with its own keep probability: a D whose first
     # layer keeps everything differs from one that keeps 80%.
-    keep_all = dataclasses.replace(SMALL, d_keep=(1.0, 1.0, 1.0))
-    D1 = networks.build_discriminator(keep_all)
+    keep_all = override(SMALL, {"d_keep": (1.0, 1.0, 1.0)})
+    D1 = families.build_discriminator(keep_all)
     D1.set_weights(D.get_weights())
     assert (D1(x, training=True, dropout_seed=seed).numpy() == plain).all()
 
@@ -238,7 +239,7 @@ def test_parzen_chooses_sigma_on_validation_and_reports_the_standard_error():
 @pytest.mark.parametrize("changes, words", [
     ({"d_keep": (0.8, 0.5)}, "one keep probability"),
     ({"d_keep": (0.8, 0.5, 1.5)}, "in (0, 1]"),
-    ({"arch": "mlp", "d_hidden": (128, 128)}, "needs arch 'maxout'"),
+    ({"family": "mlp", "d_keep": (0.8, 0.5, 0.5)}, "d_keep is a parameter of family maxout"),
     ({"optimizer": "adam"}, "add --optimizer sgd"),
     ({"momentum": 0.0}, "must then be above 0"),
     ({"d_steps": 2}, "d_steps 1"),
@@ -257,12 +258,14 @@ def test_the_papers_options_refuse_what_they_cannot_do(changes, words):
 
 
 def test_a_config_saved_before_these_options_keeps_its_behaviour():
-    saved = {k: v for k, v in dataclasses.asdict(Config()).items()
-             if k not in ("noise", "split", "update", "d_keep", "d_loss_scale", "lr_decay",
-                          "momentum_saturate", "parzen_every", "maxout_pieces")}
+    # a flat config (before the families) of the version before the paper's options
+    saved = {k: v for k, v in {**flat_values(Config()), "model": "gan", "arch": "mlp"}.items()
+             if k not in ("family", "noise", "split", "update", "d_keep", "d_loss_scale",
+                          "lr_decay", "momentum_saturate", "parzen_every", "maxout_pieces")}
     cfg = Config.from_dict(saved)
-    assert (cfg.noise, cfg.split, cfg.update, cfg.d_keep, cfg.d_loss_scale) == \
-        ("uniform", "tutorial", "alternating", (), 1.0)
+    assert (cfg.family, cfg.noise, cfg.split, cfg.update, cfg.d_loss_scale) == \
+        ("mlp", "uniform", "tutorial", "alternating", 1.0)
+    assert cfg == Config()
 
 
 # --- the quick Parzen curve, a generator file, the study: one tiny run, end to end
@@ -378,11 +381,11 @@ def test_the_papers_noise_is_uniform_with_unit_variance_from_the_same_z():
     saved generator takes; 'gaussian' (the one commit without that line) maps it to
     N(0, 1)."""
     u = np.random.default_rng(0).uniform(-1, 1, (20000, 100)).astype(np.float32)
-    G = networks.build_generator(load_experiment("mnist-paper"))
+    G = families.build_generator(load_experiment("mnist-paper"))
     z = G.get_layer("to_unit_variance")(u).numpy()
     np.testing.assert_allclose(z, math.sqrt(3) * u, rtol=1e-6)
     assert abs(z.std() - 1) < 0.01 and abs(np.abs(z).max() - math.sqrt(3)) < 0.01
-    gauss = networks.build_generator(dataclasses.replace(SMALL, noise="gaussian"))
+    gauss = families.build_generator(dataclasses.replace(SMALL, noise="gaussian"))
     n = gauss.get_layer("to_normal")(u).numpy()
     assert abs(n.std() - 1) < 0.01 and abs(((n > 1) & (n < 2)).mean() - 0.1359) < 0.005
 
@@ -390,7 +393,7 @@ def test_the_papers_noise_is_uniform_with_unit_variance_from_the_same_z():
 def test_quick_parzen_draws_a_conditional_generator_for_every_digit(mnist):
     from gan_tf.evaluation.tracking import quick_parzen
     cfg = load_experiment("mnist-cgan")
-    out = quick_parzen(cfg, mnist)(networks.build_generator(cfg))
+    out = quick_parzen(cfg, mnist)(families.build_generator(cfg))
     assert np.isfinite(out["parzen_quick"]) and out["parzen_quick_sigma"] in \
         list(metrics.PARZEN_SIGMAS)
 

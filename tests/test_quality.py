@@ -12,7 +12,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import QUIET
-from gan_tf.core.config import Config, load_experiment, override
+from gan_tf import families
+from gan_tf.core.config import Config, flat_values, load_experiment, override
 from gan_tf.core.errors import UserError
 from gan_tf.models import losses, networks
 from gan_tf.runs.folder import RunFolder
@@ -59,7 +60,7 @@ def test_every_model_computes_in_bfloat16_with_float32_weights_and_outputs(name,
 
 def test_a_bfloat16_generator_saves_and_loads_as_bfloat16(tmp_path, mnist):
     cfg = small("mnist-dcgan-10-epochs", precision=BF16)
-    G = networks.build_generator(cfg)
+    G = families.build_generator(cfg)
     G.save(tmp_path / "g.keras")
     H = networks.load_generator(tmp_path / "g.keras")
     assert H.get_layer("deconv1").compute_dtype == "bfloat16"
@@ -67,7 +68,7 @@ def test_a_bfloat16_generator_saves_and_loads_as_bfloat16(tmp_path, mnist):
     z = np.random.default_rng(0).uniform(-1, 1, (4, cfg.z_dim)).astype(np.float32)
     np.testing.assert_array_equal(networks.unit_images(G, z), networks.unit_images(H, z))
     # bfloat16 rounds, but the image is the float32 model's to a few hundredths.
-    f32 = networks.build_generator(dataclasses.replace(cfg, precision="float32"))
+    f32 = families.build_generator(dataclasses.replace(cfg, precision="float32"))
     f32.set_weights(G.get_weights())
     assert np.abs(networks.unit_images(f32, z) - networks.unit_images(G, z)).max() < 0.05
 
@@ -120,13 +121,13 @@ def test_the_discriminator_gets_its_own_learning_rate(mnist):
     ({"eval_every": -1}, "eval_every must be an integer from 0"),
     ({"g_ema": 0.9, "strategy": "mirrored"}, "g_ema runs on one device"),
     ({"eval_every": 100, "strategy": "mirrored"}, "eval_every runs on one device"),
-    ({"model": "vae", "g_ema": 0.9}, "model 'vae' needs the defaults"),
-    ({"dcgan_fc": 1024}, "dcgan_fc changes the DCGAN's networks: it needs arch 'dcgan'"),
+    ({"model": "vae", "g_ema": 0.9}, "family 'vae' needs the defaults"),
+    ({"dcgan_fc": 1024}, "dcgan_fc is a parameter of family dcgan, not of 'mlp'"),
     ({"arch": "dcgan", "dcgan_fc": -1}, "dcgan_fc must be an integer from 0"),
 ])
 def test_bad_values_are_refused_by_name(changes, words):
     with pytest.raises(UserError) as e:
-        Config(**changes)
+        override(Config(), changes)
     assert words in str(e.value)
 
 
@@ -178,7 +179,7 @@ def test_the_quality_measure_reads_real_digits_as_real(mnist, monkeypatch):
     from gan_tf.evaluation.tracking import QUALITY_SAMPLES, quality
     cfg = small("mnist-basic")
     measure = quality(cfg, mnist)
-    untrained = measure(networks.build_generator(cfg))
+    untrained = measure(families.build_generator(cfg))
     assert untrained["quality_fd"] > 100 and untrained["quality_confident"] < 0.2
     real = mnist.train_images[:QUALITY_SAMPLES].astype(np.float32) / 255.0
     served = []
@@ -198,7 +199,7 @@ def test_tracker_measures_each_generator_at_its_cadence(mnist):
     from gan_tf.evaluation.tracking import tracker
     cfg = small("mnist-basic", eval_every=4, parzen_every=2, log_every=2, snapshot_every=4)
     track = tracker(cfg, mnist)
-    G = networks.build_generator(cfg)
+    G = families.build_generator(cfg)
     at2, at4 = track({"": G, "ema_": G}, 2), track({"": G, "ema_": G}, 4)
     assert set(at2) == {"parzen_quick", "parzen_quick_sigma"}
     assert {"quality_fd", "ema_quality_fd", "quality_score", "ema_quality_confident",
@@ -289,7 +290,7 @@ def test_a_tracked_run_or_sweep_without_the_measure_is_refused_before_writing(mn
 
 def test_the_tf_tutorials_dcgan_has_its_published_shapes():
     cfg = load_experiment("mnist-dcgan-tf-tutorial")
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     assert G.get_layer("to_maps").output.shape[1:] == (7, 7, 256)
     assert [(G.get_layer(f"deconv{i}").filters, G.get_layer(f"deconv{i}").strides)
             for i in (1, 2, 3)] == [(128, (1, 1)), (64, (2, 2)), (1, (2, 2))]
@@ -300,8 +301,9 @@ def test_the_tf_tutorials_dcgan_has_its_published_shapes():
     # Keras' LeakyReLU default, as the tutorial leaves it.
     assert G.get_layer("project_lrelu").negative_slope == pytest.approx(0.3)
     assert cfg.batch_size == 256 and cfg.update == "simultaneous" and cfg.noise == "gaussian"
-    with pytest.raises(UserError, match="unconditional DCGAN"):
-        dataclasses.replace(cfg, conditional=True)
+    with pytest.raises(UserError, match="conditional is a parameter of family dcgan, mlp, "
+                                        "not of 'dcgan_tutorial'"):
+        override(cfg, {"conditional": True})
 
 
 @pytest.mark.parametrize("fc", [0, 1024])
@@ -309,7 +311,7 @@ def test_the_dcgan_flop_count_matches_the_keras_layers(fc):
     """dcgan_iteration_flops' forward costs against each Keras layer's own shapes."""
     from gan_tf.studies.baselines import dcgan_iteration_flops
     cfg = override(load_experiment("mnist-dcgan-10-epochs"), {"dcgan_fc": fc})
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
 
     def fwd(model):
         total = 0
@@ -335,8 +337,8 @@ def test_the_dcgan_flop_count_matches_the_keras_layers(fc):
 def test_the_torch_dcgan_is_the_projects_layer_for_layer():
     from gan_tf.studies.baselines import _torch_dcgan
     cfg = load_experiment("mnist-dcgan")
-    G, D = _torch_dcgan(64, 100, cfg.dcgan_fc)
-    ours = [networks.build_generator(cfg), networks.build_discriminator(cfg)]
+    G, D = _torch_dcgan(64, 100, cfg.params.dcgan_fc)
+    ours = [families.build_generator(cfg), families.build_discriminator(cfg)]
     for theirs, mine in zip((G, D), ours):
         assert sum(p.numel() for p in theirs.parameters()) == networks.count_params(mine)
 
@@ -376,7 +378,7 @@ def test_a_curve_flattens_where_it_stays_within_ten_percent_of_its_best():
 
 def test_ablations_are_paired_with_the_same_seed_at_the_same_iteration(tmp_path):
     from gan_tf.studies.dcgan import ablation_rows, differences
-    base = Config(arch="dcgan", g_output="tanh", eval_every=10, log_every=10,
+    base = Config(family="dcgan", g_output="tanh", eval_every=10, log_every=10,
                   snapshot_every=10, iters=40, tensorboard=False)
     runs = {s: fake_run(tmp_path / f"main-{s}", dataclasses.replace(base, seed=s),
                         [80.0, 60.0, 50.0 + s, 40.0]) for s in (0, 1)}
@@ -396,20 +398,19 @@ def test_ablations_are_paired_with_the_same_seed_at_the_same_iteration(tmp_path)
 
 def test_dcgan_fc_adds_infogans_fully_connected_layers():
     cfg = override(load_experiment("mnist-dcgan-10-epochs"), {"dcgan_fc": 32})
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     assert G.get_layer("fc").units == 32 and G.get_layer("project").input.shape[-1] == 32
     assert D.get_layer("fc").units == 32 and D.get_layer("out").input.shape[-1] == 32
     assert isinstance(G.get_layer("fc_bn"), keras.layers.BatchNormalization)
-    plain = networks.build_generator(load_experiment("mnist-dcgan-10-epochs"))
+    plain = families.build_generator(load_experiment("mnist-dcgan-10-epochs"))
     assert "fc" not in [layer.name for layer in plain.layers]
 
 
 def test_the_mnist_dcgan_recipe_changes_only_what_its_docstring_lists():
     new, old = load_experiment("mnist-dcgan"), load_experiment("mnist-dcgan-10-epochs")
-    changed = {f.name: getattr(new, f.name) for f in dataclasses.fields(Config)
-               if getattr(new, f.name) != getattr(old, f.name)}
+    changed = {k: v for k, v in flat_values(new).items() if v != flat_values(old)[k]}
     assert changed == {"dcgan_fc": 1024, "g_ema": 0.999, "eval_every": 215,
                        "precision": "mixed_bfloat16", "iters": 6880}
     assert new.iters == 16 * 430 and new.eval_every % new.log_every == 0
     # mnist-cdcgan's results were made on the first recipe, and it still builds on it.
-    assert load_experiment("mnist-cdcgan") == dataclasses.replace(old, conditional=True)
+    assert load_experiment("mnist-cdcgan") == override(old, {"conditional": True})

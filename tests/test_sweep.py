@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import ENV, QUIET, one_line_error
-from gan_tf.core.config import Config, load_experiment
+from gan_tf.core.config import Config, load_experiment, override
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import RunFolder
 from gan_tf.runs.sweeps import read_sweep
@@ -105,8 +105,8 @@ def test_a_stack_reports_one_value_per_seed(mnist):
 
 
 def test_what_cannot_stack_is_named():
-    assert "dcgan" in stack.stackable(Config(arch="dcgan"))
-    assert "vae" in stack.stackable(Config(model="vae"))
+    assert "dcgan" in stack.stackable(Config(family="dcgan"))
+    assert "vae" in stack.stackable(Config(family="vae"))
     assert stack.stackable(load_experiment("mnist-cgan")) is None
     with pytest.raises(UserError, match="distinct seeds"):
         stack.SeedStack(Config(), [1, 1], np.zeros((200, 784), np.uint8))
@@ -294,8 +294,8 @@ def test_a_second_process_cannot_write_into_a_running_sweep(finished_sweep, mnis
 
 
 def test_a_dcgan_sweep_trains_its_seeds_one_after_another(mnist, tmp_path):
-    cfg = dataclasses.replace(load_experiment("mnist-dcgan-10-epochs"), conv_width=4, iters=4,
-                              snapshot_every=2, log_every=1, tensorboard=False)
+    cfg = override(load_experiment("mnist-dcgan-10-epochs"), dict(
+        conv_width=4, iters=4, snapshot_every=2, log_every=1, tensorboard=False))
     summary = sweep.train_sweep(cfg, [0, 1], tmp_path / "sw", data=mnist, **QUIET)
     assert summary["status"] == "complete" and summary["mode"] == "sequential"
     for s in (0, 1):

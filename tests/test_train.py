@@ -193,8 +193,13 @@ def test_cli_sigterm_checkpoints_exits_cleanly_and_resumes(mnist_dir, tmp_path):
 def test_help_documents_every_flag():
     out = subprocess.run([sys.executable, "-m", "gan_tf.train", "--help"], cwd=REPO,
                          capture_output=True, text=True, timeout=60).stdout
-    for f in dataclasses.fields(Config):
-        assert "--" + f.name.replace("_", "-") in out
+    from gan_tf.core.config import flat_values
+    from gan_tf.families import FAMILIES
+    # every shared field, 'family', and every family's every parameter
+    names = {n for family in FAMILIES for n in flat_values(Config(family=family))}
+    assert {"family", "conv_width", "maxout_pieces", "d_keep", "ls_a", "conditional"} <= names
+    for name in names:
+        assert "--" + name.replace("_", "-") in out
     for flag in ("--experiment", "--run-dir", "--data-dir", "--resume", "--overwrite"):
         assert flag in out
 

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from gan_tf import vae_likelihood
-from gan_tf.core.config import Config
+from gan_tf.core.config import Config, override
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation import likelihood as lik
 from gan_tf.evaluation import metrics
@@ -22,7 +22,7 @@ from gan_tf.runs.folder import RunFolder
 from gan_tf.training import run as train_lib
 from gan_tf.training.vae import build_vae_trainer
 
-SHORT = Config(model="vae", iters=300, snapshot_every=100, log_every=50)
+SHORT = Config(family="vae", iters=300, snapshot_every=100, log_every=50)
 LEARN_ITERS = 400
 TRAIN_SUBSET = 10_000
 
@@ -94,7 +94,7 @@ def _z_free_baseline(train, test):
 
 
 def _trained(mnist, **variant):
-    cfg = Config(model="vae")
+    cfg = Config(family="vae")
     trainer = build_vae_trainer(cfg, mnist.train_images[:TRAIN_SUBSET], **variant)
     test = mnist.test_images[:1000].astype(np.float32) / 255.0
     before = lik.summary(lik.likelihood(trainer.E, trainer.decoder, test, 1))["elbo"]
@@ -196,12 +196,16 @@ def test_vae_stopped_and_resumed_equals_uninterrupted(mnist, tmp_path):
 
 
 def test_vae_refuses_gan_only_options():
-    for change in ({"arch": "dcgan"}, {"conditional": True}, {"g_output": "tanh"},
-                   {"d_steps": 2}):
-        with pytest.raises(UserError, match="model 'vae' needs"):
-            dataclasses.replace(SHORT, **change)
+    for change in ({"g_output": "tanh"}, {"d_steps": 2}, {"g_ema": 0.9}):
+        with pytest.raises(UserError, match="family 'vae' needs"):
+            override(SHORT, change)
+    # The VAE's networks are MLPs of its own, unconditional: no such parameters.
+    with pytest.raises(UserError, match="conditional is a parameter of family dcgan, mlp"):
+        override(SHORT, {"conditional": True})
+    with pytest.raises(UserError, match="model 'vae' is an MLP: drop arch 'dcgan'"):
+        override(Config(), {"model": "vae", "arch": "dcgan"})
     with pytest.raises(UserError, match="unknown model"):
-        dataclasses.replace(SHORT, model="flow")
+        override(SHORT, {"model": "flow"})
 
 
 def test_load_vae_refuses_a_gan_run(mnist, tmp_path):

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 from gan_tf.core.errors import UserError
@@ -21,7 +22,6 @@ G_LOSSES = ("nonsaturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 G_OUTPUTS = ("sigmoid", "tanh")
 INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal", "uniform")
-ARCHS = ("mlp", "dcgan", "maxout", "dcgan_tutorial")
 NOISES = ("uniform", "uniform_sqrt3", "gaussian")
 UPDATES = ("alternating", "simultaneous")
 SPLITS = ("tutorial", "paper")
@@ -29,23 +29,21 @@ DATASETS = ("mnist", "fashion_mnist")
 # Keras dtype policies: float32 everywhere (the faithful default), or bfloat16 compute
 # with float32 variables, optimizer state and losses (models/networks.precision).
 PRECISIONS = ("float32", "mixed_bfloat16")
-MODELS = ("gan", "vae")
 # tf.distribute strategies (training/distribute.py makes them).
 STRATEGIES = ("default", "mirrored", "multiworker")
 # Fields whose value must be one of a few names.
-CHOICES = {"model": MODELS, "loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
-           "g_output": G_OUTPUTS, "arch": ARCHS, "dataset": DATASETS,
+CHOICES = {"loss": LOSSES, "g_loss": G_LOSSES, "optimizer": OPTIMIZERS, "init": INITS,
+           "g_output": G_OUTPUTS, "dataset": DATASETS,
            "strategy": STRATEGIES, "noise": NOISES, "update": UPDATES, "split": SPLITS,
            "precision": PRECISIONS}
 # Upper limits: far above any sensible run, low enough that a typo cannot ask for
 # terabytes, overflow the int64 sample counter (iteration * d_steps * batch_size) or
 # trace a graph for minutes. batch_size: both datasets train on 55,000 images.
 INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
-              "log_every": 10**9, "z_dim": 10_000, "d_steps": 100, "conv_width": 1024,
-              "maxout_pieces": 64}
+              "log_every": 10**9, "z_dim": 10_000, "d_steps": 100}
 MAX_WIDTH_FC = 16_384
 # Zero allowed (off), else up to the limit.
-COUNT_LIMITS = {"dcgan_fc": MAX_WIDTH_FC, "momentum_saturate": 10**6, "parzen_every": 10**9, "eval_every": 10**9}
+COUNT_LIMITS = {"momentum_saturate": 10**6, "parzen_every": 10**9, "eval_every": 10**9}
 MAX_LAYERS, MAX_WIDTH = 8, 16_384
 MAX_SEED = 2**31 - 1    # Keras' seeded initializers take 32-bit seeds
 # Seeds of one sweep: a stack traces each seed's loss on its own, so its graph grows
@@ -90,20 +88,98 @@ ADDED_LATER = {"model": "gan", "g_loss": "nonsaturating", "dataset": "mnist", "a
                "precision": "float32", "eval_every": 0, "g_ema": 0.0, "real_label": 1.0,
                "d_lr": 0.0, "d_batch_norm": True,
                "dcgan_fc": 0}
+# Until 2026-12 a config was flat: the model was chosen by these keys (model 'gan' or
+# 'vae', arch) and its networks' options sat beside the training options. Now each
+# family owns its parameters (gan_tf/families/); `migrate` turns a flat config into
+# family + params.
+FLAT_FAMILY_KEYS = ("model", "arch", "conditional", "d_hidden", "g_hidden", "conv_width",
+                    "d_batch_norm", "dcgan_fc", "maxout_pieces", "d_keep")
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
-def _f(default, help_text):
-    """A dataclass field whose one-line help the CLI shows."""
+def param(default, help_text):
+    """A dataclass field whose one-line help the CLI shows (Config's and every family's
+    Params')."""
     return field(default=default, metadata={"help": help_text})
+
+
+_f = param
+
+
+# --- model families. Each (gan_tf/families/NAME.py) owns a small frozen dataclass of
+# its parameters, registered here by name so that Config can read and check it
+# (gan_tf/__init__ imports the families, so every registered family is known as soon
+# as any gan_tf module is).
+
+FAMILY_PARAMS: dict[str, type] = {}
+
+
+def register_params(cls):
+    """Class decorator of a family's Params: `family NAME` and config.json's 'params'
+    of that family become known to Config. Names are unique."""
+    if FAMILY_PARAMS.get(cls.FAMILY, cls) is not cls:
+        raise ValueError(f"two families named {cls.FAMILY!r}")
+    FAMILY_PARAMS[cls.FAMILY] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class FamilyParams:
+    """A family's own parameters (none here). Every field is also a train flag, so a
+    field name means one thing in every family that has it."""
+    FAMILY: ClassVar[str] = ""
+
+    def problems(self, cfg) -> list:
+        """What is wrong with these parameters, or with the shared options of `cfg`
+        for this family: one sentence each, naming the fix."""
+        return []
+
+
+def hidden_sizes(net: str, default=(128,)):
+    """A family's d_hidden or g_hidden parameter: the hidden layer sizes of its MLP
+    `net` ('D' or 'G'; the VAE's encoder and decoder)."""
+    return param(default, f"{net}'s hidden layer sizes, e.g. 256,128 (the tutorial: 128; "
+                          f"for family 'vae' the {'encoder' if net == 'D' else 'decoder'}'s)")
+
+
+@dataclass(frozen=True)
+class MlpParams(FamilyParams):
+    """The parameters of a family whose nets are MLPs: D's and G's hidden sizes (a
+    family's Params may start from these)."""
+    d_hidden: tuple = hidden_sizes("D")
+    g_hidden: tuple = hidden_sizes("G")
+
+    def problems(self, cfg) -> list:
+        return sizes_problems("d_hidden", self.d_hidden) + sizes_problems("g_hidden",
+                                                                          self.g_hidden)
+
+
+def sizes_problems(name: str, sizes) -> list:
+    """A tuple of layer sizes (d_hidden, g_hidden): 1 to MAX_LAYERS, each 1 to MAX_WIDTH."""
+    if sizes and len(sizes) <= MAX_LAYERS and all(type(h) is int and 0 < h <= MAX_WIDTH
+                                                   for h in sizes):
+        return []
+    return [f"{name} must be 1 to {MAX_LAYERS} layer sizes, each from 1 to {MAX_WIDTH:,}, "
+            f"got {sizes}"]
+
+
+def count_problems(name: str, value, low: int, high: int) -> list:
+    if type(value) is int and low <= value <= high:
+        return []
+    return [f"{name} must be an integer from {low:,} to {high:,}, got {value}"]
 
 
 @dataclass(frozen=True)
 class Config:
     # --- what to train
-    model: str = _f("gan", "'gan' (G against D) or 'vae' (Kingma & Welling's variational "
-                           "autoencoder: encoder of d_hidden, decoder of g_hidden, z_dim "
-                           "latents; see gan_tf/models/vae.py)")
+    family: str = _f("mlp", "the model family, each a file of gan_tf/families/ with "
+                            "parameters of its own (the flags after the shared ones): "
+                            "'mlp' (the tutorials' MLP GAN, or their cGAN), 'dcgan', "
+                            "'dcgan_tutorial' (TensorFlow's DCGAN tutorial), 'maxout' "
+                            "(the GAN paper's MNIST model), 'lsgan' (least squares), "
+                            "'vae' (Kingma & Welling's VAE)")
+    params: FamilyParams = _f(None, "the family's parameters (its Params dataclass); "
+                                    "None: its defaults")
     loss: str = _f("log", "loss variant: 'log' (the tutorial's hand-written log-loss on "
                           "probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)")
     log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
@@ -114,25 +190,6 @@ class Config:
                                       "D(G(z))), the GAN paper's original game)")
     dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
                                "10 classes of clothing)")
-    arch: str = _f("mlp", "network family: 'mlp' (the tutorials' fully connected nets), "
-                          "'dcgan' (strided convolutions, batch norm), 'maxout' (the GAN "
-                          "paper's MNIST nets: D of maxout layers of d_hidden units, G an "
-                          "MLP of g_hidden) or 'dcgan_tutorial' (TensorFlow's DCGAN "
-                          "tutorial's nets); models/networks.py")
-    maxout_pieces: int = _f(5, "for arch 'maxout': linear pieces per maxout unit")
-    d_keep: tuple = _f((), "dropout in D (arch 'maxout'): the keep probability of each "
-                           "layer's input, first the pixels, e.g. 0.8,0.5,0.5 (the paper's); "
-                           "kept inputs are scaled by 1/keep, as pylearn2; empty: none")
-    d_batch_norm: bool = _f(True, "for arch 'dcgan': batch norm on D's second convolution "
-                                  "(the DCGAN guidelines); off, D has none")
-    dcgan_fc: int = _f(0, "for arch 'dcgan': a fully connected hidden layer of this many "
-                          "units (batch norm, ReLU / LeakyReLU) in G before its projection "
-                          "and in D before its logit, as InfoGAN's MNIST networks (Chen et "
-                          "al. 2016: 1024); 0: none (the DCGAN guidelines)")
-    conv_width: int = _f(64, "for arch 'dcgan': channels of D's first convolution and G's "
-                             "last hidden one; the others have twice as many")
-    conditional: bool = _f(False, "condition G and D on the one-hot label (Mirza & "
-                                  "Osindero's cGAN); frames get one row per class")
     init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
                                       "N(0, 1/sqrt(fan_in/2)), untruncated), "
                                       "'glorot_normal', 'dcgan_normal' (N(0, 0.02)) or "
@@ -148,10 +205,6 @@ class Config:
     split: str = _f("tutorial", "training images: 'tutorial' (the first 55,000, the last "
                                 "5,000 for validation) or 'paper' (the first 50,000, the "
                                 "last 10,000 for validation, as the GAN paper)")
-    d_hidden: tuple = _f((128,), "D's hidden layer sizes, e.g. 256,128 (the tutorial: 128); "
-                                  "for model 'vae' the encoder's")
-    g_hidden: tuple = _f((128,), "G's hidden layer sizes, e.g. 256,512 (the tutorial: 128); "
-                                  "for model 'vae' the decoder's")
     g_output: str = _f("sigmoid", "G's output: 'sigmoid' (images and data in [0, 1]) or "
                                   "'tanh' (images and data in [-1, 1])")
     same_z: bool = _f(False, "the G step reuses the D step's z (the second tutorial) "
@@ -222,6 +275,15 @@ class Config:
                             "log_every; 0: none")
 
     def __post_init__(self):
+        family_class = FAMILY_PARAMS.get(self.family) if type(self.family) is str else None
+        if family_class is None:
+            raise UserError(f"bad config: unknown family {self.family!r}; choose one of "
+                            f"{', '.join(sorted(FAMILY_PARAMS))}")
+        if self.params is None:      # the family's defaults
+            object.__setattr__(self, "params", family_class())
+        elif type(self.params) is not family_class:
+            raise UserError(f"bad config: params {type(self.params).__name__} are not "
+                            f"family {self.family!r}'s ({family_class.__module__})")
         problems = []
         for name, most in INT_LIMITS.items():
             value = getattr(self, name)
@@ -232,12 +294,6 @@ class Config:
             if getattr(self, name) not in allowed:
                 problems.append(f"unknown {name} {getattr(self, name)!r}; choose one of "
                                 f"{', '.join(allowed)}")
-        for name in ("d_hidden", "g_hidden"):
-            sizes = getattr(self, name)
-            if not (sizes and len(sizes) <= MAX_LAYERS
-                    and all(type(h) is int and 0 < h <= MAX_WIDTH for h in sizes)):
-                problems.append(f"{name} must be 1 to {MAX_LAYERS} layer sizes, each from 1 "
-                                f"to {MAX_WIDTH:,}, got {sizes}")
         for name, most in COUNT_LIMITS.items():
             value = getattr(self, name)
             if not 0 <= value <= most:
@@ -253,21 +309,10 @@ class Config:
             if name not in bad_float and not (low(value) and high(value)):
                 problems.append(f"{name} must be {text}, got {value}")
         problems += self._paper_problems(bad_float)
+        problems += self.params.problems(self)
         if self.precision != "float32" and self.strategy != "default":
             problems.append(f"precision {self.precision!r} is measured on one device only: "
                             f"use strategy 'default'")
-        if self.model == "vae":
-            # The VAE is the tutorials' MLP scale on one device; the GAN-only options
-            # would be silently ignored, so they are refused.
-            odd = {"arch": "mlp", "conditional": False, "g_output": "sigmoid",
-                   "strategy": "default", "d_steps": 1, "noise": "uniform",
-                   "update": "alternating", "d_loss_scale": 1.0, "parzen_every": 0,
-                   "eval_every": 0, "g_ema": 0.0, "real_label": 1.0, "d_lr": 0.0, "d_batch_norm": True,
-               "dcgan_fc": 0}
-            bad = [f"{k}={getattr(self, k)!r}" for k, v in odd.items() if getattr(self, k) != v]
-            if bad:
-                problems.append(f"model 'vae' needs the defaults of {', '.join(bad)} "
-                                f"(an MLP with a sigmoid output, unconditional, one device)")
         for name in ("parzen_every", "eval_every"):
             every = getattr(self, name)
             if every and every % self.log_every:
@@ -286,21 +331,10 @@ class Config:
             raise UserError("bad config: " + "; ".join(problems))
 
     def _paper_problems(self, bad_float) -> list:
-        """The GAN paper's options (arch 'maxout', dropout, simultaneous updates, the SGD
-        schedules): what they need, and what they cannot be combined with."""
+        """The GAN paper's training options (simultaneous updates, the SGD schedules,
+        its noise): what they need, and what they cannot be combined with. (Its model's
+        own checks are the maxout family's.)"""
         problems = []
-        keep = self.d_keep
-        if keep and not (all(type(p) is float and math.isfinite(p) and 0 < p <= 1
-                             for p in keep) and len(keep) == len(self.d_hidden) + 1):
-            problems.append(f"d_keep must hold one keep probability in (0, 1] for each of "
-                            f"D's {len(self.d_hidden) + 1} layer inputs (the pixels, then "
-                            f"each hidden layer), got {keep}")
-        if self.arch == "maxout" and max(self.d_hidden) * self.maxout_pieces > MAX_WIDTH * 4:
-            problems.append(f"a maxout layer of {max(self.d_hidden)} units x "
-                            f"{self.maxout_pieces} pieces has more than {MAX_WIDTH * 4:,} "
-                            f"columns; use fewer units or pieces")
-        if keep and self.arch != "maxout":
-            problems.append("d_keep (dropout in D) needs arch 'maxout'")
         scheduled = self.lr_decay != 1.0 or self.momentum_saturate
         if scheduled and self.optimizer != "sgd":
             problems.append("lr_decay and momentum_saturate schedule the 'sgd' optimizer; "
@@ -314,26 +348,22 @@ class Config:
         if self.update == "simultaneous" and (self.d_steps != 1 or self.same_z):
             problems.append("update 'simultaneous' makes one pass for both nets: it needs "
                             "d_steps 1 and no same_z")
-        paper = {"arch": "maxout"} if self.arch == "maxout" else {}
-        paper.update({k: v for k, v in (("update", "simultaneous"),) if getattr(self, k) == v})
+        paper = {k: v for k, v in (("update", "simultaneous"),) if getattr(self, k) == v}
         if self.noise != "uniform":
             paper["noise"] = self.noise
         if paper and self.strategy != "default":
             problems.append(f"{', '.join(f'{k} {v!r}' for k, v in paper.items())} run on "
                             f"one device: use strategy 'default'")
-        for name, default in (("dcgan_fc", 0), ("d_batch_norm", True)):
-            if getattr(self, name) != default and self.arch != "dcgan":
-                problems.append(f"{name} changes the DCGAN's networks: it needs arch 'dcgan'")
-        if self.arch == "dcgan_tutorial" and self.conditional:
-            problems.append("arch 'dcgan_tutorial' is TensorFlow's unconditional DCGAN: "
-                            "drop --conditional (or use arch 'dcgan')")
-        if self.arch == "maxout" and self.conditional:
-            problems.append("arch 'maxout' is the paper's unconditional model: drop "
-                            "--conditional")
         return problems
 
+    @property
+    def conditional(self) -> bool:
+        """Whether G and D take the one-hot label (a family's `conditional` parameter)."""
+        return bool(getattr(self.params, "conditional", False))
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+        values = dataclasses.asdict(self)       # params as a dict of their own
+        return json.dumps(values, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Config":
@@ -341,44 +371,158 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Config":
-        """A saved config. Unknown keys and wrong types are errors; so is a missing key
-        that every saved config has named since the first version. A key added later
-        is filled from ADDED_LATER, the value that reproduces a run saved before it
-        existed, never from whatever today's default is."""
-        cfg = override(cls(), values)        # names unknown keys and bad types first
+        """A saved config, of this version or any earlier one (`migrate`). Unknown keys
+        and wrong types are errors; so is a missing key that every saved config has
+        named since the first version. A key added later is filled from ADDED_LATER,
+        the value that reproduces a run saved before it existed, never from whatever
+        today's default is."""
+        if not isinstance(values, dict):
+            raise UserError(f"a saved config is a JSON object of keys, got "
+                            f"{type(values).__name__}")
+        values = migrate(values)
+        if not isinstance(values.get("params"), dict):
+            raise UserError(f"the saved config's params must be a JSON object of the "
+                            f"family's parameters, got {values.get('params')!r}")
+        shared = {k: v for k, v in values.items() if k != "params"}
+        # names unknown keys and bad types first
+        cfg = override(cls(), {**shared, **values["params"]})
         missing = sorted(k for k in SAVED_SINCE_FIRST if k not in values)
         if missing:
             raise UserError(f"the saved config lacks {', '.join(missing)} (every saved "
                             f"config names them: they decide what the run trains)")
-        return override(cfg, {k: v for k, v in ADDED_LATER.items() if k not in values})
+        return override(cfg, {k: v for k, v in ADDED_LATER.items() if k not in values
+                              and k not in FLAT_FAMILY_KEYS})
+
+
+def migrate(values: dict) -> dict:
+    """A saved config of any version as this version's keys: a flat one (before
+    2026-12: 'model' and 'arch' chose the networks, their options beside the rest)
+    becomes family + params. The family's parameters are taken from the flat keys it
+    owns; a flat key it does not own had no effect on its runs and is dropped; one a
+    flat config lacks takes the value it had before the key existed (ADDED_LATER)."""
+    if "params" in values or "family" in values:
+        return dict(values)
+    values = dict(values)
+    if "hidden" in values:   # the very first version (2026-11-23): one size for D and G
+        hidden = values.pop("hidden")
+        sizes = (hidden,) if type(hidden) is int else hidden
+        values.setdefault("d_hidden", sizes)
+        values.setdefault("g_hidden", sizes)
+    out = {k: v for k, v in values.items() if k not in FLAT_FAMILY_KEYS}
+    flat = {k: values.get(k, ADDED_LATER[k]) for k in FLAT_FAMILY_KEYS}
+    family = "vae" if flat["model"] == "vae" else flat["arch"]
+    if family not in FAMILY_PARAMS:
+        raise UserError(f"the saved config's model {flat['model']!r} / arch "
+                        f"{flat['arch']!r} names no family; choose one of "
+                        f"{', '.join(sorted(FAMILY_PARAMS))}")
+    owned = {f.name for f in dataclasses.fields(FAMILY_PARAMS[family])}
+    out["family"] = family
+    out["params"] = {k: v for k, v in flat.items() if k in owned}
+    return out
 
 
 def field_help() -> dict:
-    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Config)}
+    """Every flag's help: Config's fields, then every family's parameters (a name that
+    several families share is one flag)."""
+    out = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Config)
+           if f.name != "params"}
+    for name, fields in param_fields().items():
+        owners = sorted(fields)
+        out[name] = (f"[{', '.join(owners)}] " + fields[owners[0]].metadata.get("help", ""))
+    return out
+
+
+def flat_values(cfg: Config) -> dict:
+    """cfg as flag name -> value: the shared fields, 'family', and the family's
+    parameters (what the train flags set, and what two configs' differences name)."""
+    out = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "params"}
+    out.update({f.name: getattr(cfg.params, f.name) for f in dataclasses.fields(cfg.params)})
+    return out
+
+
+def param_fields() -> dict:
+    """parameter name -> {family: its dataclass field}, over every registered family."""
+    out = {}
+    for family, cls in sorted(FAMILY_PARAMS.items()):
+        for f in dataclasses.fields(cls):
+            out.setdefault(f.name, {})[family] = f
+    return out
+
+
+def _coerce(key, value, want):
+    # JSON and Python both allow an int where a float is meant, and JSON has only
+    # lists where a tuple is meant; nothing else coerces.
+    if want is float and type(value) is int:
+        value = float(value)
+    if want is tuple and type(value) is list:
+        value = tuple(value)
+    if type(value) is not want:
+        raise UserError(f"config key {key!r} must be {want.__name__}, "
+                        f"got {type(value).__name__} {value!r}")
+    return value
+
+
+def _legacy_family(cfg: "Config", changes: dict) -> str | None:
+    """The family that the flat keys 'model' and 'arch' (the flags --model, --arch of
+    earlier versions) ask for, if any; removed from `changes`."""
+    model, arch = changes.pop("model", None), changes.pop("arch", None)
+    if model not in (None, "gan", "vae"):
+        raise UserError(f"unknown model {model!r}; choose gan or vae (or a --family)")
+    if arch is not None and (type(arch) is not str or arch == "vae"
+                             or arch not in FAMILY_PARAMS):
+        raise UserError(f"unknown arch {arch!r}; choose one of "
+                        f"{', '.join(n for n in sorted(FAMILY_PARAMS) if n != 'vae')}")
+    if model == "vae":
+        if arch not in (None, "mlp"):
+            raise UserError(f"model 'vae' is an MLP: drop arch {arch!r}")
+        return "vae"
+    if arch is not None:
+        return arch
+    if model == "gan" and cfg.family == "vae":
+        return "mlp"
+    return None
 
 
 def override(cfg: Config, changes: dict) -> Config:
-    """`dataclasses.replace` that rejects unknown keys and wrong types by name."""
-    fields = {f.name: f for f in dataclasses.fields(Config)}
-    clean = {}
+    """`dataclasses.replace` that rejects unknown keys and wrong types by name. The keys
+    are Config's fields, 'family', and the family's parameters by name (a new family
+    starts from its own defaults); 'model' and 'arch' of flat configs name a family."""
+    changes = dict(changes)
+    fields = {f.name: f for f in dataclasses.fields(Config) if f.name != "params"}
+    params = param_fields()
+    if "params" in changes:
+        raise UserError("give a family's parameters by name (e.g. conv_width), not as "
+                        "'params'")
+    family = changes.pop("family", None)
+    legacy = _legacy_family(cfg, changes)
+    if family is not None and legacy is not None and legacy != family:
+        raise UserError(f"family {family!r} and model/arch {legacy!r} disagree; give "
+                        f"only --family")
+    family = family if family is not None else legacy
+    if family is not None and (type(family) is not str or family not in FAMILY_PARAMS):
+        raise UserError(f"unknown family {family!r}; choose one of "
+                        f"{', '.join(sorted(FAMILY_PARAMS))}")
+    family = family or cfg.family
+    current = cfg.params if family == cfg.family else FAMILY_PARAMS[family]()
+    own = {f.name: f for f in dataclasses.fields(type(current))}
+    clean, clean_params = {}, {}
     for key, value in changes.items():
-        if key not in fields:
-            close = [n for n in fields if n.replace("_", "") == key.replace("_", "")
+        if key in fields:
+            clean[key] = _coerce(key, value, type(getattr(cfg, key)))
+        elif key in own:
+            clean_params[key] = _coerce(key, value, type(getattr(current, key)))
+        elif key in params:
+            owners = ", ".join(sorted(params[key]))
+            raise UserError(f"{key} is a parameter of family {owners}, not of {family!r}; "
+                            f"add --family {sorted(params[key])[0]} (or drop {key})")
+        else:
+            names = list(fields) + list(params)
+            close = [n for n in names if n.replace("_", "") == key.replace("_", "")
                      .replace("-", "")]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UserError(f"unknown config key {key!r}{hint}")
-        want = type(getattr(cfg, key))
-        # JSON and Python both allow an int where a float is meant, and JSON has only
-        # lists where a tuple is meant; nothing else coerces.
-        if want is float and type(value) is int:
-            value = float(value)
-        if want is tuple and type(value) is list:
-            value = tuple(value)
-        if type(value) is not want:
-            raise UserError(f"config key {key!r} must be {want.__name__}, "
-                            f"got {type(value).__name__} {value!r}")
-        clean[key] = value
-    return dataclasses.replace(cfg, **clean)
+    new_params = dataclasses.replace(current, **clean_params)
+    return dataclasses.replace(cfg, family=family, params=new_params, **clean)
 
 
 def experiment_names() -> list[str]:
@@ -405,14 +549,21 @@ def load_experiment(name: str) -> Config:
 def resumed(saved: Config, changes: dict, where: str, what: str = "run") -> Config:
     """A saved config (of a run, or a sweep's base config) with `changes` applied, if
     they are allowed: only RESUMABLE_CHANGES may differ from what was saved."""
-    fixed = {k: v for k, v in changes.items()
-             if k not in RESUMABLE_CHANGES and getattr(saved, k) != v}
+    fixed = [k for k in changes if k not in RESUMABLE_CHANGES and _changes(saved, k, changes[k])]
     if fixed:
         raise UserError(f"cannot change {', '.join(sorted(fixed))} when resuming {where} "
                         f"(only {', '.join(RESUMABLE_CHANGES)} may change); start a new "
                         f"{what} instead")
     return dataclasses.replace(saved, **{k: changes[k] for k in RESUMABLE_CHANGES
                                          if k in changes})
+
+
+def _changes(cfg: Config, key: str, value) -> bool:
+    """Whether setting key (a field, a family parameter or a flat key) changes cfg."""
+    try:
+        return override(cfg, {key: value}) != cfg
+    except UserError:   # a parameter of another family, a bad value: a change
+        return True
 
 
 def resumes(saved: Config, cfg: Config) -> bool:

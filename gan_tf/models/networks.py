@@ -1,26 +1,18 @@
-"""The tutorials' networks as Keras models, and the first tutorial's `xavier_init`.
+"""The blocks the model families (gan_tf/families/) build their networks from, and
+the first tutorial's `xavier_init`.
 
-Two families, chosen by `cfg.arch`:
-  mlp    D: 784-128-1 with ReLU, G: z-128-784 with ReLU and a sigmoid output (the
-         first tutorial); hidden sizes and G's output (tanh, with data in [-1, 1],
-         for the second tutorial) come from the config.
-  dcgan  the DCGAN guidelines (Radford et al. 2016) at MNIST size: D strides
-         28 -> 14 -> 7 with 4x4 convolutions and LeakyReLU(0.2), G projects z to
-         7x7 and upsamples with 4x4 transposed convolutions; batch norm in both
-         (not on D's input layer nor G's output layer), ReLU in G, tanh output, no
-         pooling, no hidden fully connected layers.
-  maxout the GAN paper's MNIST model, as its code (goodfeli/adversarial, mnist.yaml)
-         configures it: D two maxout layers (d_hidden units of maxout_pieces
-         linear pieces each) and a sigmoid unit, with pylearn2's dropout on every
-         layer's input when training (d_keep); G the MLP of g_hidden with ReLU and
-         a sigmoid output.
-Every family D returns the *logit* (losses apply the sigmoid when they need
-probabilities) and images cross model boundaries as flat 784-vectors, so data,
-snapshots and metrics never depend on the architecture.
-
-With `cfg.conditional` (the cGAN of Mirza & Osindero) both models take a second
-input, the one-hot label: G sees [z, y], D sees [x, y] (for the DCGAN, y enters as
-10 constant feature maps beside the image).
+  mlp                    the tutorials' fully connected net (D 784-128-1, G z-128-784)
+  model_inputs           a model's input(s): z mapped to its noise distribution, and
+                         the one-hot label beside it for a conditional model (the cGAN
+                         of Mirza & Osindero: G sees [z, y], D sees [x, y])
+  kernel_init            the weight inits: the tutorial's xavier, Glorot, DCGAN's,
+                         the GAN paper's uniform
+  batch_norm             the fused kernel on one device, synchronized under a strategy
+  Maxout, MaxoutDiscriminator, dropout   the GAN paper's maxout D and pylearn2's dropout
+  precision              Keras' dtype policy while a model is built
+Every D returns its *logit* (losses apply the sigmoid when they need probabilities)
+and images cross model boundaries as flat 784-vectors, so data, snapshots and
+metrics never depend on the family.
 """
 
 from __future__ import annotations
@@ -33,8 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf.models.fast_ops import (FastConv2D, FastConv2DTranspose, FusedBatchNormalization,
-                                   WideDense)
+from gan_tf.models.fast_ops import FusedBatchNormalization
 
 IMAGE_DIM = 784
 NUM_CLASSES = 10
@@ -93,7 +84,7 @@ def kernel_init(kind: str, seed: int, role: str = "generator"):
     raise ValueError(f"unknown init {kind!r}")
 
 
-def _inputs(cfg, main_shape, main_name):
+def model_inputs(cfg, main_shape, main_name):
     """The model's inputs and what its first layer sees. A generator of noise
     'gaussian' maps its U(-1, 1) input to N(0, I) first (as the VAE's decoder does),
     one of noise 'uniform_sqrt3' scales it to U(-sqrt 3, sqrt 3), so every saved
@@ -155,7 +146,7 @@ def _output(cfg, h, out_dim, out_activation, role, seeds, name="out"):
 
 
 def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
-    inputs, h = _inputs(cfg, (in_dim,), in_name)
+    inputs, h = model_inputs(cfg, (in_dim,), in_name)
     names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
     role = "generator" if name == "generator" else "discriminator"
     for size, layer_name in zip(hidden, names):
@@ -166,117 +157,12 @@ def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
                        name=name)
 
 
-def _batch_norm(cfg, name):
+def batch_norm(cfg, name):
     # Under a tf.distribute strategy the statistics are all-reduced over the replicas,
     # i.e. taken over the global batch as on one device. (Not on one device: Keras'
     # synchronized moments use E[x^2] - E[x]^2, a different rounding.)
     # On one device the fused kernel (models/fast_ops.py), the same layer otherwise.
     return FusedBatchNormalization(synchronized=cfg.strategy != "default", name=name)
-
-
-def _dcgan_discriminator(cfg, seeds):
-    w = cfg.conv_width
-    x = keras.Input((IMAGE_DIM,), name="x")
-    h = keras.layers.Reshape((28, 28, 1), name="image")(x)
-    inputs = x
-    if cfg.conditional:
-        y = keras.Input((NUM_CLASSES,), name="label")
-        maps = keras.layers.Reshape((1, 1, NUM_CLASSES))(y)
-        maps = keras.layers.UpSampling2D(28, name="label_maps")(maps)   # an exact tile
-        h = keras.layers.Concatenate(name="with_label")([h, maps])
-        inputs = [x, y]
-
-    def conv(h, filters, name, bn, layer=keras.layers.Conv2D):
-        # No bias where batch norm follows: its beta is the bias.
-        h = layer(filters, 4, strides=2, padding="same", use_bias=not bn,
-                                kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"),
-                                name=name)(h)
-        if bn:
-            h = _batch_norm(cfg, name + "_bn")(h)
-        return keras.layers.LeakyReLU(0.2, name=name + "_lrelu")(h)
-    h = conv(h, w, "conv1", bn=False)        # DCGAN: no batch norm on D's input layer
-    # The wide layers' gradients on the forward kernels (models/fast_ops.py: D's conv2
-    # and G's deconv1 1.9x and 2.3x a training step here). Not on the one-channel
-    # sides (conv1, deconv2), where the rearrangement costs more than it saves
-    # (0.84x, 0.78x).
-    h = conv(h, 2 * w, "conv2", bn=cfg.d_batch_norm, layer=FastConv2D)     # 14x14 -> 7x7
-    h = keras.layers.Flatten(name="flatten")(h)
-    if cfg.dcgan_fc:   # InfoGAN's MNIST D: a fully connected layer before the logit
-        h = WideDense(cfg.dcgan_fc, use_bias=False, name="fc",
-                      kernel_initializer=kernel_init(cfg.init, next(seeds),
-                                                     "discriminator"))(h)
-        h = keras.layers.LeakyReLU(0.2, name="fc_lrelu")(_batch_norm(cfg, "fc_bn")(h))
-    out = keras.layers.Dense(1, name="out", bias_initializer="zeros",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"),
-                             **float32_if_mixed(cfg))(h)
-    return keras.Model(inputs, out, name="discriminator")
-
-
-def _dcgan_generator(cfg, seeds):
-    w = cfg.conv_width
-    inputs, h = _inputs(cfg, (cfg.z_dim,), "z")
-    if cfg.dcgan_fc:   # InfoGAN's MNIST G: a fully connected layer before the projection
-        h = keras.layers.Dense(cfg.dcgan_fc, use_bias=False, name="fc",
-                               kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
-        h = keras.layers.ReLU(name="fc_relu")(_batch_norm(cfg, "fc_bn")(h))
-    h = keras.layers.Dense(7 * 7 * 2 * w, use_bias=False, name="project",
-                           kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
-    h = _batch_norm(cfg, "project_bn")(h)
-    h = keras.layers.ReLU(name="project_relu")(h)
-    h = keras.layers.Reshape((7, 7, 2 * w), name="to_maps")(h)
-    h = FastConv2DTranspose(w, 4, strides=2, padding="same", use_bias=False,
-                            kernel_initializer=kernel_init(cfg.init, next(seeds)),
-                            name="deconv1")(h)                       # 14x14
-    h = _batch_norm(cfg, "deconv1_bn")(h)
-    h = keras.layers.ReLU(name="deconv1_relu")(h)
-    h = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same",        # 28x28
-                                     kernel_initializer=kernel_init(cfg.init, next(seeds)),
-                                     name="deconv2")(h)
-    h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
-    out = keras.layers.Activation(cfg.g_output, name="out", **float32_if_mixed(cfg))(h)
-    return keras.Model(inputs, out, name="generator")
-
-
-# --- the DCGAN of TensorFlow's tutorial (tensorflow.org/tutorials/generative/dcgan),
-# written from its published description: a TF user's baseline
-
-def _tutorial_dcgan_generator(cfg, seeds):
-    """make_generator_model: Dense 7x7x256 (no bias), BN, LeakyReLU; 5x5 transposed
-    convolutions 128 (stride 1), 64 (stride 2), each with BN and LeakyReLU, then 1
-    (stride 2, tanh); no biases. Keras' LeakyReLU default slope (0.3) and Glorot
-    uniform weights, as the tutorial leaves them."""
-    L = keras.layers
-    init = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
-    inputs, h = _inputs(cfg, (cfg.z_dim,), "z")
-    h = L.Dense(7 * 7 * 256, use_bias=False, kernel_initializer=init(), name="project")(h)
-    h = L.LeakyReLU(name="project_lrelu")(_batch_norm(cfg, "project_bn")(h))
-    h = L.Reshape((7, 7, 256), name="to_maps")(h)
-    for i, (filters, stride) in enumerate(((128, 1), (64, 2))):
-        h = L.Conv2DTranspose(filters, 5, strides=stride, padding="same", use_bias=False,
-                              kernel_initializer=init(), name=f"deconv{i + 1}")(h)
-        h = L.LeakyReLU(name=f"deconv{i + 1}_lrelu")(_batch_norm(cfg, f"deconv{i + 1}_bn")(h))
-    h = L.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
-                          kernel_initializer=init(), name="deconv3")(h)
-    h = L.Reshape((IMAGE_DIM,), name="flat")(h)
-    out = L.Activation(cfg.g_output, name="out", **float32_if_mixed(cfg))(h)
-    return keras.Model(inputs, out, name="generator")
-
-
-def _tutorial_dcgan_discriminator(cfg, seeds):
-    """make_discriminator_model: 5x5 convolutions 64 and 128 (stride 2), each with
-    LeakyReLU and Dropout(0.3), then Flatten and Dense(1); no batch norm."""
-    L = keras.layers
-    init = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
-    x = keras.Input((IMAGE_DIM,), name="x")
-    h = L.Reshape((28, 28, 1), name="image")(x)
-    for i, filters in enumerate((64, 128)):
-        h = L.Conv2D(filters, 5, strides=2, padding="same", kernel_initializer=init(),
-                     name=f"conv{i + 1}")(h)
-        h = L.LeakyReLU(name=f"conv{i + 1}_lrelu")(h)
-        h = L.Dropout(0.3, seed=next(seeds), name=f"conv{i + 1}_dropout")(h)
-    h = L.Flatten(name="flatten")(h)
-    out = L.Dense(1, name="out", kernel_initializer=init(), **float32_if_mixed(cfg))(h)
-    return keras.Model(x, out, name="discriminator")
 
 
 # --- the GAN paper's maxout discriminator
@@ -371,13 +257,6 @@ class MaxoutDiscriminator(keras.Model):
                 "init": self.init, "seed": self.seed, "name": self.name}
 
 
-def _maxout_discriminator(cfg, seeds):
-    D = MaxoutDiscriminator(cfg.d_hidden, cfg.maxout_pieces, cfg.d_keep, cfg.init,
-                            next(seeds), name="discriminator")
-    D(np.zeros((1, IMAGE_DIM), np.float32))   # builds the weights
-    return D
-
-
 def sigmoid_bias_from_marginals(images_uint8: np.ndarray) -> np.ndarray:
     """pylearn2's init_sigmoid_bias_from_marginals (mnist.yaml's G output bias): the
     logit of each pixel's mean over the training images (in [0, 1]), the mean
@@ -386,31 +265,10 @@ def sigmoid_bias_from_marginals(images_uint8: np.ndarray) -> np.ndarray:
     return np.log(mean / (1.0 - mean)).astype(np.float32)
 
 
-def build_discriminator(cfg) -> keras.Model:
-    """x (batch, 784) in G's output range [, one-hot label] -> logit (batch, 1)."""
-    # Each layer draws from its own seed, so D and G weights are independent draws.
-    seeds = itertools.count(2 * cfg.seed + 10_000)
-    with precision(cfg):
-        if cfg.arch == "dcgan":
-            return _dcgan_discriminator(cfg, seeds)
-        if cfg.arch == "dcgan_tutorial":
-            return _tutorial_dcgan_discriminator(cfg, seeds)
-        if cfg.arch == "maxout":
-            return _maxout_discriminator(cfg, seeds)
-        return mlp("discriminator", cfg, IMAGE_DIM, "x", cfg.d_hidden, 1, None, seeds)
-
-
-def build_generator(cfg) -> keras.Model:
-    """z (batch, z_dim) in [-1, 1] [, one-hot label] -> image (batch, 784) in [0, 1]
-    (sigmoid) or [-1, 1] (tanh)."""
-    seeds = itertools.count(2 * cfg.seed + 20_000)
-    with precision(cfg):
-        if cfg.arch == "dcgan":
-            return _dcgan_generator(cfg, seeds)
-        if cfg.arch == "dcgan_tutorial":
-            return _tutorial_dcgan_generator(cfg, seeds)
-        return mlp("generator", cfg, cfg.z_dim, "z", cfg.g_hidden, IMAGE_DIM, cfg.g_output,
-                   seeds)
+def layer_seeds(cfg, role: str):
+    """The seeds a network's layers draw, one each in order: D's and G's from their
+    own ranges, so that their weights are independent draws."""
+    return itertools.count(2 * cfg.seed + (10_000 if role == "discriminator" else 20_000))
 
 
 def is_conditional(model: keras.Model) -> bool:

@@ -35,7 +35,7 @@ def build_encoder(cfg) -> keras.Model:
 def _encoder(cfg, seeds):
     x = keras.Input((networks.IMAGE_DIM,), name="x")
     h = x
-    for i, size in enumerate(cfg.d_hidden):
+    for i, size in enumerate(cfg.params.d_hidden):
         h = keras.layers.Dense(size, activation="relu", name=f"enc_hidden{i + 1}",
                                kernel_initializer=networks.kernel_init(cfg.init, next(seeds)),
                                bias_initializer="zeros")(h)
@@ -54,7 +54,7 @@ def build_decoder(cfg) -> tuple[keras.Model, keras.Model]:
     seeds = itertools.count(2 * cfg.seed + 20_000)   # the GAN's G seeds
     f32 = networks.float32_if_mixed(cfg)
     with networks.precision(cfg):
-        decoder = networks.mlp("decoder", cfg, cfg.z_dim, "z_normal", cfg.g_hidden,
+        decoder = networks.mlp("decoder", cfg, cfg.z_dim, "z_normal", cfg.params.g_hidden,
                                networks.IMAGE_DIM, None, seeds)
         u = keras.Input((cfg.z_dim,), name="z")
         logits = decoder(networks.UniformToNormal(name="to_normal", **f32)(u))

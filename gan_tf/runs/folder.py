@@ -45,6 +45,9 @@ STATS = "stats.jsonl"
 CHECKPOINT = "checkpoint.npz"
 FRAMES = "frames"
 GIF = "training.gif"
+# The checkpoint's name of a Keras layer's random state (a Dropout's), after the
+# layer's: G/<layer>/seed_generator_state.
+SEED_STATE = "seed_generator_state"
 LOSSES = "losses.png"
 PARZEN_CURVE = "parzen.png"    # with parzen_every: the quick Parzen estimate's curve
 QUALITY_CURVE = "quality.png"  # with eval_every: score and Frechet distance over training
@@ -359,9 +362,9 @@ class RunFolder:
     def load_vae(self):
         """(cfg, E, decoder, G) of a finished VAE run, weights from its checkpoint."""
         cfg = self.read_config()
-        if cfg.model != "vae":
-            raise UserError(f"{self.path} holds a {cfg.model.upper()}, not a VAE "
-                            f"(config.json says model {cfg.model!r})")
+        if cfg.family != "vae":
+            raise UserError(f"{self.path} holds a GAN, not a VAE (config.json says "
+                            f"family {cfg.family!r})")
         if not self.has_checkpoint():
             raise UserError(f"{self.path} has no checkpoint: train it first")
         ck = self.read_checkpoint()

@@ -182,7 +182,7 @@ class RunWriter:
     def _plot_losses(self):
         records = self.folder.read_stats()
         if records:
-            if self.cfg.model == "vae":
+            if self.cfg.family == "vae":
                 pictures.plot_elbo(records, self.folder / LOSSES,
                                     title=f"{self.folder.path.name}: VAE, z_dim "
                                           f"{self.cfg.z_dim}")

@@ -79,10 +79,11 @@ class Tf1StyleSteps:
 
 def time_tf1_style(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
     """Iterations per second of the TF1-style loop (host batches, host z)."""
-    from gan_tf.models import networks
+    from gan_tf import families
     from gan_tf.models.losses import get_losses
     from gan_tf.training import loop
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    family = families.get(cfg)
+    G, D = family.build_generator(cfg), family.build_discriminator(cfg)
     steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
                           get_losses(cfg))
     rng = np.random.default_rng(cfg.seed)
@@ -118,8 +119,8 @@ def time_torch(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
             nn.init.normal_(layer.weight, std=(2.0 / layer.in_features) ** 0.5)
             nn.init.zeros_(layer.bias)
         return net
-    G = mlp(cfg.z_dim, cfg.g_hidden[0], 784, [nn.Sigmoid()])
-    D = mlp(784, cfg.d_hidden[0], 1, [])
+    G = mlp(cfg.z_dim, cfg.params.g_hidden[0], 784, [nn.Sigmoid()])
+    D = mlp(784, cfg.params.d_hidden[0], 1, [])
     adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps)
     g_opt, d_opt = torch.optim.Adam(G.parameters(), **adam), \
         torch.optim.Adam(D.parameters(), **adam)
@@ -177,9 +178,9 @@ def iteration_flops(cfg) -> dict:
     """Matmul FLOPs of one iteration (2 per multiply-add). A dense layer i->o on a
     batch of m costs 2mio forward, 2mio for its weight gradient and 2mio for its
     input gradient; backprop computes only the gradients the step needs."""
-    if len(cfg.d_hidden) != 1 or cfg.d_hidden != cfg.g_hidden:
+    if len(cfg.params.d_hidden) != 1 or cfg.params.d_hidden != cfg.params.g_hidden:
         raise ValueError("the FLOP count is for the tutorial's one-hidden-layer MLPs")
-    b, z, h, x = cfg.batch_size, cfg.z_dim, cfg.d_hidden[0], 784
+    b, z, h, x = cfg.batch_size, cfg.z_dim, cfg.params.d_hidden[0], 784
 
     def mm(m, i, o):
         return 2 * m * i * o
@@ -220,7 +221,7 @@ def time_iteration_gemms(cfg, iters: int) -> float:
     small model allow, without activations, losses, Adam, RNG or data gathering.
     Each result feeds the loop's carried tensors, so none is optimised away."""
     import tensorflow as tf
-    b, zd, h, x = cfg.batch_size, cfg.z_dim, cfg.d_hidden[0], 784
+    b, zd, h, x = cfg.batch_size, cfg.z_dim, cfg.params.d_hidden[0], 784
     rnd = lambda *s: tf.random.normal(s, stddev=0.01)            # noqa: E731
     mm = tf.linalg.matmul
 
@@ -350,12 +351,13 @@ def time_tf_tutorial_dcgan(cfg, images: np.ndarray, iters: int, warmup: int = 3)
     """it/s of TensorFlow's DCGAN tutorial as written there (from its published
     description): a tf.data pipeline (from_tensor_slices, shuffle, batch) feeding a
     @tf.function train_step that draws normal noise, makes one forward pass under two
-    GradientTapes and applies both optimizers; its networks are arch
+    GradientTapes and applies both optimizers; its networks are family
     'dcgan_tutorial' (cfg: experiments/mnist_dcgan_tf_tutorial.py)."""
     import tensorflow as tf
 
-    from gan_tf.models import networks
-    G, D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+    from gan_tf import families
+    family = families.get(cfg)
+    G, D = family.build_generator(cfg), family.build_discriminator(cfg)
     bce = tf.keras.losses.BinaryCrossentropy(from_logits=True)
     g_opt, d_opt = tf.keras.optimizers.Adam(cfg.lr), tf.keras.optimizers.Adam(cfg.lr)
     x = (images.astype(np.float32) - 127.5) / 127.5

@@ -84,7 +84,7 @@ def measure_one(method: str, iters: int, data_dir) -> float:
                                        else "float32"), images, iters)
     if method in ("torch_float32", "torch_bfloat16"):
         return baselines.time_torch_dcgan(images, iters, method == "torch_bfloat16",
-                                          fc=dcgan_cfg("float32").dcgan_fc)
+                                          fc=dcgan_cfg("float32").params.dcgan_fc)
     if method == "tf_tutorial":
         return baselines.time_tf_tutorial_dcgan(_tutorial_cfg(), images, iters)
     if method == "tf_tutorial_project":
@@ -127,7 +127,7 @@ def run(repeats: int, iters: int, data_dir=None, log=print) -> dict:
                        "cpu": cpu_description()},
            "iters": iters, "torch": baselines.torch_available(),
            "flops_per_iteration": baselines.dcgan_iteration_flops(
-               fc=dcgan_cfg("float32").dcgan_fc),
+               fc=dcgan_cfg("float32").params.dcgan_fc),
            **{k: spread_summary(v) for k, v in raw.items()}}
     med = {k: res[k]["median"] for k in raw}
     res["ratios"] = {"bf16_over_f32": med["tf_bfloat16"] / med["tf_float32"],

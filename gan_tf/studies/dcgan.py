@@ -248,8 +248,8 @@ def _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference) -> 
     from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
     runs = seed_runs(path, TRAIN_FIX)
     base = next(iter(runs.values())).read_config()
-    if base.arch != "dcgan" or base.conditional or not base.eval_every:
-        raise UserError(f"{path} is not a sweep of mnist-dcgan's recipe (arch {base.arch!r}, "
+    if base.family != "dcgan" or base.conditional or not base.eval_every:
+        raise UserError(f"{path} is not a sweep of mnist-dcgan's recipe (family {base.family!r}, "
                         f"eval_every {base.eval_every}); train it with make mnist-dcgan "
                         f"ARGS=\"--seeds 3\"")
     if headline not in GENERATORS:

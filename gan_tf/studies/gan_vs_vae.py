@@ -40,7 +40,7 @@ TRAIN_FIX = ("train and evaluate it first (the default runs: make mnist-vae mnis
 
 def label(folder, cfg) -> str:
     name = Path(folder).name
-    kind = ("VAE" if cfg.model == "vae" else "DCGAN" if cfg.arch == "dcgan" else "GAN")
+    kind = ("VAE" if cfg.family == "vae" else "DCGAN" if cfg.family == "dcgan" else "GAN")
     return f"{kind} ({name})"
 
 
@@ -61,7 +61,7 @@ def load_runs(run_dirs) -> list[dict]:
         run = {"folder": folder, "cfg": cfg, "label": label(d, cfg),
                "G": folder.load_generator(),
                "metrics": read_metrics(folder / METRICS)}
-        if cfg.model == "vae":
+        if cfg.family == "vae":
             if not (folder / LIKELIHOOD).is_file():
                 raise UserError(f"{folder / LIKELIHOOD} is missing: run python -m "
                                 f"gan_tf.vae_likelihood {folder} first")
@@ -133,7 +133,7 @@ def pictures(runs, mnist, out: Path, rng_seed: int = 0) -> list[Path]:
     paths = [out / "samples.png", out / "reconstructions.png", out / "interpolations.png"]
     save_rows(np.stack([test] + [r["samples"][:n] for r in runs]), paths[0],
               row_titles=["real"] + [r["label"] for r in runs])
-    vaes = [r for r in runs if r["cfg"].model == "vae"]
+    vaes = [r for r in runs if r["cfg"].family == "vae"]
     recon = [reconstruct(*r["folder"].load_vae()[1:3], test) for r in vaes]
     save_rows(np.stack([test] + recon), paths[1],
               row_titles=["test digits"] + [f"{r['label']}\nreconstruction" for r in vaes])

@@ -124,10 +124,10 @@ def read_results(runs: dict) -> dict:
 def differences(cfg, base, ignore=()) -> str:
     """What a variant run changes from the main runs' config, as flags (the seed and
     the fields in `ignore` left out)."""
-    import dataclasses
-    changed = [f"--{f.name.replace('_', '-')} {getattr(cfg, f.name)}"
-               for f in dataclasses.fields(cfg)
-               if f.name not in ("seed", *ignore) and getattr(cfg, f.name) != getattr(base, f.name)]
+    from gan_tf.core.config import flat_values
+    new, old = flat_values(cfg), flat_values(base)
+    changed = [f"--{name.replace('_', '-')} {value}" for name, value in new.items()
+               if name not in ("seed", *ignore) and value != old.get(name)]
     return ", ".join(changed) or "the same config"
 
 
@@ -338,9 +338,9 @@ def _paper_study(path, out, docs, keep_seed, data_dir, variants) -> str:
         others[f"{differences(run.read_config(), base)} (seed {run.read_config().seed})"] = run
     for run in list(runs.values()) + list(others.values()):
         cfg = run.read_config()
-        if cfg.split != "paper" or cfg.arch != "maxout":
+        if cfg.split != "paper" or cfg.family != "maxout":
             raise UserError(f"{run} is not a run of the paper's model (split {cfg.split!r}, "
-                            f"arch {cfg.arch!r}); train it with make mnist-paper")
+                            f"family {cfg.family!r}); train it with make mnist-paper")
     rows = read_results(runs)
     variant_rows = read_results(others)
     data = with_split(load_dataset("mnist", data_dir), "paper")

@@ -155,7 +155,7 @@ def profile_one(precision: str, iters: int, data_dir=None) -> dict:
         traced = (time.perf_counter() - t0) / iters
         tf.profiler.experimental.stop()
         ops = op_times(logdir)
-    flops = layer_flops(cfg.conv_width, cfg.batch_size, cfg.z_dim, cfg.dcgan_fc)
+    flops = layer_flops(cfg.params.conv_width, cfg.batch_size, cfg.z_dim, cfg.params.dcgan_fc)
     kinds, by_type = collections.Counter(), collections.Counter()
     layer_pass = collections.defaultdict(lambda: [0, 0])   # ps, calls
     for name, op_type, ps in ops:

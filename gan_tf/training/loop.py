@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from gan_tf import families
 from gan_tf.models.networks import NUM_CLASSES
+from gan_tf.runs.folder import SEED_STATE
 from gan_tf.training.streams import (
     STREAM_DROP_FAKE,
     STREAM_DROP_G,
@@ -81,6 +83,7 @@ class Trainer:
         """The training set on the device, the iteration counter, the epoch cache:
         what _batch and _chunk_body need (the VAE's trainer shares them)."""
         self.cfg = cfg
+        self.family = families.get(cfg)
         self.images = tf.constant(train_images, tf.uint8)     # (N, 784), on the device
         self.n = int(train_images.shape[0])
         self.labels = None
@@ -132,12 +135,11 @@ class Trainer:
         return self.G(z if y is None else [z, y], training=True)
 
     def _d(self, x, y, dropout=None):
-        """D's logits in training mode; `dropout` (stream, counter) seeds the dropout
-        masks of a D that has them (arch 'maxout' with d_keep)."""
-        if dropout is not None and self.cfg.d_keep:
-            return self.D(x, training=True,
-                          dropout_seed=stream_seed(self.cfg.seed, *dropout))
-        return self.D(x if y is None else [x, y], training=True)
+        """D's logits in training mode, through the family's hook; `dropout` (stream,
+        counter) seeds the dropout masks of a D that has them (family 'maxout' with
+        d_keep)."""
+        seed = None if dropout is None else stream_seed(self.cfg.seed, *dropout)
+        return self.family.d_logits(self.D, x, y, seed)
 
     def _iteration(self, t):
         cfg = self.cfg
@@ -344,6 +346,11 @@ class Trainer:
         for key, model in models:
             if model is not None:
                 named.update({f"{key}/{v.path}": v for v in model.weights})
+                # A Keras Dropout's random state (TensorFlow's DCGAN tutorial's D):
+                # without it a resumed run would draw its masks from the start again.
+                named.update({f"{key}/{layer.name}/{SEED_STATE}": layer.seed_generator.state
+                              for layer in model.layers
+                              if getattr(layer, "seed_generator", None) is not None})
         for key, opt in (("g_opt", self.g_opt), ("d_opt", self.d_opt)):
             named.update({f"{key}/{v.path.split('/', 1)[-1]}": v for v in opt.variables})
         if self.G_best is not None:

@@ -18,10 +18,11 @@ import time
 
 import numpy as np
 
+from gan_tf import families
 from gan_tf.core.config import Config, resumed, resumes
 from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
 from gan_tf.data.datasets import Mnist, load_dataset, with_split
-from gan_tf.runs.folder import RunFolder, check_mode
+from gan_tf.runs.folder import SEED_STATE, RunFolder, check_mode
 from gan_tf.runs.writer import NullWriter, RunWriter
 from gan_tf.training.progress import Progress
 from gan_tf.training.signals import StopRequests
@@ -129,7 +130,7 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
     distribute.any_worker(strategy, False)
     writer.begin(resume=resume, overwrite=overwrite, start=start)
     progress.start = progress.done = start
-    what = f"loss {cfg.loss!r}" if cfg.model == "gan" else f"a VAE with z_dim {cfg.z_dim}"
+    what = families.get(cfg).describe_loss(cfg)
     emit(f"{'Resuming' if resume else 'Starting'} {folder} at iteration {start} of "
          f"{cfg.iters}: {what}, data from {data.source}"
          + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
@@ -302,6 +303,10 @@ def restore(trainer, checkpoint: dict, folder) -> int:
     legacy = arrays and all(re.fullmatch(r"(G|D|g_opt|d_opt)/\d{3}", k) for k in arrays)
     state = trainer.legacy_state() if legacy else trainer.state()
     missing, extra = sorted(set(state) - set(arrays)), sorted(set(arrays) - set(state))
+    if not any(k.endswith(SEED_STATE) for k in arrays):
+        # written before dropout's random state was kept (2026-12): resumed, as then,
+        # with the masks drawn from the start again
+        missing = [k for k in missing if not k.endswith(SEED_STATE)]
     wrong = [f"{k}: shape {arrays[k].shape}, dtype {arrays[k].dtype}"
              for k in sorted(set(state) & set(arrays))
              if tuple(arrays[k].shape) != tuple(state[k].shape)
@@ -313,7 +318,8 @@ def restore(trainer, checkpoint: dict, folder) -> int:
         raise UserError(f"checkpoint in {folder} does not match this model "
                         f"({'; '.join(p for p in parts if p)}); start again with --overwrite")
     for name, var in state.items():
-        var.assign(arrays[name].astype(np.dtype(var.dtype)))
+        if name in arrays:
+            var.assign(arrays[name].astype(np.dtype(var.dtype)))
     trainer.iteration.assign(checkpoint["iteration"])
     return int(checkpoint["iteration"])
 
@@ -335,13 +341,13 @@ def frame_inputs(cfg: Config, frame: int):
 
 def _diverged_message(cfg, out, it, folder, names=("d_loss", "g_loss")) -> str:
     bad = int(out["first_bad_iteration"])
+    what = families.get(cfg).describe_loss(cfg)
     hint = (" (the literal log-loss, log_eps=0, takes log(0) once D is sure enough: in "
             "float32 1 - sigmoid(l) is 0 for logits l above ~17 and sigmoid(l) is 0 below "
             "~-87; the default --log-eps 1e-7 clips as Keras does)"
-            if cfg.model == "gan" and cfg.loss == "log" and cfg.log_eps == 0 else "")
+            if what == "loss 'log'" and cfg.log_eps == 0 else "")
     values = ", ".join(f"{n.replace('d_loss', 'D loss').replace('g_loss', 'G loss')} "
                        f"{float(v)}" for n, v in zip(names, out["first_bad_losses"]))
-    what = f"loss {cfg.loss!r}" if cfg.model == "gan" else "the VAE's loss"
     last = it - it % cfg.snapshot_every
     return (f"{what} became NaN or Inf at iteration {bad} ({values}){hint}; stopped. The last good checkpoint (iteration {last}) and frames "
             f"are kept in {folder}")

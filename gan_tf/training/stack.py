@@ -42,6 +42,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_tf import families
 from gan_tf.core.config import MAX_SEEDS
 from gan_tf.core.errors import UserError
 from gan_tf.models import networks
@@ -53,10 +54,8 @@ from gan_tf.training.streams import epoch_permutation, sample_z
 
 def stackable(cfg) -> str | None:
     """Why cfg cannot be trained as a stack (None if it can)."""
-    if cfg.model != "gan":
-        return f"model {cfg.model!r} (only GANs stack)"
-    if cfg.arch != "mlp":
-        return f"arch {cfg.arch!r} (only the MLP GANs stack)"
+    if not families.get(cfg).stackable:
+        return f"family {cfg.family!r} (only the MLP GANs stack)"
     if cfg.strategy != "default":
         return f"strategy {cfg.strategy!r} (a stack runs on one device)"
     if cfg.precision != "float32":
@@ -78,7 +77,8 @@ class SeedModels:
 
     def __init__(self, cfg):
         self.cfg = cfg
-        self.G, self.D = networks.build_generator(cfg), networks.build_discriminator(cfg)
+        family = families.get(cfg)
+        self.G, self.D = family.build_generator(cfg), family.build_discriminator(cfg)
         self.g_opt, self.d_opt = make_optimizer(cfg), make_optimizer(cfg)
         self.d_opt.build(self.D.trainable_variables)
         self.g_opt.build(self.G.trainable_variables)

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 
 def needs_one_inter_op_thread(cfg) -> bool:
-    """Runs of cfg are reproducible only with one inter-op thread: the DCGANs."""
-    return cfg.arch in ("dcgan", "dcgan_tutorial")
+    """Runs of cfg are reproducible only with one inter-op thread: the convolutional
+    families (the DCGANs)."""
+    from gan_tf.families import get
+    return get(cfg).convolutional
 
 
 def configure(cfg) -> bool:
