@@ -79,6 +79,7 @@ def test_a_stack_of_one_seed_is_bit_identical_to_its_single_run(mnist):
 @pytest.mark.slow
 @pytest.mark.parametrize("name, changes", [
     ("mnist-deep", {}),                        # tanh output, same z, two hidden layers
+    ("mnist-lsgan", {}),                       # a family's own losses (least squares)
     ("mnist-cgan", {}),                        # conditional: labels into G and D
     ("mnist-xent", {"d_steps": 2, "g_loss": "minimax", "optimizer": "sgd",
                     "momentum": 0.9, "lr": 0.01}),

@@ -68,7 +68,7 @@ def g_loss(fake_scores, c=0.0):
 
 class Lsgan(MlpNetworks, Family):
     name, Params = "lsgan", Params
-    stackable = False
+    stackable = True       # the MLP's Dense layers, stacked; the losses per seed
 
 
     def losses(self, cfg):

@@ -46,7 +46,6 @@ from gan_tf import families
 from gan_tf.core.config import MAX_SEEDS
 from gan_tf.core.errors import UserError
 from gan_tf.models import networks
-from gan_tf.models.losses import get_losses
 from gan_tf.runs.sweeps import seeds_text
 from gan_tf.training.loop import Trainer, make_optimizer
 from gan_tf.training.streams import epoch_permutation, sample_z
@@ -142,7 +141,7 @@ class SeedStack(Trainer):
         self.D = _StackedMLP([m.D for m in self.models], cfg.conditional)
         self.g_opt, self.d_opt = make_optimizer(cfg), make_optimizer(cfg)
         self.strategy, self.replicas = None, 1
-        self.d_loss_fn, self.g_loss_fn = get_losses(cfg)
+        self.d_loss_fn, self.g_loss_fn = families.get(cfg).losses(cfg)
         self._init_data(cfg, train_images, train_labels)
         # Per seed, the epoch orders the current batch can touch (the cache of
         # Trainer._batch, one row per seed).
