@@ -7,12 +7,14 @@ library is in layers; each imports only from the layers above it in this list
 
     core/        the Config, the errors, the commands' shared scaffold
     data/        MNIST and Fashion-MNIST: IDX files, checksums, download
-    models/      networks, losses, the VAE's models
+    models/      network blocks, layers, losses, packing, the VAE's models
+    families/    the model families, one file each behind one seam (base.py)
     runs/        the run folder and the sweep folder, what a run writes, atomic
                  files, pictures
     training/    the compiled loop, the seed stack, tf.distribute, one run, sweeps
     evaluation/  the measures, the classifier, evaluate, latent, likelihood, results
-    studies/     GAN vs VAE, saturation, the speed benchmark, the toy experiments
+    studies/     by kind: reports/, benchmarks/, replications/ (one folder a paper
+                 where it has code of its own), toys/
 """
 
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ from gan_tf.runs.outputs import BENCH, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.bench", library="gan_tf.studies.bench")
+    p = cli.Parser("gan_tf.bench", library="gan_tf.studies.benchmarks.bench")
     p.add_argument("--repeats", type=cli.count(1, 100), default=3, help="repeats of each (default 3)")
     p.add_argument("--iters", type=cli.count(1, 10**7), default=5000,
                    help="iterations per (a) measurement (default 5000)")
@@ -34,20 +34,20 @@ def main(argv=None) -> int:
     p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.profile or (args.worker or "").startswith("profile:"):
-        from gan_tf.studies import profile_dcgan
+        from gan_tf.studies.benchmarks import profile_dcgan
         if args.worker:
             return cli.run(lambda: print(profile_dcgan.worker(args.worker.split(":", 1)[1],
                                                               args.iters, args.data_dir)))
         return cli.run(lambda: profile_dcgan.bench(max(4, args.iters // 250), args.data_dir,
                                                    args.out, args.docs))
     if args.dcgan or (args.worker or "").startswith("dcgan:"):
-        from gan_tf.studies.bench_dcgan import bench as bench_dcgan
+        from gan_tf.studies.benchmarks.bench_dcgan import bench as bench_dcgan
         worker = args.worker.split(":", 1)[1] if args.worker else None
         # --iters is the MLP's scale; the DCGAN runs about 100x fewer per measurement.
         iters = args.iters if worker else max(10, args.iters // 100)
         return cli.run(lambda: bench_dcgan(args.repeats, iters, args.data_dir, args.out,
                                            args.docs, worker))
-    from gan_tf.studies.bench import bench
+    from gan_tf.studies.benchmarks.bench import bench
     return cli.run(lambda: bench(args.repeats, args.iters, args.baseline_iters,
                                  args.data_dir, args.out, args.docs, args.seeds,
                                  args.worker, args.loss))

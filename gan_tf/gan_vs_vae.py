@@ -7,11 +7,11 @@ import sys
 
 from gan_tf.core import cli
 from gan_tf.runs.outputs import GAN_VS_VAE, study_dir
-from gan_tf.studies.gan_vs_vae import DEFAULT_RUNS, compare  # light: numpy only
+from gan_tf.studies.reports.gan_vs_vae import DEFAULT_RUNS, compare  # light: numpy only
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.gan_vs_vae", library="gan_tf.studies.gan_vs_vae")
+    p = cli.Parser("gan_tf.gan_vs_vae", library="gan_tf.studies.reports.gan_vs_vae")
     p.add_argument("runs", nargs="*", default=list(DEFAULT_RUNS),
                    help="evaluated run folders, VAEs and GANs (default: %(default)s)")
     p.add_argument("--out", default=study_dir(GAN_VS_VAE), help="output folder")

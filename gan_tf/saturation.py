@@ -10,7 +10,7 @@ from gan_tf.runs.outputs import SATURATION, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.saturation", library="gan_tf.studies.saturation")
+    p = cli.Parser("gan_tf.saturation", library="gan_tf.studies.reports.saturation")
     p.add_argument("--iters", type=cli.count(1, 10**7), default=5000, help="iterations per run (5000)")
     p.add_argument("--seeds", type=cli.count(1, 100), default=5, help="seeds per G loss, trained at "
                                                         "once as one stack (default 5)")
@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     p.add_argument("--overwrite", action="store_true", help="replace earlier runs")
     args = p.parse_args(argv)
-    from gan_tf.studies.saturation import saturation_study
+    from gan_tf.studies.reports.saturation import saturation_study
     return cli.run(lambda: saturation_study(args.run_dir, args.iters, args.seeds,
                                             args.data_dir, args.overwrite))
 

@@ -10,11 +10,9 @@ from gan_tf.runs.outputs import STACKED_MNIST, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.stacked_mnist", library="gan_tf.studies.stacked_mnist_table")
+    p = cli.Parser("gan_tf.stacked_mnist", library="gan_tf.studies.replications.pacgan.stacked_mnist")
     p.add_argument("--runs", default="dcgan,pacdcgan2",
                    help="comma-separated: dcgan, pacdcgan2, pacdcgan3, pacdcgan4")
-    p.add_argument("--trials", type=cli.count(1, 100), default=10,
-                   help="trials per run (the paper's 10; at most 100)")
     p.add_argument("--iters", type=cli.count(1, 1_000_000), default=100_000,
                    help="iterations per trial (the paper's 50 epochs of 2,000)")
     p.add_argument("--eval-every", type=cli.count(1, 1_000_000), default=2000,
@@ -22,15 +20,11 @@ def main(argv=None) -> int:
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16"),
                    help="the convolutions' and matmuls' arithmetic (bfloat16: ~1.4x "
                         "faster on a CPU with bfloat16 units)")
-    p.add_argument("--run-dir", default=study_dir(STACKED_MNIST))
-    p.add_argument("--docs", help="also put the table into docs/toys.md's stacked-mnist "
-                                  "section and the pictures beside it")
-    p.add_argument("--report", action="store_true", help="train nothing: the table and "
-                   "pictures of every run results.json holds")
+    cli.add_table_arguments(p, study_dir(STACKED_MNIST), "stacked-mnist")
     args = p.parse_args(argv)
 
     def work():
-        from gan_tf.studies.stacked_mnist_table import parse_runs, stacked_mnist
+        from gan_tf.studies.replications.pacgan.stacked_mnist import parse_runs, stacked_mnist
         return stacked_mnist(args.run_dir, parse_runs(args.runs), args.trials, args.iters,
                              args.eval_every, args.precision, args.docs, args.report)
     return cli.run(work, "results.json keeps every trial that finished")

@@ -9,7 +9,8 @@ import pytest
 
 from conftest import ENV
 from gan_tf.core.config import Config
-from gan_tf.studies import baselines, bench
+from gan_tf.studies.benchmarks import baselines
+from gan_tf.studies.benchmarks import bench
 
 
 @pytest.mark.slow
@@ -69,7 +70,7 @@ def test_ratios_fractions_and_targets_from_measurements(monkeypatch):
 
 
 def test_the_dcgan_bench_ratios_peak_shares_and_targets(monkeypatch):
-    from gan_tf.studies import bench_dcgan
+    from gan_tf.studies.benchmarks import bench_dcgan
     fake = {"tf_float32": 6.0, "tf_bfloat16": 12.0, "torch_float32": 4.0,
             "torch_bfloat16": 6.0, "tf_tutorial": 2.0, "tf_tutorial_project": 3.0,
             "matmul_float32": 200.0, "matmul_bfloat16": 460.0}
@@ -121,7 +122,7 @@ def test_peak_memory_is_the_training_process_own_not_its_parents(mnist_dir, tmp_
     script = tmp_path / "parent.py"
     script.write_text("import json, sys\nimport numpy as np\n"
                       "ballast = np.ones(3 * 10 ** 9 // 8)\n"
-                      "from gan_tf.studies import bench\n"
+                      "from gan_tf.studies.benchmarks import bench\n"
                       "print(json.dumps(bench.first_iteration_and_memory(sys.argv[1], 200)))\n")
     out = subprocess.run([sys.executable, str(script), str(mnist_dir)], capture_output=True,
                          text=True, timeout=300, env=ENV)
@@ -156,7 +157,7 @@ def test_whole_commands_of_the_sweep_bench_run(mnist_dir):
 # --- where the DCGAN's iteration goes (make profile-dcgan) ------------------------
 
 def test_the_profile_names_each_op_s_layer_and_pass():
-    from gan_tf.studies.profile_dcgan import classify
+    from gan_tf.studies.benchmarks.profile_dcgan import classify
     body = "while/body/_1/"
     cases = {
         # TensorFlow's own gradients (G's fc, the one-channel layers).
@@ -241,7 +242,7 @@ def test_the_profile_names_each_op_s_layer_and_pass():
 
 def test_the_profile_reads_the_ops_of_a_real_trace(tmp_path):
     import tensorflow as tf
-    from gan_tf.studies.profile_dcgan import base_type, op_times
+    from gan_tf.studies.benchmarks.profile_dcgan import base_type, op_times
     x, w = tf.random.normal([64, 256]), tf.random.normal([256, 128])
     k, img = tf.random.normal([3, 3, 1, 8]), tf.random.normal([4, 28, 28, 1])
     step = tf.function(lambda: (tf.matmul(x, w), tf.nn.conv2d(img, k, 1, "SAME")))
@@ -260,7 +261,7 @@ def test_the_profile_reads_the_ops_of_a_real_trace(tmp_path):
 
 def test_the_profile_report_from_measurements(monkeypatch):
     import json as json_
-    from gan_tf.studies import profile_dcgan
+    from gan_tf.studies.benchmarks import profile_dcgan
 
     def profile(p):
         return {"precision": p, "iters": 4, "untraced_ms": 700.0, "traced_ms": 720.0,

@@ -147,6 +147,22 @@ def cross_family_imports(root: Path) -> list[str]:
             if m in fams for i in sorted(deps) if i in fams]
 
 
+def cross_study_imports(root: Path) -> list[str]:
+    """A study that imports a study module outside its own folder (or a folder above
+    it): each replication's code is in one folder, and no study reaches into
+    another's."""
+    found = []
+    for m, deps in sorted(graph(root).items()):
+        if not m.startswith("gan_tf.studies."):
+            continue
+        home = m.rsplit(".", 1)[0] + "."
+        for i in sorted(deps):
+            if i.startswith("gan_tf.studies.") and not home.startswith(
+                    i.rsplit(".", 1)[0] + "."):
+                found.append(f"{m} imports {i}, a study in another folder")
+    return found
+
+
 def command_modules(root: Path) -> dict[str, Path]:
     return {m: p for m, p in modules(root).items()
             if layer(m) == COMMANDS and not p.name == "__init__.py"}
@@ -195,6 +211,24 @@ def test_no_import_circles():
 def test_no_family_imports_another_family():
     assert len([m for m in modules(PACKAGE) if m.startswith("gan_tf.families.")]) >= 7
     assert cross_family_imports(PACKAGE) == []
+
+
+def test_studies_are_by_kind_and_import_only_their_own_folder():
+    mods = modules(PACKAGE)
+    kinds = {m.split(".")[2] for m in mods if m.startswith("gan_tf.studies.")}
+    assert kinds == {"reports", "benchmarks", "replications", "toys"}
+    assert cross_study_imports(PACKAGE) == []
+
+
+def test_a_command_runs_the_library_module_of_its_name():
+    """`python -m gan_tf.X` that runs a study runs the study module named X (the
+    stacked_mnist command once ran stacked_mnist_table, not stacked_mnist)."""
+    g = graph(PACKAGE)
+    for command in command_modules(PACKAGE):
+        studies = {i for i in g[command] if i.startswith("gan_tf.studies.")}
+        if studies:
+            assert command.rsplit(".", 1)[1] in {i.rsplit(".", 1)[1] for i in studies}, \
+                (command, studies)
 
 
 def test_no_module_uses_another_modules_private_names():
@@ -276,3 +310,11 @@ def test_a_family_importing_another_is_caught(copy):
            inside_function=True)
     assert cross_family_imports(copy) == ["gan_tf.families.lsgan imports the family "
                                           "gan_tf.families.mlp"]
+
+
+def test_a_study_reaching_into_another_folder_is_caught(copy):
+    _plant(copy / "studies" / "reports" / "dcgan.py",
+           "from gan_tf.studies.replications.paper import paper_study", inside_function=True)
+    assert cross_study_imports(copy) == ["gan_tf.studies.reports.dcgan imports "
+                                         "gan_tf.studies.replications.paper, a study in "
+                                         "another folder"]

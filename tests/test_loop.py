@@ -19,7 +19,7 @@ def make_trainer(cfg, images):
 def reference(cfg, images):
     """Independent G, D and TF1-style steps for cfg, and host-side batches in the
     loop's epoch orders: the plain reference the compiled loop must match."""
-    from gan_tf.studies.baselines import HostBatches, Tf1StyleSteps
+    from gan_tf.studies.benchmarks.baselines import HostBatches, Tf1StyleSteps
     G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
                           get_losses(cfg))
@@ -125,7 +125,7 @@ def test_fast_loop_matches_the_plain_reference_steps(mnist, loss, xla):
 
 
 def test_iteration_flop_count_by_hand():
-    from gan_tf.studies.baselines import iteration_flops
+    from gan_tf.studies.benchmarks.baselines import iteration_flops
     f = iteration_flops(Config())
     g_fwd = 2 * 128 * (100 * 128 + 128 * 784)           # 28.97 M
     d_fwd_2b = 2 * 256 * (784 * 128 + 128 * 1)          # D on real + fake

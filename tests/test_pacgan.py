@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from gan_tf.evaluation.modes import mixture_modes
 from gan_tf.core.errors import UserError
-from gan_tf.studies.toys import mixtures, pacgan_table
-from gan_tf.studies.toys import pacgan_protocol as pp
+from gan_tf.data import mixtures
+from gan_tf.studies.replications.pacgan import pacgan_table
+from gan_tf.studies.replications.pacgan import protocol as pp
 
 GRID, GRID_STD = mixtures.MIXTURES["grid"]
 RING, RING_STD = mixtures.MIXTURES["ring"]
@@ -25,7 +27,7 @@ RING, RING_STD = mixtures.MIXTURES["ring"]
 def test_samples_of_the_mixture_cover_every_mode_with_near_zero_reverse_kl():
     rng = np.random.default_rng(0)
     x = GRID[rng.integers(0, 25, 2500)] + GRID_STD * rng.normal(size=(2500, 2))
-    m = pp.mode_measures(x, GRID, GRID_STD)
+    m = mixture_modes(x, GRID, GRID_STD)
     assert m["modes"] == 25 and m["modes_total"] == 25
     # P(|N(0, I_2)| < 3) = 1 - exp(-4.5) = 98.89%; 2,500 draws: sd 0.2%.
     assert abs(m["high_quality"] - (1 - math.exp(-4.5))) < 0.008
@@ -36,12 +38,12 @@ def test_samples_of_the_mixture_cover_every_mode_with_near_zero_reverse_kl():
 def test_one_mode_has_reverse_kl_log_k_and_off_mode_samples_count_for_nothing():
     rng = np.random.default_rng(1)
     one = RING[3] + RING_STD * rng.normal(size=(2500, 2))
-    m = pp.mode_measures(one, RING, RING_STD)
+    m = mixture_modes(one, RING, RING_STD)
     assert m["modes"] == 1 and m["high_quality"] > 0.97
     assert m["reverse_kl"] == pytest.approx(math.log(8), abs=1e-12)
     # Midpoints between neighbouring grid centres: 1.0 away, 20 std: off every mode.
     between = GRID[:-1] + np.array([1.0, 0.0])
-    off = pp.mode_measures(between, GRID, GRID_STD)
+    off = mixture_modes(between, GRID, GRID_STD)
     assert off["modes"] == 0 and off["high_quality"] == 0.0
     assert math.isnan(off["reverse_kl"])
 
@@ -49,14 +51,14 @@ def test_one_mode_has_reverse_kl_log_k_and_off_mode_samples_count_for_nothing():
 def test_counts_by_hand_and_the_three_std_threshold():
     x = np.concatenate([np.repeat(GRID[:1], 300, 0), np.repeat(GRID[1:2], 100, 0),
                         np.full((100, 2), 10.0)])
-    m = pp.mode_measures(x, GRID, GRID_STD)
+    m = mixture_modes(x, GRID, GRID_STD)
     assert m["modes"] == 2 and m["high_quality"] == pytest.approx(0.8)
     assert m["reverse_kl"] == pytest.approx(0.75 * math.log(0.75 * 25)
                                             + 0.25 * math.log(0.25 * 25), rel=1e-12)
     inside = RING[0] + np.array([2.99 * RING_STD, 0.0])
     outside = RING[0] + np.array([3.01 * RING_STD, 0.0])
-    assert pp.mode_measures(inside[None], RING, RING_STD)["modes"] == 1
-    assert pp.mode_measures(outside[None], RING, RING_STD)["modes"] == 0
+    assert mixture_modes(inside[None], RING, RING_STD)["modes"] == 1
+    assert mixture_modes(outside[None], RING, RING_STD)["modes"] == 0
 
 
 # --- minibatch discrimination ---------------------------------------------------------
@@ -184,7 +186,7 @@ def test_packed_data_blocks_are_redraws_of_one_point_set():
         assert not np.array_equal(b, blocks[0])   # an independent redraw, not a copy
         # Re-drawn with replacement from the same 2,000 points: most, not all, appear.
         assert sum(tuple(p) in points for p in b) > 0.5 * len(b)
-    near = pp.mode_measures(blocks[0], GRID, GRID_STD)
+    near = mixture_modes(blocks[0], GRID, GRID_STD)
     assert near["modes"] == 25 and near["high_quality"] > 0.97
 
 
@@ -234,4 +236,4 @@ def test_packing_covers_more_grid_modes_than_the_vanilla_gan():
     vanilla, _ = mode_collapse.train_one("grid", 1, 4, 10000)
     packed, _ = mode_collapse.train_one("grid", 2, 4, 10000)
     assert vanilla["high_quality"] > 0.3 and packed["high_quality"] > 0.3
-    assert packed["modes_covered"] >= vanilla["modes_covered"] + 6
+    assert packed["modes"] >= vanilla["modes"] + 6

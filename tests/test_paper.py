@@ -335,8 +335,8 @@ def test_the_study_tables_each_seed_against_the_paper_and_keeps_the_generator(
         paper_run, mnist_dir, tmp_path, monkeypatch):
     from conftest import cli
     from gan_tf.evaluation.evaluate import evaluate_folder
-    from gan_tf.studies import paper
-    from gan_tf.studies.paper import paper_study
+    from gan_tf.studies.replications import paper
+    from gan_tf.studies.replications.paper import paper_study
     monkeypatch.setattr(paper, "DIAGNOSTIC_SAMPLES", 500)   # the protocol's 10,000: ~1 min
     if not (paper_run / "metrics.json").is_file():
         evaluate_folder(paper_run, num_samples=200, data_dir=mnist_dir)
@@ -399,14 +399,14 @@ def test_quick_parzen_draws_a_conditional_generator_for_every_digit(mnist):
 
 
 def test_training_time_adds_up_the_sessions_of_a_resumed_run():
-    from gan_tf.studies.paper import training_seconds
+    from gan_tf.studies.replications.paper import training_seconds
     records = [{"elapsed_s": t} for t in (1.0, 2.0, 3.0, 0.5, 1.5, 0.2)]
     assert training_seconds(records) == pytest.approx(3.0 + 1.5 + 0.2)
     assert training_seconds([]) is None
 
 
 def test_isolated_pixels_are_removed_and_strokes_are_kept():
-    from gan_tf.studies.paper import isolated_pixels_removed
+    from gan_tf.studies.replications.paper import isolated_pixels_removed
     x = np.zeros((1, 28, 28), np.float32)
     x[0, 5, 5] = 1.0                  # alone: removed
     x[0, 10, 10:13] = 0.9             # a short stroke: kept

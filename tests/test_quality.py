@@ -309,7 +309,7 @@ def test_the_tf_tutorials_dcgan_has_its_published_shapes():
 @pytest.mark.parametrize("fc", [0, 1024])
 def test_the_dcgan_flop_count_matches_the_keras_layers(fc):
     """dcgan_iteration_flops' forward costs against each Keras layer's own shapes."""
-    from gan_tf.studies.baselines import dcgan_iteration_flops
+    from gan_tf.studies.benchmarks.baselines import dcgan_iteration_flops
     cfg = override(load_experiment("mnist-dcgan-10-epochs"), {"dcgan_fc": fc})
     G, D = families.build_generator(cfg), families.build_discriminator(cfg)
 
@@ -332,10 +332,10 @@ def test_the_dcgan_flop_count_matches_the_keras_layers(fc):
     assert f["g_step"] == 3 * g - first_g + 2 * d
 
 
-@pytest.mark.skipif(not __import__("gan_tf.studies.baselines", fromlist=["x"])
+@pytest.mark.skipif(not __import__("gan_tf.studies.benchmarks.baselines", fromlist=["x"])
                     .torch_available(), reason="PyTorch is not installed")
 def test_the_torch_dcgan_is_the_projects_layer_for_layer():
-    from gan_tf.studies.baselines import _torch_dcgan
+    from gan_tf.studies.benchmarks.baselines import _torch_dcgan
     cfg = load_experiment("mnist-dcgan")
     G, D = _torch_dcgan(64, 100, cfg.params.dcgan_fc)
     ours = [families.build_generator(cfg), families.build_discriminator(cfg)]
@@ -344,7 +344,8 @@ def test_the_torch_dcgan_is_the_projects_layer_for_layer():
 
 
 def test_the_benchmarks_loops_run_and_time(mnist):
-    from gan_tf.studies import baselines, bench_dcgan
+    from gan_tf.studies.benchmarks import baselines
+    from gan_tf.studies.benchmarks import bench_dcgan
     images = mnist.train_images[:1024]
     cfg = dataclasses.replace(load_experiment("mnist-dcgan-tf-tutorial"), batch_size=32)
     assert baselines.time_tf_tutorial_dcgan(cfg, images, 2, warmup=1) > 0
@@ -369,7 +370,7 @@ def fake_run(path, cfg, fds, every=10):
 
 
 def test_a_curve_flattens_where_it_stays_within_ten_percent_of_its_best():
-    from gan_tf.studies.dcgan import flattens_at
+    from gan_tf.studies.reports.dcgan import flattens_at
     assert flattens_at([(10, 100.0), (20, 50.0), (30, 21.0), (40, 20.0), (50, 21.5)]) == 30
     # A late dip below 90% of an earlier plateau moves the point to the dip.
     assert flattens_at([(10, 30.0), (20, 30.0), (30, 20.0)]) == 30
@@ -377,7 +378,8 @@ def test_a_curve_flattens_where_it_stays_within_ten_percent_of_its_best():
 
 
 def test_ablations_are_paired_with_the_same_seed_at_the_same_iteration(tmp_path):
-    from gan_tf.studies.dcgan import ablation_rows, differences
+    from gan_tf.core.config import differences
+    from gan_tf.studies.reports.dcgan import ablation_rows
     base = Config(family="dcgan", g_output="tanh", eval_every=10, log_every=10,
                   snapshot_every=10, iters=40, tensorboard=False)
     runs = {s: fake_run(tmp_path / f"main-{s}", dataclasses.replace(base, seed=s),

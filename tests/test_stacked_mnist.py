@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from gan_tf.evaluation.modes import triple_modes
 from gan_tf.core.errors import UserError
-from gan_tf.studies import stacked_mnist as sm
-from gan_tf.studies import stacked_mnist_table as smt
-from gan_tf.studies.toys.pacgan_protocol import adam_update
+from gan_tf.studies.replications.pacgan import stacked_dcgan as sm
+from gan_tf.studies.replications.pacgan import stacked_mnist as smt
+from gan_tf.studies.replications.pacgan.protocol import adam_update
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,12 @@ def _small(mnist, pack=1, seed=0, **kw):
 
 def test_every_triple_once_is_1000_modes_at_kl_zero_and_one_triple_is_log_1000():
     every = np.array([[a, b, c] for a in range(10) for b in range(10) for c in range(10)])
-    m = sm.mode_measures(np.repeat(every, 3, 0))
+    m = triple_modes(np.repeat(every, 3, 0))
     assert m["modes"] == 1000 and abs(m["kl"]) < 1e-12
-    one = sm.mode_measures(np.tile([[7, 0, 3]], (500, 1)))
+    one = triple_modes(np.tile([[7, 0, 3]], (500, 1)))
     assert one["modes"] == 1 and one["kl"] == pytest.approx(math.log(1000))
     # By hand: 3 of (1,2,3), 1 of (3,2,1) -> p = (3/4, 1/4); the triple's order counts.
-    m = sm.mode_measures([[1, 2, 3]] * 3 + [[3, 2, 1]])
+    m = triple_modes([[1, 2, 3]] * 3 + [[3, 2, 1]])
     assert m["modes"] == 2
     assert m["kl"] == pytest.approx(0.75 * math.log(750) + 0.25 * math.log(250))
 

@@ -47,7 +47,7 @@ def test_a_second_table_process_is_refused_and_changes_nothing(tmp_path, capsys)
 
 
 def test_a_table_merges_its_run_into_what_another_wrote_meanwhile(tmp_path):
-    from gan_tf.studies import tables
+    from gan_tf.studies.replications import tables
     path = tmp_path / "results.json"
     mine = tables.load_results(path, "p")                      # read at the start
     assert mine["runs"] == {}
@@ -112,7 +112,7 @@ def test_every_command_that_writes_a_folder_holds_its_lock(module, argv, folder,
 # --- 2. tables say their protocol ------------------------------------------------
 
 def test_the_paper_table_labels_a_row_off_its_protocol_and_leaves_it_out_of_the_mean():
-    from gan_tf.studies import paper
+    from gan_tf.studies.replications import paper
     assert paper.protocol_gaps({"num_samples": 10_000}) == []
     assert paper.protocol_gaps({"num_samples": 100}) == ["100 centres, not 10,000"]
     assert paper.protocol_gaps({}) == ["its number of centres is not recorded"]
@@ -167,7 +167,7 @@ def test_a_sweep_row_lists_each_setting_its_seeds_differ_in():
 
 
 def test_the_paper_study_on_a_missing_run_says_how_to_make_it(tmp_path):
-    from gan_tf.studies.paper import paper_study
+    from gan_tf.studies.replications.paper import paper_study
     with pytest.raises(UserError) as e:
         paper_study(tmp_path / "nothing", tmp_path / "out")
     text = _one_line(e)
@@ -178,7 +178,7 @@ def test_the_paper_study_on_a_missing_run_says_how_to_make_it(tmp_path):
 # --- 3. every file read back: one line, whatever its bytes --------------------------
 
 def test_deep_json_is_refused_in_one_line_everywhere(tmp_path):
-    from gan_tf.studies import tables
+    from gan_tf.studies.replications import tables
     with pytest.raises(UserError) as e:
         reading.parse_json(DEEP, "x.json", "make it again")
     assert "deep" in _one_line(e)
@@ -203,7 +203,7 @@ def test_deep_json_is_refused_in_one_line_everywhere(tmp_path):
 ])
 def test_a_malformed_pacgan_results_entry_is_refused_before_any_training(tmp_path,
                                                                          content):
-    from gan_tf.studies.toys import pacgan_table
+    from gan_tf.studies.replications.pacgan import pacgan_table
     (tmp_path / "results.json").write_text(content.replace("pacgan-2d",
                                                            pacgan_table.PROTOCOL))
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -260,7 +260,7 @@ def test_every_count_flag_has_a_bound(module, argv, capsys):
 
 
 def test_a_stop_in_a_table_says_what_was_kept_and_what_was_lost():
-    from gan_tf.studies.tables import stop_if_asked
+    from gan_tf.studies.replications.tables import stop_if_asked
 
     class Asked:
         signum = int(signal.SIGTERM)
@@ -286,7 +286,7 @@ def test_a_stopped_command_exits_with_128_plus_the_signal():
 # --- 5. messages ----------------------------------------------------------------
 
 def test_an_empty_results_entry_is_damaged_not_kept(tmp_path):
-    from gan_tf.studies import tables
+    from gan_tf.studies.replications import tables
     (tmp_path / "results.json").write_text('{"protocol": "p", "runs": {"ring/gan": {}}}')
     with pytest.raises(UserError) as e:
         tables.load_results(tmp_path / "results.json", "p")
@@ -328,7 +328,7 @@ def test_a_refused_resume_leaves_the_lock_file_byte_identical(tmp_path):
 
 def test_stacked_mnist_spells_the_precision_as_train_does():
     from gan_tf.core.config import PRECISIONS
-    from gan_tf.studies import stacked_mnist_table
+    from gan_tf.studies.replications.pacgan import stacked_mnist as stacked_mnist_table
     assert "mixed_bfloat16" in PRECISIONS
     assert stacked_mnist_table._OLD_PRECISION == {"bfloat16": "mixed_bfloat16"}
 
@@ -338,7 +338,7 @@ def test_stacked_mnist_spells_the_precision_as_train_does():
 def test_the_unrolled_gan_trains_on_finite_numbers_from_its_first_step():
     """XLA's gradient of sqrt at 0 times a zero incoming gradient was NaN: the
     unrolled rows trained on NaN from iteration 1 (their samples left the plot)."""
-    from gan_tf.studies.toys import pacgan_protocol as pp
+    from gan_tf.studies.replications.pacgan import protocol as pp
     t = pp.Trials("grid", pp.Method(unroll=2), [0], num_sample=200)
     d, g = t.train_epoch()
     assert np.isfinite(d).all() and np.isfinite(g).all()
@@ -348,7 +348,7 @@ def test_the_unrolled_gan_trains_on_finite_numbers_from_its_first_step():
 
 def test_sqrt0_is_sqrt_with_a_finite_gradient_at_zero():
     import tensorflow as tf
-    from gan_tf.studies.toys.pacgan_protocol import sqrt0
+    from gan_tf.studies.replications.pacgan.protocol import sqrt0
     v = tf.constant([0.0, 0.25, 4.0])
 
     @tf.function(jit_compile=True)

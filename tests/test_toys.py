@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf.studies.toys import mixtures, xy_game
+from gan_tf.evaluation.modes import mixture_modes
+from gan_tf.studies.toys import xy_game
+from gan_tf.data import mixtures
 from gan_tf.toys import xy_game as xy_game_command
 
 
@@ -52,8 +54,8 @@ def test_true_mixture_scores_like_a_perfect_generator(name):
     for s in range(4):
         x = mixtures.sampler(centres, std)(mixtures.SAMPLES,
                                            tf.constant([s, 7], tf.int64)).numpy()
-        m = mixtures.mode_metrics(x, centres, std)
-        assert m["modes_covered"] == len(centres)
+        m = mixture_modes(x, centres, std)
+        assert m["modes"] == len(centres)
         rates.append(m["high_quality"])
     # 1 - e^-4.5 = 0.9889; 10,000 draws have standard error ~0.001.
     assert np.mean(rates) == pytest.approx(1 - math.exp(-4.5), abs=0.004)
@@ -62,10 +64,10 @@ def test_true_mixture_scores_like_a_perfect_generator(name):
 def test_collapsed_and_off_mode_samples_score_as_such():
     centres, std = mixtures.MIXTURES["ring"]
     one_mode = centres[3] + std * np.random.default_rng(0).normal(size=(2500, 2))
-    m = mixtures.mode_metrics(one_mode, centres, std)
-    assert m["modes_covered"] == 1 and m["high_quality"] > 0.97
+    m = mixture_modes(one_mode, centres, std)
+    assert m["modes"] == 1 and m["high_quality"] > 0.97
     between = np.random.default_rng(1).uniform(-0.3, 0.3, size=(2500, 2))  # the middle
-    assert mixtures.mode_metrics(between, centres, std)["high_quality"] == 0.0
+    assert mixture_modes(between, centres, std)["high_quality"] == 0.0
 
 
 @pytest.mark.slow

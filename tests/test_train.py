@@ -241,7 +241,7 @@ def test_minimax_g_loss_saturates_where_nonsaturating_does_not(mnist, tmp_path):
     (D(G(z)) well under 0.1), G's gradient under the minimax loss is more than 10x
     smaller than under the non-saturating one. (Full run, 5,000 iterations: the
     minimax gradient falls to ~1e-4 while the other stays ~3.)"""
-    from gan_tf.studies import saturation
+    from gan_tf.studies.reports import saturation
     recs = saturation.run(tmp_path, iters=1200, base=Config(snapshot_every=600,
                                                             log_every=50),
                           data=mnist, log=lambda line: None, seeds=(0, 1))

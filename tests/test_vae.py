@@ -229,7 +229,7 @@ def test_blur_measures_rank_a_blurred_copy_above_the_originals(mnist):
 
 
 def test_gan_vs_vae_table_has_a_row_per_model_and_the_likelihoods():
-    from gan_tf.studies.gan_vs_vae import table
+    from gan_tf.studies.reports.gan_vs_vae import table
     base = {"mnist_score": 9.0, "frechet_distance": 1.0, "modes_covered": 10,
             "confident_share": 0.9, "parzen_ll": 200.0, "parzen_se": 2.0,
             "blur_length": 1.2, "grey_share": 0.5}

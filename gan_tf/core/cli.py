@@ -74,6 +74,31 @@ def real(low: float, high: float, what: str = ""):
     return parse
 
 
+def add_study_arguments(p: argparse.ArgumentParser, default_run: str, out: str,
+                        experiment: str, docs_what: str) -> None:
+    """The arguments of a study of a trained sweep (python -m gan_tf.dcgan, .paper):
+    the sweep, --out, --docs and --keep-seed."""
+    p.add_argument("run", nargs="?", default=default_run,
+                   help=f"an evaluated run or sweep of {experiment} (default: %(default)s)")
+    p.add_argument("--out", default=out, help="output folder")
+    p.add_argument("--docs", help=f"also copy the pictures and the generator there and put "
+                                  f"{docs_what}")
+    p.add_argument("--keep-seed", type=count(0, 2**31 - 1),
+                   help="the seed whose generator --docs keeps (default: the first)")
+
+
+def add_table_arguments(p: argparse.ArgumentParser, run_dir: str, section: str) -> None:
+    """The arguments of a re-run paper table (python -m gan_tf.stacked_mnist,
+    gan_tf.toys.pacgan_table): --trials, --run-dir, --docs and --report."""
+    p.add_argument("--trials", type=count(1, 100), default=10,
+                   help="trials per run (the paper's 10; at most 100)")
+    p.add_argument("--run-dir", default=run_dir)
+    p.add_argument("--docs", help=f"also put the table into docs/toys.md's {section} "
+                                  f"section and the pictures beside it")
+    p.add_argument("--report", action="store_true", help="train nothing: the table and "
+                   "pictures of every run results.json holds, whatever its budget")
+
+
 def library_doc(module: str) -> str:
     """A library module's docstring, the --help text of its command, read from the
     source without importing the module (which may bring TensorFlow: --help answers

@@ -103,7 +103,16 @@ def param(default, help_text):
     return field(default=default, metadata={"help": help_text})
 
 
-_f = param
+def help_table(text: str) -> dict:
+    """A table of 'name  help...' entries, continuation lines indented, as a dict of
+    one-line helps."""
+    out, name = {}, None
+    for line in text.strip("\n").splitlines():
+        if line[:1] != " ":
+            name, _, line = line.partition(" ")
+            out[name] = ""
+        out[name] = (out[name] + " " + line.strip()).strip()
+    return out
 
 
 # --- model families. Each (gan_tf/families/NAME.py) owns a small frozen dataclass of
@@ -169,110 +178,149 @@ def count_problems(name: str, value, low: int, high: int) -> list:
     return [f"{name} must be an integer from {low:,} to {high:,}, got {value}"]
 
 
+FIELD_HELP = help_table("""
+family            the model family, each a file of gan_tf/families/ with parameters
+                  of its own (the flags after the shared ones): 'mlp' (the
+                  tutorials' MLP GAN, or their cGAN), 'dcgan', 'dcgan_tutorial'
+                  (TensorFlow's DCGAN tutorial), 'maxout' (the GAN paper's MNIST
+                  model), 'lsgan' (least squares), 'vae' (Kingma & Welling's VAE)
+params            the family's parameters (its Params dataclass); None: its defaults
+loss              loss variant: 'log' (the tutorial's hand-written log-loss on
+                  probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)
+log_eps           for loss 'log': clip probabilities to [eps, 1-eps] as Keras'
+                  binary cross-entropy does; 0 computes the literal formula (float32
+                  overflows to inf/NaN late in training)
+g_loss            G's objective: 'nonsaturating' (maximise log D(G(z)), the
+                  tutorial's) or 'minimax' (minimise log(1 - D(G(z))), the GAN
+                  paper's original game)
+dataset           training data: 'mnist' or 'fashion_mnist' (same format, 10 classes
+                  of clothing)
+init              weight init: 'xavier_tutorial' (the tutorial's N(0,
+                  1/sqrt(fan_in/2)), untruncated), 'glorot_normal', 'dcgan_normal'
+                  (N(0, 0.02)) or 'uniform' (the GAN paper's mnist.yaml: U(+-0.05)
+                  in G, U(+-0.005) in D, G's sigmoid bias from the pixels' means)
+z_dim             size of the generator's noise vector z
+noise             z's distribution: 'uniform' (U(-1, 1), the tutorials'),
+                  'uniform_sqrt3' (U(-sqrt 3, sqrt 3), unit variance: the GAN
+                  paper's mnist.yaml) or 'gaussian' (N(0, I), pylearn2's default); G
+                  maps U(-1, 1) to it with its first layer, so saved generators take
+                  uniform z
+split             training images: 'tutorial' (the first 55,000, the last 5,000 for
+                  validation) or 'paper' (the first 50,000, the last 10,000 for
+                  validation, as the GAN paper)
+g_output          G's output: 'sigmoid' (images and data in [0, 1]) or 'tanh'
+                  (images and data in [-1, 1])
+same_z            the G step reuses the D step's z (the second tutorial) instead of
+                  drawing a fresh batch
+iters             training iterations (one D step, then one G step, each)
+batch_size        minibatch size
+d_steps           discriminator steps per generator step (k of the GAN paper's
+                  Algorithm 1), each on a fresh real batch and fresh z
+update            'alternating' (a D step, then a G step through the updated D: the
+                  tutorials') or 'simultaneous' (both from one pass, G's loss on the
+                  same D outputs: the GAN paper's code)
+d_loss_scale      factor on D's loss (the paper's code: 0.5, the mean of its real
+                  and fake terms)
+optimizer         'adam' (the tutorial's) or 'sgd' (with --momentum, as the GAN
+                  paper)
+momentum          momentum of the 'sgd' optimizer (its start, with
+                  momentum_saturate)
+momentum_final    for momentum_saturate > 0: the momentum reached then
+momentum_saturate the epoch (1-based) by which 'sgd' momentum has risen linearly to
+                  momentum_final (pylearn2's MomentumAdjustor); 0: constant momentum
+lr_decay          'sgd' learning rate divided by this after every update, down to
+                  lr_min (pylearn2's ExponentialDecay); 1: constant
+lr_min            the floor of lr_decay
+lr                learning rate for D and G (Adam: the TF1 default)
+d_lr              D's own learning rate (the two time-scale rule of Heusel et al.
+                  2017: D faster than G); 0: lr
+real_label        D's target for real images: below 1 is one-sided label smoothing
+                  (Salimans et al. 2016: 0.9); fakes stay at 0
+g_ema             keep an exponential moving average of G's weights with this decay
+                  (Yazici et al. 2019, e.g. 0.999): it draws the frames, is measured
+                  by eval_every and saved as generator-ema.keras; 0: none
+beta1             Adam beta1 (TF1 default)
+beta2             Adam beta2 (TF1 default)
+adam_eps          Adam epsilon (TF1 default; Keras' own default is 1e-7)
+seed              seed of every random stream: init, z, data order, sample noise
+xla               compile the training loop with XLA (jit_compile); much faster
+precision         'float32' (the tutorials') or 'mixed_bfloat16' (Keras' mixed
+                  policy: bfloat16 matmuls and convolutions, float32 weights,
+                  optimizer state and losses; fast on CPUs with bfloat16 units, e.g.
+                  AMX)
+strategy          tf.distribute strategy: 'default' (one device), 'mirrored' (all
+                  local GPUs, or --devices) or 'multiworker' (processes/machines
+                  from TF_CONFIG)
+devices           for strategy 'mirrored': comma-separated devices, e.g.
+                  /gpu:0,/gpu:1 (default: all local GPUs)
+snapshot_every    iterations between sample frames, 'Iter:' lines and checkpoints
+log_every         iterations between stats.jsonl records (divides snapshot_every);
+                  also how often a stop request is noticed
+fresh_sample_noise draw new z for every frame, as the tutorial did, instead of 16
+                  fixed z for the whole run
+gif_fps           frames per second of training.gif
+tensorboard       also write losses and frames as TensorBoard events
+parzen_every      iterations between quick Parzen estimates during training (2,000
+                  samples, sigma chosen on 500 validation images, reported on 500
+                  others) into stats.jsonl and parzen.png; a multiple of log_every;
+                  0: none
+eval_every        iterations between quality measures during training (the
+                  classifier's score, Frechet distance to the validation images,
+                  confident share and class KL, of 5,000 samples) into stats.jsonl,
+                  quality.png and TensorBoard; the best G by that distance is saved
+                  as generator-best.keras; a multiple of log_every; 0: none
+""")
+
+
 @dataclass(frozen=True)
 class Config:
+    """Every run: its model family and that family's parameters, and the options every
+    family shares. Each field is a train flag; its help is FIELD_HELP's."""
     # --- what to train
-    family: str = _f("mlp", "the model family, each a file of gan_tf/families/ with "
-                            "parameters of its own (the flags after the shared ones): "
-                            "'mlp' (the tutorials' MLP GAN, or their cGAN), 'dcgan', "
-                            "'dcgan_tutorial' (TensorFlow's DCGAN tutorial), 'maxout' "
-                            "(the GAN paper's MNIST model), 'lsgan' (least squares), "
-                            "'vae' (Kingma & Welling's VAE)")
-    params: FamilyParams = _f(None, "the family's parameters (its Params dataclass); "
-                                    "None: its defaults")
-    loss: str = _f("log", "loss variant: 'log' (the tutorial's hand-written log-loss on "
-                          "probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)")
-    log_eps: float = _f(1e-7, "for loss 'log': clip probabilities to [eps, 1-eps] as Keras' "
-                              "binary cross-entropy does; 0 computes the literal formula "
-                              "(float32 overflows to inf/NaN late in training)")
-    g_loss: str = _f("nonsaturating", "G's objective: 'nonsaturating' (maximise log D(G(z)), "
-                                      "the tutorial's) or 'minimax' (minimise log(1 - "
-                                      "D(G(z))), the GAN paper's original game)")
-    dataset: str = _f("mnist", "training data: 'mnist' or 'fashion_mnist' (same format, "
-                               "10 classes of clothing)")
-    init: str = _f("xavier_tutorial", "weight init: 'xavier_tutorial' (the tutorial's "
-                                      "N(0, 1/sqrt(fan_in/2)), untruncated), "
-                                      "'glorot_normal', 'dcgan_normal' (N(0, 0.02)) or "
-                                      "'uniform' (the GAN paper's mnist.yaml: U(+-0.05) in "
-                                      "G, U(+-0.005) in D, G's sigmoid bias from the "
-                                      "pixels' means)")
-    z_dim: int = _f(100, "size of the generator's noise vector z")
-    noise: str = _f("uniform", "z's distribution: 'uniform' (U(-1, 1), the tutorials'), "
-                               "'uniform_sqrt3' (U(-sqrt 3, sqrt 3), unit variance: the GAN "
-                               "paper's mnist.yaml) or 'gaussian' (N(0, I), pylearn2's "
-                               "default); G maps U(-1, 1) to it with its first layer, so "
-                               "saved generators take uniform z")
-    split: str = _f("tutorial", "training images: 'tutorial' (the first 55,000, the last "
-                                "5,000 for validation) or 'paper' (the first 50,000, the "
-                                "last 10,000 for validation, as the GAN paper)")
-    g_output: str = _f("sigmoid", "G's output: 'sigmoid' (images and data in [0, 1]) or "
-                                  "'tanh' (images and data in [-1, 1])")
-    same_z: bool = _f(False, "the G step reuses the D step's z (the second tutorial) "
-                             "instead of drawing a fresh batch")
+    family: str = "mlp"
+    params: FamilyParams = None
+    loss: str = "log"
+    log_eps: float = 1e-7
+    g_loss: str = "nonsaturating"
+    dataset: str = "mnist"
+    init: str = "xavier_tutorial"
+    z_dim: int = 100
+    noise: str = "uniform"
+    split: str = "tutorial"
+    g_output: str = "sigmoid"
+    same_z: bool = False
     # --- how to train
-    iters: int = _f(100_000, "training iterations (one D step, then one G step, each)")
-    batch_size: int = _f(128, "minibatch size")
-    d_steps: int = _f(1, "discriminator steps per generator step (k of the GAN paper's "
-                         "Algorithm 1), each on a fresh real batch and fresh z")
-    update: str = _f("alternating", "'alternating' (a D step, then a G step through the "
-                                    "updated D: the tutorials') or 'simultaneous' (both "
-                                    "from one pass, G's loss on the same D outputs: the GAN "
-                                    "paper's code)")
-    d_loss_scale: float = _f(1.0, "factor on D's loss (the paper's code: 0.5, the mean of "
-                                  "its real and fake terms)")
-    optimizer: str = _f("adam", "'adam' (the tutorial's) or 'sgd' (with --momentum, as the "
-                                "GAN paper)")
-    momentum: float = _f(0.0, "momentum of the 'sgd' optimizer (its start, with "
-                              "momentum_saturate)")
-    momentum_final: float = _f(0.0, "for momentum_saturate > 0: the momentum reached then")
-    momentum_saturate: int = _f(0, "the epoch (1-based) by which 'sgd' momentum has risen "
-                                   "linearly to momentum_final (pylearn2's "
-                                   "MomentumAdjustor); 0: constant momentum")
-    lr_decay: float = _f(1.0, "'sgd' learning rate divided by this after every update, "
-                              "down to lr_min (pylearn2's ExponentialDecay); 1: constant")
-    lr_min: float = _f(1e-6, "the floor of lr_decay")
-    lr: float = _f(1e-3, "learning rate for D and G (Adam: the TF1 default)")
-    d_lr: float = _f(0.0, "D's own learning rate (the two time-scale rule of Heusel et al. "
-                          "2017: D faster than G); 0: lr")
-    real_label: float = _f(1.0, "D's target for real images: below 1 is one-sided label "
-                                "smoothing (Salimans et al. 2016: 0.9); fakes stay at 0")
-    g_ema: float = _f(0.0, "keep an exponential moving average of G's weights with this "
-                           "decay (Yazici et al. 2019, e.g. 0.999): it draws the frames, is "
-                           "measured by eval_every and saved as generator-ema.keras; 0: "
-                           "none")
-    beta1: float = _f(0.9, "Adam beta1 (TF1 default)")
-    beta2: float = _f(0.999, "Adam beta2 (TF1 default)")
-    adam_eps: float = _f(1e-8, "Adam epsilon (TF1 default; Keras' own default is 1e-7)")
-    seed: int = _f(0, "seed of every random stream: init, z, data order, sample noise")
-    xla: bool = _f(True, "compile the training loop with XLA (jit_compile); much faster")
-    precision: str = _f("float32", "'float32' (the tutorials') or 'mixed_bfloat16' (Keras' "
-                                   "mixed policy: bfloat16 matmuls and convolutions, float32 "
-                                   "weights, optimizer state and losses; fast on CPUs with "
-                                   "bfloat16 units, e.g. AMX)")
-    strategy: str = _f("default", "tf.distribute strategy: 'default' (one device), "
-                                  "'mirrored' (all local GPUs, or --devices) or "
-                                  "'multiworker' (processes/machines from TF_CONFIG)")
-    devices: str = _f("", "for strategy 'mirrored': comma-separated devices, e.g. "
-                          "/gpu:0,/gpu:1 (default: all local GPUs)")
+    iters: int = 100_000
+    batch_size: int = 128
+    d_steps: int = 1
+    update: str = "alternating"
+    d_loss_scale: float = 1.0
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    momentum_final: float = 0.0
+    momentum_saturate: int = 0
+    lr_decay: float = 1.0
+    lr_min: float = 1e-6
+    lr: float = 1e-3
+    d_lr: float = 0.0
+    real_label: float = 1.0
+    g_ema: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    adam_eps: float = 1e-8
+    seed: int = 0
+    xla: bool = True
+    precision: str = "float32"
+    strategy: str = "default"
+    devices: str = ""
     # --- what to record
-    snapshot_every: int = _f(1000, "iterations between sample frames, 'Iter:' lines and "
-                                   "checkpoints")
-    log_every: int = _f(100, "iterations between stats.jsonl records (divides "
-                             "snapshot_every); also how often a stop request is noticed")
-    fresh_sample_noise: bool = _f(False, "draw new z for every frame, as the tutorial did, "
-                                         "instead of 16 fixed z for the whole run")
-    gif_fps: float = _f(10.0, "frames per second of training.gif")
-    tensorboard: bool = _f(True, "also write losses and frames as TensorBoard events")
-    parzen_every: int = _f(0, "iterations between quick Parzen estimates during training "
-                              "(2,000 samples, sigma chosen on 500 validation images, "
-                              "reported on 500 others) into stats.jsonl and parzen.png; "
-                              "a multiple of log_every; 0: none")
-    eval_every: int = _f(0, "iterations between quality measures during training (the "
-                            "classifier's score, Frechet distance to the validation images, "
-                            "confident share and class KL, of 5,000 samples) into "
-                            "stats.jsonl, quality.png and TensorBoard; the best G by that "
-                            "distance is saved as generator-best.keras; a multiple of "
-                            "log_every; 0: none")
+    snapshot_every: int = 1000
+    log_every: int = 100
+    fresh_sample_noise: bool = False
+    gif_fps: float = 10.0
+    tensorboard: bool = True
+    parzen_every: int = 0
+    eval_every: int = 0
 
     def __post_init__(self):
         family_class = FAMILY_PARAMS.get(self.family) if type(self.family) is str else None
@@ -424,7 +472,7 @@ def migrate(values: dict) -> dict:
 def field_help() -> dict:
     """Every flag's help: Config's fields, then every family's parameters (a name that
     several families share is one flag)."""
-    out = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Config)
+    out = {f.name: FIELD_HELP[f.name] for f in dataclasses.fields(Config)
            if f.name != "params"}
     for name, fields in param_fields().items():
         owners = sorted(fields)
@@ -438,6 +486,15 @@ def flat_values(cfg: Config) -> dict:
     out = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "params"}
     out.update({f.name: getattr(cfg.params, f.name) for f in dataclasses.fields(cfg.params)})
     return out
+
+
+def differences(cfg, base, ignore=()) -> str:
+    """What a variant run changes from the main runs' config, as flags (the seed and
+    the fields in `ignore` left out)."""
+    new, old = flat_values(cfg), flat_values(base)
+    changed = [f"--{name.replace('_', '-')} {value}" for name, value in new.items()
+               if name not in ("seed", *ignore) and value != old.get(name)]
+    return ", ".join(changed) or "the same config"
 
 
 def param_fields() -> dict:

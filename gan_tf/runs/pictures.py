@@ -247,3 +247,29 @@ def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28,
                 ax.text(-0.15, 0.5, row_titles[r], transform=ax.transAxes, ha="right",
                         va="center", fontsize=9)
     save_figure(fig, path, bbox_inches="tight")
+
+
+def _mixture_scatter(ax, cloud, mixture, title):
+    from gan_tf.data import mixtures
+    centres, _ = mixtures.MIXTURES[mixture]
+    ax.scatter(cloud[:, 0], cloud[:, 1], s=2, alpha=0.4, c="tab:green")
+    ax.scatter(centres[:, 0], centres[:, 1], s=25, marker="x", c="k")
+    lim = 1.6 if mixture == "ring" else 5.5
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def mixture_clouds(panels) -> np.ndarray:
+    """panels: rows of (2-D sample cloud, mixture name, title) -> an RGB image: each
+    cloud over its mixture's centres (data/mixtures.py)."""
+    rows, cols = len(panels), len(panels[0])
+    fig = new_figure((2.6 * cols, 2.6 * rows))
+    for r, row in enumerate(panels):
+        for c, (cloud, mixture, title) in enumerate(row):
+            _mixture_scatter(fig.add_subplot(rows, cols, r * cols + c + 1), cloud, mixture, title)
+    fig.tight_layout()
+    return figure_rgb(fig)

@@ -88,3 +88,16 @@ def sweep_folders(sweep_dir) -> list[RunFolder]:
 def write_sweep(sweep_dir, info: dict) -> None:
     """sweep.json, atomically."""
     atomic_write_text(Path(sweep_dir) / SWEEP, json.dumps(info, indent=2) + "\n")
+
+
+def seed_runs(path, fix: str) -> dict[int, RunFolder]:
+    """{seed: run folder} of a sweep, or of a single run; `fix` says how to make a
+    missing one (the study's own make target)."""
+    if is_sweep(path):
+        runs = {s: seed_folder(path, s) for s in read_sweep(path)["seeds"]}
+    else:
+        runs = {None: RunFolder(path)}
+    for run in runs.values():
+        if not run.has_config():
+            raise UserError(f"{run} is not a trained run (no config.json there): {fix}")
+    return {run.read_config().seed if s is None else s: run for s, run in runs.items()}

@@ -10,23 +10,17 @@ from gan_tf.runs.outputs import PACGAN_TABLE, study_dir
 
 
 def main(argv=None) -> int:
-    p = cli.Parser("gan_tf.toys.pacgan_table", library="gan_tf.studies.toys.pacgan_table")
+    p = cli.Parser("gan_tf.toys.pacgan_table", library="gan_tf.studies.replications.pacgan.pacgan_table")
     p.add_argument("--epochs", type=cli.count(1, 4000), default=400,
                    help="epochs of 1,000 iterations per run (the paper's 400; at most 4000)")
-    p.add_argument("--trials", type=cli.count(1, 100), default=10,
-                   help="trials per run (the paper's 10; at most 100)")
     p.add_argument("--runs", help="comma-separated MIXTURE/METHOD, MIXTURE grid or ring, "
                    "METHOD gan, pacgan2, pacgan3, pacgan4, minibatch or unrolled5 "
                    "(default: all twelve)")
-    p.add_argument("--run-dir", default=study_dir(PACGAN_TABLE))
-    p.add_argument("--docs", help="also put the table into docs/toys.md's pacgan section "
-                                  "and the pictures beside it")
-    p.add_argument("--report", action="store_true", help="train nothing: the table and "
-                   "pictures of every run results.json holds, whatever its budget")
+    cli.add_table_arguments(p, study_dir(PACGAN_TABLE), "pacgan")
     args = p.parse_args(argv)
 
     def work():
-        from gan_tf.studies.toys.pacgan_table import RUNS, pacgan_table, parse_runs
+        from gan_tf.studies.replications.pacgan.pacgan_table import RUNS, pacgan_table, parse_runs
         keys = parse_runs(args.runs) if args.runs is not None else RUNS
         return pacgan_table(args.run_dir, keys, args.epochs, args.trials, args.docs,
                             args.report)

@@ -5,7 +5,7 @@ vanilla GAN (non-saturating loss, one D and one G Adam step per iteration) and
 PacGAN (Lin et al. 2018, "PacGAN: The power of two samples in generative
 adversarial networks"): the same networks and training, but D judges `pack`
 samples at once, all real or all fake, so a generator that repeats itself is
-easier to spot. Both are measured by mixtures.mode_metrics on 2,500 samples.
+easier to spot. Both are measured by evaluation/modes.mixture_modes on 2,500 samples.
 
 `python -m gan_tf.toys.mode_collapse` writes results.json, final.png (samples
 of seed 0 against the centres) and training.gif (seed 0 over training) to
@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
-from gan_tf.studies.toys import mixtures
+from gan_tf.data import mixtures
+from gan_tf.evaluation.modes import mixture_modes
+from gan_tf.runs.pictures import mixture_clouds
 from gan_tf.studies.toys.toy_gan import ToyGAN
 
 PACK = 2
@@ -43,32 +45,7 @@ def train_one(mixture: str, pack: int, seed: int, iters: int, frames: int = 0):
         done += n
     final = gan.sample(mixtures.SAMPLES)
     clouds.append((done, final[:1000]))
-    return mixtures.mode_metrics(final, centres, std), clouds
-
-
-def scatter(ax, cloud, mixture, title):
-    centres, _ = mixtures.MIXTURES[mixture]
-    ax.scatter(cloud[:, 0], cloud[:, 1], s=2, alpha=0.4, c="tab:green")
-    ax.scatter(centres[:, 0], centres[:, 1], s=25, marker="x", c="k")
-    lim = 1.6 if mixture == "ring" else 5.5
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=8)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def render(panels) -> np.ndarray:
-    """panels: rows of (cloud, mixture, title) -> an RGB image."""
-    from gan_tf.runs.pictures import figure_rgb, new_figure
-    rows, cols = len(panels), len(panels[0])
-    fig = new_figure((2.6 * cols, 2.6 * rows))
-    for r, row in enumerate(panels):
-        for c, (cloud, mixture, title) in enumerate(row):
-            scatter(fig.add_subplot(rows, cols, r * cols + c + 1), cloud, mixture, title)
-    fig.tight_layout()
-    return figure_rgb(fig)
+    return mixture_modes(final, centres, std), clouds
 
 
 def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2, 3, 4), frames: int = 20,
@@ -85,9 +62,9 @@ def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2, 3, 4), frames: int = 
                 per_seed.append(m)
                 if seed == seeds[0]:
                     clouds[mixture, method] = c
-                log(f"{mixture} {method} seed {seed}: {m['modes_covered']}/"
+                log(f"{mixture} {method} seed {seed}: {m['modes']}/"
                     f"{m['modes_total']} modes, {m['high_quality']:.1%} high quality")
-            modes = [m["modes_covered"] for m in per_seed]
+            modes = [m["modes"] for m in per_seed]
             hq = [m["high_quality"] for m in per_seed]
             results[f"{mixture}/{method}"] = {
                 # Sample standard deviations (ddof 1), as every seed sweep reports.
@@ -99,7 +76,7 @@ def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2, 3, 4), frames: int = 
     for k in range(len(clouds[keys[0]])):
         panels = [[(clouds[mx, me][k][1], mx, f"{mx}, {me}, iteration {clouds[mx, me][k][0]}")
                    for me in METHODS] for mx in mixtures.MIXTURES]
-        frames_rgb.append(render(panels))
+        frames_rgb.append(mixture_clouds(panels))
     save_frames_gif(frames_rgb, run_dir / "training.gif", fps=4)
     save_png(frames_rgb[-1], run_dir / "final.png")
     out = {"iters": iters, "seeds": list(seeds), "training": TRAINING, "results": results}

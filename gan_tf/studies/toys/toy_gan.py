@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf.models.losses import xent_d_loss, xent_g_loss
+from gan_tf.models.packing import pack
 from gan_tf.training.streams import stream_seed
 
 
@@ -51,7 +52,8 @@ class ToyGAN:
         return tf.random.stateless_normal([n, self.z_dim], seed)
 
     def _packed(self, x):
-        return tf.reshape(x, [-1, self.dim * self.pack])
+        """(B * pack, dim), consecutive rows one pack -> (B, dim * pack)."""
+        return pack(tf.reshape(x, [-1, self.pack, self.dim]), slot_axis=1)
 
     def _step(self, t):
         real = self.sample_data(self.batch, stream_seed(self.seed, 10, t))

@@ -59,7 +59,9 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf.core.config import PRECISIONS
-from gan_tf.studies.toys.pacgan_protocol import adam_update
+from gan_tf.evaluation.modes import triple_modes
+from gan_tf.models.packing import pack
+from gan_tf.studies.replications.pacgan.protocol import adam_update
 
 Z_DIM, GF, DF, BATCH = 100, 64, 64, 64
 NUM_TRAINING, NUM_TEST = 128_000, 26_000
@@ -83,15 +85,6 @@ def stacked_indices(rng: np.random.Generator, num_images: int, n: int = NUM_TRAI
     set (n, 3) and each packed slot's re-draw of it (n, pack)."""
     triples = rng.integers(0, num_images, size=(n, 3))
     return triples[rng.integers(0, n, size=(n, pack))]
-
-
-def mode_measures(labels: np.ndarray) -> dict:
-    """labels (N, 3): each sample's three digits. modes = distinct triples; KL =
-    KL(p || uniform over 1,000), p the triples' shares (log_metrics)."""
-    labels = np.asarray(labels, np.int64)
-    _, counts = np.unique(labels @ np.array([100, 10, 1]), return_counts=True)
-    p = counts / counts.sum()
-    return {"modes": int(len(counts)), "kl": float(np.sum(p * np.log(p * MODES)))}
 
 
 def read_triples(classifier, samples: np.ndarray) -> np.ndarray:
@@ -224,7 +217,7 @@ class StackedGAN(tf.Module):
     @staticmethod
     def packed(x):
         """(S, B, 28, 28, 3) -> (B, 28, 28, 3S): slot j in channels 3j..3j+2."""
-        return tf.concat(tf.unstack(x, axis=0), axis=-1)
+        return pack(x, slot_axis=0)
 
     def real_batch(self, i):
         """Batch i of the epoch, in the stored order: (B, 28, 28, 3m) in [0, 1]."""
@@ -304,7 +297,7 @@ class StackedGAN(tf.Module):
         return np.concatenate(out)[:n]
 
     def measures(self, classifier, n: int = NUM_TEST) -> dict:
-        return mode_measures(read_triples(classifier, self.samples(n)))
+        return triple_modes(read_triples(classifier, self.samples(n)))
 
 
 def flops_per_iteration(pack: int = 1) -> float:

@@ -36,7 +36,8 @@ import numpy as np
 
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import GENERATOR, METRICS, RunFolder
-from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
+from gan_tf.core.config import differences
+from gan_tf.runs.sweeps import seed_runs
 
 PAPER_PARZEN, PAPER_SE = 225.0, 2.0      # Goodfellow et al. 2014, Table 1, MNIST
 # The paper's Parzen protocol (goodfeli/adversarial parzen_ll.py): 10,000 samples of G
@@ -53,19 +54,6 @@ DIAGNOSTIC_SAMPLES = 10_000    # as many as the protocol's centres
 
 TRAIN_FIX = ('train it with make mnist-paper ARGS="--seeds 3", evaluate it with make '
              'evaluate RUN=outputs/mnist-paper-seeds, or name another run')
-
-
-def seed_runs(path, fix: str = TRAIN_FIX) -> dict[int, RunFolder]:
-    """{seed: run folder} of a sweep, or of a single run; `fix` says how to make a
-    missing one (the study's own make target)."""
-    if is_sweep(path):
-        runs = {s: seed_folder(path, s) for s in read_sweep(path)["seeds"]}
-    else:
-        runs = {None: RunFolder(path)}
-    for run in runs.values():
-        if not run.has_config():
-            raise UserError(f"{run} is not a trained run (no config.json there): {fix}")
-    return {run.read_config().seed if s is None else s: run for s, run in runs.items()}
 
 
 def protocol_gaps(m: dict) -> list[str]:
@@ -119,16 +107,6 @@ def read_results(runs: dict) -> dict:
                       "precision": run.read_config().precision,
                       "off_protocol": protocol_gaps(m)}
     return rows
-
-
-def differences(cfg, base, ignore=()) -> str:
-    """What a variant run changes from the main runs' config, as flags (the seed and
-    the fields in `ignore` left out)."""
-    from gan_tf.core.config import flat_values
-    new, old = flat_values(cfg), flat_values(base)
-    changed = [f"--{name.replace('_', '-')} {value}" for name, value in new.items()
-               if name not in ("seed", *ignore) and value != old.get(name)]
-    return ", ".join(changed) or "the same config"
 
 
 def _settings(r: dict) -> str:
@@ -330,7 +308,7 @@ def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()
 def _paper_study(path, out, docs, keep_seed, data_dir, variants) -> str:
     from gan_tf.data.datasets import load_dataset, with_split
     from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
-    runs = seed_runs(path)
+    runs = seed_runs(path, TRAIN_FIX)
     base = next(iter(runs.values())).read_config()
     others = {}
     for v in variants:

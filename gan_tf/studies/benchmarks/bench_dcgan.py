@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gan_tf.studies import baselines
+from gan_tf.studies.benchmarks import baselines
 
 # Issue 35's targets: ratios of medians measured in the same run, and each gan-tf
 # loop's share of the machine's own large-matmul peak in its precision.
@@ -95,7 +95,7 @@ def measure_one(method: str, iters: int, data_dir) -> float:
 def peak_rss(data_dir, iters: int) -> float:
     """GiB: the peak RSS of `python -m gan_tf.train --experiment mnist-dcgan` (bfloat16,
     its moving average and quality curve included) over `iters` iterations."""
-    from gan_tf.studies.bench import child_env, peak_rss_kib
+    from gan_tf.studies.benchmarks.bench import child_env, peak_rss_kib
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "gan_tf.train", "--experiment", "mnist-dcgan",
                "--iters", str(iters), "--eval-every", str(iters), "--log-every",
@@ -113,7 +113,7 @@ def peak_rss(data_dir, iters: int) -> float:
 
 
 def run(repeats: int, iters: int, data_dir=None, log=print) -> dict:
-    from gan_tf.studies.bench import measure, spread_summary
+    from gan_tf.studies.benchmarks.bench import measure, spread_summary
     methods = [m for m in METHODS
                if baselines.torch_available() or not m.startswith("torch")]
     raw = {m: [] for m in methods + ["matmul_float32", "matmul_bfloat16"]}
@@ -201,7 +201,7 @@ def bench(repeats: int, iters: int, data_dir=None, out=None, docs=None,
     `docs`, into its section; `worker` (METHODS, or a matmul) is the internal mode of
     one measurement in a subprocess (`python -m gan_tf.bench --worker dcgan:NAME`,
     which bench.measure runs): it prints one number."""
-    from gan_tf.studies.bench import publish_report
+    from gan_tf.studies.benchmarks.bench import publish_report
     if worker:
         print(measure_one(worker, iters, data_dir))
         return 0

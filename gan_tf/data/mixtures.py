@@ -1,13 +1,11 @@
-"""2-D Gaussian mixtures and the mode-collapse measures of the literature.
+"""The 2-D Gaussian mixtures of the mode-collapse literature (the toys' and the PacGAN
+paper's data; their measures are evaluation/modes.py's).
 
 Ring of 8: centres (cos 2 pi k/8, sin 2 pi k/8), k = 0..7, std 0.01 (not
 linspace(0, 2 pi, 8), which repeats the first centre and yields only 7 modes).
 Grid of 25: centres {-4, -2, 0, 2, 4}^2, std 0.05.
 
-From 2,500 samples (Metz et al. 2016; Srivastava et al. 2017): a sample is high
-quality if it lies within 3 standard deviations of its nearest centre; a mode is
-covered if it is the nearest centre of at least one high-quality sample. A
-perfect generator scores P(|N(0, I_2)| < 3) = 1 - e^-4.5 = 98.9% high quality.
+Measured from SAMPLES samples (Metz et al. 2016; Srivastava et al. 2017).
 """
 
 from __future__ import annotations
@@ -40,18 +38,3 @@ def sampler(centres: np.ndarray, std: float):
         k = tf.random.stateless_uniform([n], seeds[0], 0, len(centres), dtype=tf.int32)
         return tf.gather(c, k) + std * tf.random.stateless_normal([n, 2], seeds[1])
     return sample
-
-
-def mode_counts(samples: np.ndarray, centres: np.ndarray, std: float):
-    """(high-quality samples per mode, which samples are high quality): a sample is high
-    quality within 3 std of its nearest centre, and counts for that centre."""
-    d = np.linalg.norm(samples[:, None, :] - centres[None], axis=-1)
-    nearest = d.argmin(axis=1)
-    good = d[np.arange(len(samples)), nearest] < 3 * std
-    return np.bincount(nearest[good], minlength=len(centres)), good
-
-
-def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
-    counts, good = mode_counts(samples, centres, std)
-    return {"modes_covered": int((counts > 0).sum()), "modes_total": int(len(centres)),
-            "high_quality": float(good.mean())}

@@ -70,7 +70,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from gan_tf.studies.toys import mixtures
+from gan_tf.data import mixtures
+from gan_tf.evaluation.modes import mixture_modes
+from gan_tf.models.packing import pack
 
 Z_DIM, G_HIDDEN, G_LAYERS = 2, 400, 4
 D_HIDDEN, D_PIECES, D_LAYERS = 200, 5, 3
@@ -115,21 +117,6 @@ class Method:
 
 METHODS = {m.name: m for m in (Method(), Method(pack=2), Method(pack=3), Method(pack=4),
                                Method(minibatch=100), Method(unroll=5))}
-
-
-def mode_measures(samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
-    """Modes covered, high-quality share and reverse KL of one sample set, as
-    MetricLogger counts them (isotropic variances: its standardised distance below 3
-    is the Euclidean one below 3 std, mixtures.mode_counts)."""
-    counts, good = mixtures.mode_counts(samples, centres, std)
-    total = counts.sum()
-    if total:
-        p = counts[counts > 0] / total
-        reverse_kl = float(np.sum(p * np.log(p * len(centres))))
-    else:
-        reverse_kl = float("nan")   # no sample on any mode: the KL is undefined
-    return {"modes": int((counts > 0).sum()), "high_quality": float(good.mean()),
-            "reverse_kl": reverse_kl, "modes_total": len(centres)}
 
 
 class Trials:
@@ -272,7 +259,7 @@ class Trials:
     def packed_fake(self, G, z):
         """z (T, m, B, 2) -> (G's samples packed (T, B, 2m), batch means, stdevs)."""
         fake, means, stdevs = self.generate(G, z)
-        return tf.reshape(tf.transpose(fake, [0, 2, 1, 3]), [self.T, BATCH, -1]), means, stdevs
+        return pack(fake, slot_axis=1), means, stdevs
 
     def judge(self, D, real, fake):
         """real and packed fake (T, B, 2m) -> (d_loss, g_loss), each (T,)."""
@@ -374,7 +361,7 @@ class Trials:
         return self.generate(self.G, z, self.pop)[0][:, 0].numpy()
 
     def measures(self) -> list[dict]:
-        return [mode_measures(s, self.centres, self.std) for s in self.samples()]
+        return [mixture_modes(s, self.centres, self.std) for s in self.samples()]
 
 
 def minibatch_distances(h, w, dims: int):

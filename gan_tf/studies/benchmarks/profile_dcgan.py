@@ -138,7 +138,7 @@ def profile_one(precision: str, iters: int, data_dir=None) -> dict:
     its own process: bench.measure's worker)."""
     import tensorflow as tf
     from gan_tf.data.datasets import load_mnist
-    from gan_tf.studies.bench_dcgan import dcgan_cfg
+    from gan_tf.studies.benchmarks.bench_dcgan import dcgan_cfg
     from gan_tf.training import threads
     from gan_tf.training.build import build_trainer
     cfg = dcgan_cfg(precision)
@@ -184,7 +184,7 @@ def profile_one(precision: str, iters: int, data_dir=None) -> dict:
 def loop_speed(precision: str, xla: bool, iters: int, data_dir=None) -> float:
     """it/s of mnist-dcgan's compiled loop at `precision`, with or without XLA."""
     from gan_tf.data.datasets import load_mnist
-    from gan_tf.studies.bench_dcgan import dcgan_cfg, time_trainer
+    from gan_tf.studies.benchmarks.bench_dcgan import dcgan_cfg, time_trainer
     cfg = dataclasses.replace(dcgan_cfg(precision), xla=xla)
     return time_trainer(cfg, load_mnist(data_dir).train_images, iters)
 
@@ -206,7 +206,7 @@ def run(iters: int, data_dir=None, log=print) -> dict:
     """Each precision's profile, then the loop with and without XLA and the matmul
     peaks, each in its own process (the bench's rule)."""
     import json
-    from gan_tf.studies.bench import run_worker
+    from gan_tf.studies.benchmarks.bench import run_worker
     from gan_tf.training.threads import cpu_description
     res = {"iters": iters, "cpu": cpu_description(), "profiles": {}, "loops": {}, "peaks": {}}
     for p in PRECISIONS:
@@ -266,7 +266,7 @@ def bench(iters: int, data_dir=None, out=None, docs=None) -> int:
     from pathlib import Path
     from gan_tf.data.datasets import load_mnist
     from gan_tf.runs.files import locked
-    from gan_tf.studies.bench import publish_report
+    from gan_tf.studies.benchmarks.bench import publish_report
     load_mnist(data_dir)   # fail here, in one line, not in a worker
     with locked(Path(out), "benchmark folder"):
         res = run(iters, data_dir, log=lambda line: print(line, file=sys.stderr, flush=True))

@@ -33,9 +33,10 @@ import numpy as np
 
 from gan_tf.core.config import PRECISIONS
 from gan_tf.core.errors import UserError
-from gan_tf.studies import stacked_mnist as sm
-from gan_tf.studies import tables
-from gan_tf.studies.toys.pacgan_protocol import summary
+from gan_tf.evaluation.modes import triple_modes
+from gan_tf.studies.replications.pacgan import stacked_dcgan as sm
+from gan_tf.studies.replications import tables
+from gan_tf.studies.replications.pacgan.protocol import summary
 
 RUNS = tuple(sm.METHODS)
 PICTURE_SAMPLES = 64
@@ -107,8 +108,8 @@ def real_reading(images, labels, classifier, n: int = sm.NUM_TEST, seed: int = 0
     ids = rng.integers(0, len(images), size=(n, 3))
     x = np.transpose(images[ids].reshape(-1, 3, 28, 28), (0, 2, 3, 1)) / 255.0
     read = sm.read_triples(classifier, x.astype(np.float32))
-    out = sm.mode_measures(read)
-    out["true"] = sm.mode_measures(labels[ids])
+    out = triple_modes(read)
+    out["true"] = triple_modes(labels[ids])
     out["triples_read_right"] = float((read == labels[ids]).all(1).mean())
     out["n"] = n
     return out

@@ -30,7 +30,7 @@ from gan_tf.core.errors import UserError
 from gan_tf.runs.files import atomic_write_text, locked
 from gan_tf.runs.folder import RunFolder
 from gan_tf.runs.outputs import BENCH, OUTPUTS
-from gan_tf.studies import baselines
+from gan_tf.studies.benchmarks import baselines
 
 
 def child_env() -> dict:

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
-from gan_tf.studies import tables
-from gan_tf.studies.toys.pacgan_protocol import EPOCHS, METHODS, NUM_SAMPLE, PAPER, Trials, summary
+from gan_tf.studies.replications import tables
+from gan_tf.studies.replications.pacgan.protocol import EPOCHS, METHODS, NUM_SAMPLE, PAPER, Trials, summary
 
 RUNS = tuple(f"{mixture}/{method}" for mixture in ("grid", "ring") for method in METHODS)
 MEASURES = (("modes", "modes"), ("high_quality", "high quality"), ("reverse_kl", "reverse KL"))
@@ -165,8 +165,7 @@ def table(out: dict) -> str:
 
 
 def pictures(run_dir: Path, out: dict) -> None:
-    from gan_tf.runs.pictures import figure_rgb, new_figure, save_png
-    from gan_tf.studies.toys.mode_collapse import render
+    from gan_tf.runs.pictures import figure_rgb, mixture_clouds, new_figure, save_png
     keys = [k for k in RUNS if k in out["runs"]]
     if not keys:
         return
@@ -184,7 +183,7 @@ def pictures(run_dir: Path, out: dict) -> None:
                                         f"{m['high_quality']:.0%} hq"))
         blank = (np.full((1, 2), np.nan), mixture, "")
         panels.append(row + [blank] * (width - len(row)))
-    save_png(render(panels), run_dir / "samples.png")
+    save_png(mixture_clouds(panels), run_dir / "samples.png")
     fig = new_figure((10, 3.2 * len(by_mixture)))
     for r, (mixture, ks) in enumerate(by_mixture.items()):
         for c, (name, label) in enumerate(MEASURES[:2]):

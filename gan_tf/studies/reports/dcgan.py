@@ -31,7 +31,8 @@ import numpy as np
 
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import GENERATORS, METRICS, RunFolder
-from gan_tf.studies.paper import differences, seed_runs
+from gan_tf.core.config import differences
+from gan_tf.runs.sweeps import seed_runs
 
 TRAIN_FIX = ('train it with make mnist-dcgan ARGS="--seeds 3", evaluate it with make '
              'evaluate RUN=outputs/mnist-dcgan-seeds, or name another run')
