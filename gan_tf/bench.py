@@ -1,4 +1,4 @@
-"""`python -m gan_tf.bench`: parses its flags and calls studies/bench.py,
+"""`python -m gan_tf.bench`: parses its flags and calls studies/benchmarks/bench.py,
 whose docstring is this command's --help."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`python -m gan_tf.gan_vs_vae`: parses its flags and calls studies/gan_vs_vae.py,
+"""`python -m gan_tf.gan_vs_vae`: parses its flags and calls studies/reports/gan_vs_vae.py,
 whose docstring is this command's --help."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`python -m gan_tf.saturation`: parses its flags and calls studies/saturation.py,
+"""`python -m gan_tf.saturation`: parses its flags and calls studies/reports/saturation.py,
 whose docstring is this command's --help."""
 
 from __future__ import annotations

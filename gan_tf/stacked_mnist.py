@@ -1,5 +1,5 @@
 """`python -m gan_tf.stacked_mnist`: parses its flags and calls
-studies/stacked_mnist_table.py, whose docstring is this command's --help."""
+studies/replications/pacgan/stacked_mnist.py, whose docstring is this command's --help."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from gan_tf.training import run as train_lib
 # Each family at its smallest: seconds, not minutes.
 SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
          "lsgan": {"d_hidden": (16,), "g_hidden": (16,)},
+         "pacgan": {"d_hidden": (16,), "g_hidden": (16,), "pack": 2},
          "maxout": {"d_hidden": (8, 8), "g_hidden": (16,), "maxout_pieces": 2,
                     "d_keep": (0.8, 0.5, 0.5)},
          "dcgan": {"conv_width": 4, "g_output": "tanh", "xla": False},
@@ -57,7 +58,8 @@ def main(family: str, data_dir: str, out: str) -> dict:
     report["generator_finite"] = bool(np.isfinite(x).all())
     if fam.trainer == "gan":
         D = fam.build_discriminator(cfg)
-        report["d_shape"] = list(np.asarray(D([x, inputs[1]] if cfg.conditional else x)).shape)
+        y = inputs[1] if cfg.conditional else None
+        report["d_shape"] = list(np.asarray(fam.d_logits(D, x, y)).shape)
     print(json.dumps(report))
     return report
 

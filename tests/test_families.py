@@ -38,13 +38,14 @@ def test_every_family_keeps_the_contract(family, mnist_dir, tmp_path):
     assert r["checkpoint_arrays"] > 4 and r["resume_differs"] == []
     assert r["frames"] == 3 and r["gif"]           # iterations 0, 2, 4
     assert r["generator_shape"] == [8, 784] and r["generator_finite"]
-    if families.get(family).trainer == "gan":
-        assert r["d_shape"] == [8, 1]
+    if families.get(family).trainer == "gan":      # one logit a sample, or a pack
+        assert r["d_shape"] == [8 // (2 if family == "pacgan" else 1), 1]
 
 
 def test_the_registry_and_the_configs_name_the_same_families():
     assert set(families.FAMILIES) == set(config_module.FAMILY_PARAMS)
-    assert {"mlp", "dcgan", "dcgan_tutorial", "maxout", "vae", "lsgan"} <= set(families.FAMILIES)
+    assert {"mlp", "dcgan", "dcgan_tutorial", "maxout", "vae", "lsgan", "pacgan"} <= set(
+        families.FAMILIES)
     for name, family in families.FAMILIES.items():
         assert family.name == name and family.Params.FAMILY == name
         assert type(Config(family=name).params) is family.Params
@@ -184,3 +185,20 @@ def test_the_least_squares_criterion_fails_when_gs_target_is_turned_against_it(p
                                                                               mnist):
     before, after = _lsgan_fd(pca_fd, mnist, ls_c=-1.0)
     assert not after < 0.5 * before, (before, after)
+
+
+# --- PacGAN's packed D
+
+def test_the_packed_d_judges_packs_of_consecutive_samples():
+    import tensorflow as tf
+    cfg = override(Config(family="pacgan"), {"pack": 3, "batch_size": 6, "d_hidden": (8,)})
+    family = families.get(cfg)
+    D = family.build_discriminator(cfg)
+    assert D.inputs[0].shape[-1] == 3 * 784
+    x = tf.constant(np.random.default_rng(0).uniform(0, 1, (6, 784)), tf.float32)
+    got = family.d_logits(D, x, None).numpy()
+    by_hand = D(np.concatenate([x.numpy()[0:3].reshape(1, -1), x.numpy()[3:6].reshape(1, -1)]),
+                training=True).numpy()
+    np.testing.assert_array_equal(got, by_hand)
+    with pytest.raises(UserError, match="batch_size .* must be a multiple of pack"):
+        override(cfg, {"batch_size": 128})

@@ -183,7 +183,8 @@ family            the model family, each a file of gan_tf/families/ with paramet
                   of its own (the flags after the shared ones): 'mlp' (the
                   tutorials' MLP GAN, or their cGAN), 'dcgan', 'dcgan_tutorial'
                   (TensorFlow's DCGAN tutorial), 'maxout' (the GAN paper's MNIST
-                  model), 'lsgan' (least squares), 'vae' (Kingma & Welling's VAE)
+                  model), 'pacgan' (the MLP GAN with a packed D), 'lsgan' (least
+                  squares), 'vae' (Kingma & Welling's VAE)
 params            the family's parameters (its Params dataclass); None: its defaults
 loss              loss variant: 'log' (the tutorial's hand-written log-loss on
                   probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)

@@ -1,5 +1,5 @@
 """Kingma & Welling's variational autoencoder (2014) at the tutorials' GAN scale: the
-family the GANs are measured against (studies/gan_vs_vae.py).
+family the GANs are measured against (studies/reports/gan_vs_vae.py).
 
 Encoder d_hidden (ReLU) -> (mu, logvar); decoder g_hidden (ReLU) -> 784 Bernoulli
 logits; its saved generator maps the GAN's U(-1, 1) noise to N(0, I) first, so

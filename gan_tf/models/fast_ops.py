@@ -31,7 +31,7 @@ So each gradient here is written as the forward op of another shape:
   kernel dilated by 2.
 
 Each gradient's ops are named under .../fast_grad/input_gradient and
-.../fast_grad/weight_gradient, so the profile (studies/profile_dcgan.py) attributes
+.../fast_grad/weight_gradient, so the profile (studies/benchmarks/profile_dcgan.py) attributes
 them to their layer and pass. The gradients are themselves built of differentiable
 ops, so a second derivative (a gradient penalty) goes through them.
 """

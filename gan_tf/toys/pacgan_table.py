@@ -1,5 +1,5 @@
 """`python -m gan_tf.toys.pacgan_table`: parses its flags and calls
-studies/toys/pacgan_table.py, whose docstring is this command's --help."""
+studies/replications/pacgan/pacgan_table.py, whose docstring is this command's --help."""
 
 from __future__ import annotations
 
