@@ -46,7 +46,7 @@ def test_every_experiment_trains_on_real_data_with_outputs_in_range(name, mnist,
     assert 0 <= x.min() and x.max() <= 1 and x.std() > 0
     # G's raw output and the data D sees share one range: [0, 1] or [-1, 1].
     raw = G(z if labels is None else [z, networks.one_hot(labels)], training=False).numpy()
-    real, y = build_trainer(cfg, mnist.train_images, mnist.train_labels)._batch(0)
+    real, y = build_trainer(cfg, mnist.train_images, mnist.train_labels).batch(0)
     low = -1.0 if cfg.g_output == "tanh" else 0.0
     assert real.numpy().min() == low and real.numpy().max() == 1.0
     assert low <= raw.min() and raw.max() <= 1.0
@@ -99,7 +99,7 @@ def test_cgan_batches_carry_the_labels_of_their_own_images():
     cfg = override(Config(), dict(conditional=True, batch_size=16, xla=False))
     trainer = build_trainer(cfg, images, labels)
     for b in range(8):   # crosses epoch boundaries
-        x, y = trainer._batch(b)
+        x, y = trainer.batch(b)
         index = np.round(x.numpy()[:, 0] * 255).astype(int)
         assert np.array_equal(y.numpy().argmax(1), labels[index])
         assert np.array_equal(y.numpy().sum(1), np.ones(16))

@@ -202,3 +202,29 @@ def test_the_packed_d_judges_packs_of_consecutive_samples():
     np.testing.assert_array_equal(got, by_hand)
     with pytest.raises(UserError, match="batch_size .* must be a multiple of pack"):
         override(cfg, {"batch_size": 128})
+
+
+# --- run folders of the flat version resume bit-identically
+
+@pytest.mark.parametrize("name", ["mlp", "maxout", "vae", "dcgan"])
+def test_a_run_folder_of_the_flat_version_resumes_bit_identically(name, mnist_dir, tmp_path):
+    """tests/saved_runs/NAME: stopped at 10 by the version before the families (its
+    config.json flat). Resumed here to 20, every array equals that version's own
+    uninterrupted run at 20; the config is then saved in today's form."""
+    import shutil
+
+    from gan_tf.runs.folder import RunFolder
+    saved = Path(__file__).parent / "saved_runs"
+    run = tmp_path / name
+    shutil.copytree(saved / name, run)
+    assert "arch" in json.loads((run / "config.json").read_text())
+    out = subprocess.run([sys.executable, "-m", "gan_tf.train", "--resume", "--iters", "20",
+                          "--run-dir", str(run), "--data-dir", str(mnist_dir)], env=ENV,
+                         capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = RunFolder(run).read_checkpoint()
+    want = dict(np.load(saved / f"{name}-iteration-20.npz"))
+    assert sorted(got) == sorted(want) and int(got["iteration"]) == 20
+    assert [k for k in want if not np.array_equal(got[k], want[k])] == []
+    again = json.loads((run / "config.json").read_text())
+    assert "params" in again and "arch" not in again

@@ -41,7 +41,7 @@ def test_batches_follow_tf1_next_batch_epoch_by_epoch():
     trainer = make_trainer(Config(batch_size=b, xla=False), images)
     seen = []
     for t in range(15):  # 60 samples = 6 epochs
-        x = trainer._batch(tf.constant(t, tf.int64))[0].numpy()
+        x = trainer.batch(tf.constant(t, tf.int64))[0].numpy()
         seen.extend(np.rint(x[:, 0] * 255).astype(int))
     epochs = [seen[i:i + n] for i in range(0, len(seen), n)]
     assert all(sorted(e) == list(range(n)) for e in epochs)
@@ -171,7 +171,7 @@ def test_mnist_deep_shapes_ranges_and_same_z(mnist):
     fast = make_trainer(cfg, images)
     assert [l.units for l in fast.D.layers if l.weights] == [256, 128, 1]
     assert [l.units for l in fast.G.layers if l.weights] == [256, 512, 784]
-    x = fast._batch(tf.constant(0, tf.int64))[0].numpy()
+    x = fast.batch(tf.constant(0, tf.int64))[0].numpy()
     assert x.min() == -1.0 and x.max() == 1.0
     out = fast.chunk(5)
     z = streams.sample_z(cfg.seed, streams.STREAM_Z_D, 0, 16, cfg.z_dim)

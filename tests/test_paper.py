@@ -143,8 +143,8 @@ def test_both_nets_step_from_the_same_pass_with_the_pre_update_discriminator(mni
     louder(tr)
     g0, d0 = [v.numpy() for v in tr.G.trainable_variables], \
         [v.numpy() for v in tr.D.trainable_variables]
-    x, _ = tr._batch(tf.constant(0, tf.int64))
-    z = tr._z(STREAM_Z_D, tf.constant(0, tf.int64))
+    x, _ = tr.batch(tf.constant(0, tf.int64))
+    z = tr.z_batch(STREAM_Z_D, tf.constant(0, tf.int64))
     sce = tf.nn.sigmoid_cross_entropy_with_logits
     with tf.GradientTape(persistent=True) as tape:
         real = tr.D(x, training=True, dropout_seed=stream_seed(cfg.seed, STREAM_DROP_REAL, 0))

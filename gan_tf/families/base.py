@@ -9,8 +9,8 @@ A family (one file in this folder) owns
               `seeds`, under cfg.precision's dtype policy),
   losses      `losses(cfg)`: (D loss, G loss), pure functions of D's outputs,
   hooks       what the generic loop (training/loop.py) asks of it at each step:
-              `d_logits` (D on a batch in training mode), `d_penalty` (a term added
-              to D's loss that needs more than D's outputs: none here).
+              `d_logits`, D's outputs on a batch in training mode (the maxout D draws
+              its dropout masks there, the packed D packs its input).
 The generic loop owns everything else: the data order, the random streams, the
 chunked compiled loop, tf.distribute, the moving average of G, checkpoints.
 

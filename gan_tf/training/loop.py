@@ -13,6 +13,19 @@ Every random number is a pure function of (seed, stream, counter) (streams.py), 
 the only state to checkpoint is the weights, the optimizers and the iteration
 counter: a resumed run draws exactly the numbers the uninterrupted run would have
 drawn. `build.build_trainer` makes a Trainer (or the VAE's) for a Config.
+
+The seam. What a model family changes is asked of its family object
+(gan_tf/families/): the networks, the losses, and `d_logits` (D on a batch). What a
+different *loop* changes is a public method of Trainer that a subclass overrides,
+each traced into the compiled loop body:
+  batch(b), z_batch(stream, counter)   the data and the noise of draw b
+                                       (the seed stack: one slice per seed)
+  d_step(x, y, z, b), g_step(z, y, t)  one update of D, of G (the seed stack: each
+                                       seed's loss on its own slice)
+  joint_step(t)                        both from one pass (update 'simultaneous')
+  step(t)                              one whole iteration (the VAE's trainer: its
+                                       ELBO step)
+and state() names what a checkpoint holds.
 """
 
 from __future__ import annotations
@@ -107,7 +120,7 @@ class Trainer:
 
     # --- one iteration, traced into the loop body
 
-    def _batch(self, b):
+    def batch(self, b):
         """Minibatch number b (iteration t's D step j is b = t * d_steps + j): images in
         G's output range and, for a conditional GAN, their one-hot labels (else None)."""
         cfg, n = self.cfg, self.n
@@ -126,7 +139,7 @@ class Trainer:
                                                               NUM_CLASSES)
         return x, y
 
-    def _z(self, stream, counter):
+    def z_batch(self, stream, counter):
         """The z batch number `counter` of `stream`."""
         return sample_z(self.cfg.seed, stream, counter, self.cfg.batch_size, self.cfg.z_dim)
 
@@ -141,20 +154,20 @@ class Trainer:
         seed = None if dropout is None else stream_seed(self.cfg.seed, *dropout)
         return self.family.d_logits(self.D, x, y, seed)
 
-    def _iteration(self, t):
+    def step(self, t):
         cfg = self.cfg
         if cfg.update == "simultaneous":
-            return self._replicated(self._joint_step, t)
+            return self._replicated(self.joint_step, t)
         k = cfg.d_steps
         # k D steps (Algorithm 1's k; the tutorial's is 1), each on its own minibatch
         # and z; the values reported are the last step's. Steps after the first run
         # in a graph loop, so tracing (and a stop request's wait) does not grow with k.
-        d, z, y = self._d_step_at(t * k)
+        d, z, y = self.d_step_at(t * k)
         if k > 1:
             labels = () if y is None else (y,)   # a loop carries tensors, never None
 
             def body(j, d, z, *_):
-                d, z, y = self._d_step_at(t * k + j)
+                d, z, y = self.d_step_at(t * k + j)
                 return (j + 1, d, z) + (() if y is None else (y,))
             _, d, z, *labels = tf.while_loop(lambda j, *_: j < k, body,
                                              (tf.constant(1, tf.int64), d, z) + labels)
@@ -163,8 +176,8 @@ class Trainer:
         # or on the last D step's z (same_z, the second tutorial); a cGAN keeps the
         # last D step's labels.
         if not cfg.same_z:
-            z = self._z(STREAM_Z_G, t)
-        g = self._replicated(self._g_step, z, y, t)
+            z = self.z_batch(STREAM_Z_G, t)
+        g = self._replicated(self.g_step, z, y, t)
         self._average_g(t)
         return {**d, **g}
 
@@ -181,11 +194,11 @@ class Trainer:
         for e, w in zip(self.G_ema.weights, self.G.weights):
             e.assign(decay * e + (1.0 - decay) * w)
 
-    def _d_step_at(self, b):
+    def d_step_at(self, b):
         """D step on minibatch b: its values, and the z and labels (or None) it used."""
-        z = self._z(STREAM_Z_D, b)
-        x, y = self._batch(b)
-        return self._replicated(self._d_step, x, y, z, b), z, y
+        z = self.z_batch(STREAM_Z_D, b)
+        x, y = self.batch(b)
+        return self._replicated(self.d_step, x, y, z, b), z, y
 
     # --- the generators the run reports
 
@@ -222,15 +235,15 @@ class Trainer:
                 "of": "generator-ema" if self.G_ema is not None else "generator"})
         return out
 
-    def _joint_step(self, t):
+    def joint_step(self, t):
         """The GAN paper's code (adversarial/__init__.py, AdversaryCost2): one pass
         makes the samples S = G(z) and D's outputs on the real batch and on S, each
         through its own dropout masks; D's objective and G's are both taken from
         those outputs (no_drop_in_d_for_g False: G's uses the dropped-out pass), and
         both nets' gradients are applied in the same update, so neither sees the
         other's step (get_gradients returns d_grads and g_grads together)."""
-        x, y = self._batch(t)
-        z = self._z(STREAM_Z_D, t)
+        x, y = self.batch(t)
+        z = self.z_batch(STREAM_Z_D, t)
         d_vars, g_vars = self.D.trainable_variables, self.G.trainable_variables
         with tf.GradientTape(persistent=True) as tape:
             real_logits = self._d(x, y, (STREAM_DROP_REAL, t))
@@ -246,7 +259,7 @@ class Trainer:
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)), "g_loss": g_loss,
                 "g_grad_norm": tf.linalg.global_norm(g_grads)}
 
-    def _d_step(self, x, y, z, b):
+    def d_step(self, x, y, z, b):
         x, y, z = self._local(x), self._local(y), self._local(z)
         # G's output is an input here, so no gradient flows into G. A cGAN's fakes
         # are drawn for the real batch's labels, as the cGAN tutorial feeds one y_mb.
@@ -263,7 +276,7 @@ class Trainer:
         return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
 
-    def _g_step(self, z, y, t):
+    def g_step(self, z, y, t):
         z, y = self._local(z), self._local(y)
         with tf.GradientTape() as tape:
             logits = self._d(self._g(z, y), y, (STREAM_DROP_G, t))
@@ -323,7 +336,7 @@ class Trainer:
         # length compiled anew (2.4 s each on this CPU).
         while i < steps:
             t = t0 + i
-            out = self._iteration(t)
+            out = self.step(t)
             first = {k: tf.where(i == 0, out[k], first[k]) for k in self.VALUES}
             sums = {k: sums[k] + out[k] for k in self.VALUES}
             losses = tf.stack([out[k] for k in self.LOSSES])

@@ -144,7 +144,7 @@ class SeedStack(Trainer):
         self.d_loss_fn, self.g_loss_fn = families.get(cfg).losses(cfg)
         self._init_data(cfg, train_images, train_labels)
         # Per seed, the epoch orders the current batch can touch (the cache of
-        # Trainer._batch, one row per seed).
+        # Trainer.batch, one row per seed).
         n = len(seeds)
         self._perm_a = tf.Variable(tf.zeros([n, self.n], tf.int32), trainable=False)
         self._perm_b = tf.Variable(tf.zeros([n, self.n], tf.int32), trainable=False)
@@ -160,12 +160,12 @@ class SeedStack(Trainer):
 
     # --- one iteration for every seed, traced into Trainer's loop body
 
-    def _z(self, stream, counter):
+    def z_batch(self, stream, counter):
         cfg = self.cfg
         return tf.stack([sample_z(s, stream, counter, cfg.batch_size, cfg.z_dim)
                          for s in self.seeds])
 
-    def _batch(self, b):
+    def batch(self, b):
         cfg, n = self.cfg, self.n
         g = b * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
         epoch0 = (b * cfg.batch_size) // n    # the same for every seed
@@ -188,7 +188,7 @@ class SeedStack(Trainer):
         """fn on each seed's slice (the single run's loss on the single run's shapes)."""
         return tf.stack([fn(*(t[s] for t in stacks)) for s in range(len(self.seeds))])
 
-    def _d_step(self, x, y, z, b):   # b: the dropout counter (a stack has none)
+    def d_step(self, x, y, z, b):   # b: the dropout counter (a stack has none)
         fake = self.G(z, y)
         with tf.GradientTape() as tape:
             real_logits, fake_logits = self.D(x, y), self.D(fake, y)
@@ -200,7 +200,7 @@ class SeedStack(Trainer):
                 "d_real": tf.reduce_mean(tf.sigmoid(real_logits), axis=[1, 2]),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits), axis=[1, 2])}
 
-    def _g_step(self, z, y, t):
+    def g_step(self, z, y, t):
         with tf.GradientTape() as tape:
             g_loss = self._per_seed(self.g_loss_fn, self.D(self.G(z, y), y))
             total = tf.reduce_sum(g_loss)

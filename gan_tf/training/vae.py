@@ -53,9 +53,9 @@ class VaeTrainer(Trainer):
         return (f"-ELBO: {values['neg_elbo']:.4}  (reconstruction: "
                 f"{values['reconstruction']:.4}  KL: {values['kl']:.4})")
 
-    def _iteration(self, t):
+    def step(self, t):
         cfg = self.cfg
-        x, _ = self._batch(t)
+        x, _ = self.batch(t)
         eps = sample_eps(cfg.seed, t, cfg.batch_size, cfg.z_dim)
         with tf.GradientTape() as tape:
             mu, logvar = self.E(x, training=True)
