@@ -28,7 +28,13 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
                     "d_keep": (0.8, 0.5, 0.5)},
          "dcgan": {"conv_width": 4, "g_output": "tanh", "xla": False},
          "dcgan_tutorial": {"g_output": "tanh", "xla": False},
-         "vae": {"d_hidden": (16,), "g_hidden": (16,)}}
+         "vae": {"d_hidden": (16,), "g_hidden": (16,)},
+         # The gradient penalty (its eps stream resumed) on the compiled MLP; the clipped
+         # critic, batch norm's scale and shift clipped too, on the convolutional one.
+         "wgan": {"d_hidden": (16,), "g_hidden": (16,), "clip": 0.0, "gp_weight": 10.0,
+                  "d_steps": 2, "beta1": 0.0, "beta2": 0.9},
+         "wgan_dcgan": {"conv_width": 4, "g_output": "tanh", "xla": False, "d_steps": 2,
+                        "optimizer": "rmsprop"}}
 
 
 def main(family: str, data_dir: str, out: str) -> dict:

@@ -44,8 +44,8 @@ def test_every_family_keeps_the_contract(family, mnist_dir, tmp_path):
 
 def test_the_registry_and_the_configs_name_the_same_families():
     assert set(families.FAMILIES) == set(config_module.FAMILY_PARAMS)
-    assert {"mlp", "dcgan", "dcgan_tutorial", "maxout", "vae", "lsgan", "pacgan"} <= set(
-        families.FAMILIES)
+    assert {"mlp", "dcgan", "dcgan_tutorial", "maxout", "vae", "lsgan", "pacgan", "wgan",
+            "wgan_dcgan"} <= set(families.FAMILIES)
     for name, family in families.FAMILIES.items():
         assert family.name == name and family.Params.FAMILY == name
         assert type(Config(family=name).params) is family.Params
@@ -185,6 +185,127 @@ def test_the_least_squares_criterion_fails_when_gs_target_is_turned_against_it(p
                                                                               mnist):
     before, after = _lsgan_fd(pca_fd, mnist, ls_c=-1.0)
     assert not after < 0.5 * before, (before, after)
+
+
+# --- the Wasserstein critic: WGAN and WGAN-GP
+
+def test_wasserstein_losses_against_hand_computed_values():
+    from gan_tf.models import wasserstein
+    real, fake = np.array([[2.0], [0.0]], np.float32), np.array([[-1.0], [3.0]], np.float32)
+    # E[f(G(z))] - E[f(x)] = (-1 + 3)/2 - (2 + 0)/2 = 0; G: -E[f(G(z))] = -1
+    assert float(wasserstein.critic_loss(real, fake)) == pytest.approx(0.0)
+    assert float(wasserstein.generator_loss(fake)) == pytest.approx(-1.0)
+    fake = np.array([[-1.0], [-3.0]], np.float32)
+    assert float(wasserstein.critic_loss(real, fake)) == pytest.approx(-3.0)   # -2 - 1
+    assert families.get("wgan").losses(Config(family="wgan")) == (
+        wasserstein.critic_loss, wasserstein.generator_loss)
+
+
+def _critic(hidden=(16,), seed=3):
+    cfg = override(Config(family="wgan"), {"d_hidden": hidden, "clip": 0.0,
+                                           "gp_weight": 10.0, "seed": seed})
+    return cfg, families.get(cfg).build_discriminator(cfg)
+
+
+def test_the_gradient_penalty_against_finite_differences():
+    """Each sample's slope ||grad f(x^)|| by central differences over its 784 pixels
+    (float64 sums of the float32 critic's outputs), at x^ = real + eps (fake - real)."""
+    import tensorflow as tf
+
+    from gan_tf.models import wasserstein
+    _, D = _critic()
+    rng = np.random.default_rng(0)
+    real = rng.uniform(0, 1, (3, 784)).astype(np.float32)
+    fake = rng.uniform(0, 1, (3, 784)).astype(np.float32)
+    eps = np.array([[0.0], [0.3], [1.0]], np.float32)
+    x_hat = real + eps * (fake - real)
+    h = 1e-2
+    slopes = []
+    for x in x_hat:
+        steps = np.eye(784, dtype=np.float32) * h
+        up = D(x + steps, training=True).numpy().astype(np.float64)[:, 0]
+        down = D(x - steps, training=True).numpy().astype(np.float64)[:, 0]
+        slopes.append(np.linalg.norm((up - down) / (2 * h)))
+    by_hand = np.mean((np.array(slopes) - 1.0) ** 2)
+    got = float(wasserstein.gradient_penalty(lambda v: D(v, training=True), real, fake, eps))
+    assert got == pytest.approx(by_hand, rel=1e-3), (got, by_hand, slopes)
+    assert 0.01 < min(slopes) and by_hand > 1e-3      # a test that could fail
+    # eps picks the point: 0 is the real image, 1 the fake one.
+    at_real = float(wasserstein.gradient_penalty(lambda v: D(v, training=True), real, fake,
+                                                  np.zeros((3, 1), np.float32)))
+    alone = float(wasserstein.gradient_penalty(lambda v: D(v, training=True), real, real,
+                                                np.full((3, 1), 0.7, np.float32)))
+    assert at_real == pytest.approx(alone, rel=1e-6)
+    # The penalty's gradient reaches every kernel of the critic (a second derivative;
+    # the biases move the slopes only through ReLU's kinks, the last one not at all).
+    kernels = [v for v in D.trainable_variables if v.path.endswith("kernel")]
+    with tf.GradientTape() as tape:
+        p = wasserstein.gradient_penalty(lambda v: D(v, training=True), real, fake, eps)
+    grads = tape.gradient(p, kernels)
+    assert len(kernels) == 2 and all(g is not None and np.isfinite(g.numpy()).all()
+                                     and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+
+
+def test_the_critic_step_adds_the_penalty_and_clips_after_the_update(mnist):
+    """One D step of the loop, by hand: the penalty is in D's loss at the eps of the
+    GP stream; the clipped critic's weights all end inside [-c, c], and the reported
+    d_real - d_fake is the critic's Wasserstein estimate, -d_loss."""
+    from gan_tf.training.build import build_trainer
+    from gan_tf.training.streams import interpolation_weights
+    cfg = override(Config(family="wgan"), {"d_hidden": (16,), "g_hidden": (16,),
+                                           "clip": 0.0, "gp_weight": 10.0, "batch_size": 8})
+    trainer = build_trainer(cfg, mnist.train_images[:64])
+    x, _ = trainer.batch(0)
+    z = trainer.z_batch(1, 0)
+    fake = trainer.G(z, training=True)
+    from gan_tf.models import wasserstein
+    eps = interpolation_weights(cfg.seed, 0, 8)
+    expected = float(wasserstein.critic_loss(trainer.D(x, training=True),
+                                             trainer.D(fake, training=True))
+                     + 10.0 * wasserstein.gradient_penalty(
+                         lambda v: trainer.D(v, training=True), x, fake, eps))
+    out = trainer.d_step(x, None, z, 0)
+    assert float(out["d_loss"]) == pytest.approx(expected, rel=1e-5)
+    assert float(out["d_loss"]) > -(float(out["d_real"]) - float(out["d_fake"]))  # + penalty
+
+    cfg = override(cfg, {"clip": 0.01, "gp_weight": 0.0, "optimizer": "rmsprop"})
+    trainer = build_trainer(cfg, mnist.train_images[:64])
+    for v in trainer.D.trainable_variables:       # start far outside the box
+        v.assign(v * 0 + 0.5)
+    out = trainer.d_step(x, None, z, 0)
+    assert all(float(np.abs(v.numpy()).max()) <= 0.01 for v in trainer.D.trainable_variables)
+    assert float(out["d_loss"]) == pytest.approx(
+        -(float(out["d_real"]) - float(out["d_fake"])), rel=1e-6)
+    # Weights inside the box are left as they are.
+    inside = [np.full(v.shape, 0.004, np.float32) for v in trainer.D.trainable_variables]
+    for v, w in zip(trainer.D.trainable_variables, inside):
+        v.assign(w)
+    families.get(cfg).after_d_update(cfg, trainer.D)
+    for v, w in zip(trainer.D.trainable_variables, inside):
+        np.testing.assert_array_equal(v.numpy(), w)
+
+
+def test_the_wasserstein_families_refuse_what_they_cannot_mean():
+    for family, changes, words in (
+            ("wgan", {"gp_weight": 10.0}, "choose one way to keep the critic Lipschitz"),
+            ("wgan", {"clip": float("nan")}, "clip must be a number in [0, 10]"),
+            ("wgan", {"gp_weight": -1.0, "clip": 0.0}, "gp_weight must be a number"),
+            ("wgan", {"loss": "xent"}, "with its own losses: drop loss='xent'"),
+            ("wgan", {"update": "simultaneous"}, "drop update='simultaneous'"),
+            ("wgan_dcgan", {"gp_weight": 10.0, "clip": 0.0}, "add --no-d-batch-norm")):
+        with pytest.raises(UserError) as e:
+            override(Config(family=family), changes)
+        assert words in str(e.value), str(e.value)
+    # An unconstrained critic is allowed: it is the ablation below.
+    assert override(Config(family="wgan"), {"clip": 0.0}).params.clip == 0.0
+
+
+def test_rmsprop_is_the_wgan_authors():
+    from gan_tf.training.loop import make_optimizer
+    opt = make_optimizer(override(Config(), {"optimizer": "rmsprop", "lr": 5e-5}))
+    assert type(opt).__name__ == "RMSprop"
+    assert (opt.rho, opt.momentum, opt.epsilon) == (0.99, 0.0, 1e-8)
+    assert float(opt.learning_rate) == pytest.approx(5e-5)
 
 
 # --- PacGAN's packed D

@@ -19,7 +19,7 @@ from gan_tf.core.errors import UserError
 
 LOSSES = ("log", "xent")
 G_LOSSES = ("nonsaturating", "minimax")
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
 G_OUTPUTS = ("sigmoid", "tanh")
 INITS = ("xavier_tutorial", "glorot_normal", "dcgan_normal", "uniform")
 NOISES = ("uniform", "uniform_sqrt3", "gaussian")
@@ -184,7 +184,9 @@ family            the model family, each a file of gan_tf/families/ with paramet
                   tutorials' MLP GAN, or their cGAN), 'dcgan', 'dcgan_tutorial'
                   (TensorFlow's DCGAN tutorial), 'maxout' (the GAN paper's MNIST
                   model), 'pacgan' (the MLP GAN with a packed D), 'lsgan' (least
-                  squares), 'vae' (Kingma & Welling's VAE)
+                  squares), 'wgan' and 'wgan_dcgan' (the Wasserstein critic, clipped
+                  or gradient-penalised, on the MLP or the DCGAN), 'vae' (Kingma &
+                  Welling's VAE)
 params            the family's parameters (its Params dataclass); None: its defaults
 loss              loss variant: 'log' (the tutorial's hand-written log-loss on
                   probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)
@@ -222,8 +224,8 @@ update            'alternating' (a D step, then a G step through the updated D: 
                   same D outputs: the GAN paper's code)
 d_loss_scale      factor on D's loss (the paper's code: 0.5, the mean of its real
                   and fake terms)
-optimizer         'adam' (the tutorial's) or 'sgd' (with --momentum, as the GAN
-                  paper)
+optimizer         'adam' (the tutorial's), 'sgd' (with --momentum, as the GAN
+                  paper) or 'rmsprop' (the WGAN's: decay 0.99, no momentum)
 momentum          momentum of the 'sgd' optimizer (its start, with
                   momentum_saturate)
 momentum_final    for momentum_saturate > 0: the momentum reached then

@@ -15,7 +15,8 @@ counter: a resumed run draws exactly the numbers the uninterrupted run would hav
 drawn. `build.build_trainer` makes a Trainer (or the VAE's) for a Config.
 
 The seam. What a model family changes is asked of its family object
-(gan_tf/families/): the networks, the losses, and `d_logits` (D on a batch). What a
+(gan_tf/families/): the networks, the losses, `d_logits` (D on a batch), a
+penalty on D's gradients, what follows D's update, and what D's outputs report. What a
 different *loop* changes is a public method of Trainer that a subclass overrides,
 each traced into the compiled loop body:
   batch(b), z_batch(stream, counter)   the data and the noise of draw b
@@ -43,6 +44,7 @@ from gan_tf.training.streams import (
     STREAM_Z_G,
     VALUES,
     epoch_permutation,
+    interpolation_weights,
     sample_z,
     stream_seed,
 )
@@ -269,12 +271,18 @@ class Trainer:
         with tf.GradientTape() as tape:
             real_logits = self._d(x, y, (STREAM_DROP_REAL, b))
             fake_logits = self._d(fake, y, (STREAM_DROP_FAKE, b))
-            d_loss = self._replica_share(self.cfg.d_loss_scale
-                                         * self.d_loss_fn(real_logits, fake_logits))
+            d_loss = self.cfg.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
+            if self.family.penalised(self.cfg):
+                # A term on D's gradients (WGAN-GP), so it sees D, not only its outputs.
+                eps = self._local(interpolation_weights(self.cfg.seed, b,
+                                                        self.cfg.batch_size))
+                d_loss += self.family.d_penalty(self.cfg, lambda v: self._d(v, y), x, fake,
+                                                eps)
+            d_loss = self._replica_share(d_loss)
         d_vars = self.D.trainable_variables
         self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
-        return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+        self.family.after_d_update(self.cfg, self.D)   # the WGAN's weight clipping
+        return {"d_loss": d_loss, **self.family.d_means(real_logits, fake_logits)}
 
     def g_step(self, z, y, t):
         z, y = self._local(z), self._local(y)
@@ -413,6 +421,13 @@ def make_optimizer(cfg, steps_per_epoch: int = 1, role: str = "generator"):
     if cfg.optimizer == "sgd":
         from gan_tf.training.schedules import sgd
         return sgd(cfg, steps_per_epoch)
+    if cfg.optimizer == "rmsprop":
+        # The WGAN authors' torch.optim.RMSprop (martinarjovsky/WassersteinGAN, main.py):
+        # decay 0.99, no momentum, epsilon 1e-8 (Keras adds it inside the square root,
+        # PyTorch outside: a difference only for gradients below 1e-4).
+        import keras
+        return keras.optimizers.RMSprop(learning_rate=cfg.lr, rho=0.99, momentum=0.0,
+                                        epsilon=1e-8)
     from gan_tf.training.optimizers import FusedAdam
     return FusedAdam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
                      epsilon=cfg.adam_eps)

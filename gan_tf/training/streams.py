@@ -19,6 +19,7 @@ STREAM_EPS = 5   # the VAE's eps ~ N(0, I) (training/vae.py)
 # alternating update's G step.
 STREAM_DROP_REAL, STREAM_DROP_FAKE, STREAM_PARZEN, STREAM_DROP_G = 6, 7, 8, 9
 STREAM_QUALITY = 10   # the fixed z of eval_every's samples (evaluation/tracking.py)
+STREAM_GP = 11   # where the gradient penalty looks between real and fake (WGAN-GP)
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
 # (Philox took ~18% of an iteration), and TF's own kernels lack ThreeFry. Running
 # the draws as jit_compile functions everywhere (eager, plain graph or XLA loop)
@@ -42,6 +43,19 @@ def _fold_in(seed, stream, counter):
 def _uniform(seed, stream, counter, batch: int, z_dim: int):
     return tf.random.stateless_uniform([batch, z_dim], stream_seed(seed, stream, counter),
                                        minval=-1.0, maxval=1.0, alg=ALG)
+
+
+@tf.function(jit_compile=True)
+def _unit_uniform(seed, stream, counter, batch: int):
+    return tf.random.stateless_uniform([batch, 1], stream_seed(seed, stream, counter),
+                                       alg=ALG)
+
+
+def interpolation_weights(seed: int, counter, batch: int):
+    """One eps ~ Uniform[0, 1) per sample of D's minibatch `counter` (shape (batch, 1)):
+    where the gradient penalty is taken on the segment from a real to a fake image."""
+    return _unit_uniform(tf.constant(seed, tf.int64), tf.constant(STREAM_GP, tf.int64),
+                         tf.cast(counter, tf.int64), batch)
 
 
 def sample_z(seed: int, stream: int, counter, batch: int, z_dim: int):
