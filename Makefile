@@ -51,7 +51,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -70,6 +70,9 @@ $(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt
 
 mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-paper mnist-vae mnist-vae-z20: venv
 	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
+
+wasserstein-curves: venv
+	$(PY) -m gan_tf.wasserstein_curves $(RUNS) $(ARGS)
 
 saturating-vs-nonsaturating: venv
 	$(PY) -m gan_tf.saturation $(ARGS)

@@ -17,10 +17,13 @@ def main(argv=None) -> int:
     p.add_argument("--run-dir", default=study_dir(SATURATION))
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     p.add_argument("--overwrite", action="store_true", help="replace earlier runs")
+    p.add_argument("--ahead-steps", type=cli.count(0, 10**6), default=2000,
+                   help="steps of D alone against a fixed G for the critic-ahead part, a "
+                        "multiple of 50 (default 2000; 0: skip it)")
     args = p.parse_args(argv)
     from gan_tf.studies.reports.saturation import saturation_study
     return cli.run(lambda: saturation_study(args.run_dir, args.iters, args.seeds,
-                                            args.data_dir, args.overwrite))
+                                            args.data_dir, args.overwrite, args.ahead_steps))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ class Family:
 
     def after_d_update(self, cfg, D):
         """Runs after every optimizer update of D (inside the compiled step)."""
+        return None   # a body AutoGraph can convert (a docstring alone it cannot)
 
     def d_means(self, real_logits, fake_logits) -> dict:
         """The D step's 'd_real' and 'd_fake': D's mean probability of 'real' on the

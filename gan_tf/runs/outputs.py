@@ -16,6 +16,7 @@ GAN_VS_VAE = "gan-vs-vae"
 BENCH = "bench"
 PAPER = "mnist-paper-study"
 DCGAN = "mnist-dcgan-study"
+WASSERSTEIN_CURVES = "wasserstein-curves"
 STUDY_RESULTS = {"saturation": f"{SATURATION}/saturation.json",
                  "gaussian": f"{GAUSSIAN_1D}/metrics.json",
                  "modes": f"{MODE_COLLAPSE}/results.json"}

@@ -11,6 +11,18 @@ Each G loss is a seed sweep (--seeds, default 5, trained at once as one stack): 
 minimax/seed-K/ and nonsaturating/seed-K/ run folders, saturation.png (one line per
 seed) and saturation.json (per seed: the windows' means) into
 outputs/saturating-vs-nonsaturating (or --run-dir).
+
+Then the critic far ahead (Arjovsky & Bottou 2017, Figure 2; Arjovsky et al. 2017,
+section 3): from the same G and D at initialisation, D alone trains for
+--ahead-steps steps against the fixed G, under each of four objectives: the two G
+losses above (Adam 1e-3, the tutorial's), the WGAN's clipped critic and WGAN-GP's
+(mnist-wgan's and mnist-wgan-gp's settings). Every 50 steps G's gradient norm on a
+fixed z batch of 1,024 is measured, never applied. A D near its optimum gives the
+minimax loss a vanishing gradient (0 within 50 steps here) and the non-saturating
+one a growing one; the critics' stay of the order they have once the critic is
+trained (the clipped critic's first clipping shrinks its scale, and G's gradient
+with it, before any G step of a WGAN). Writes critic-ahead.png and
+critic-ahead.json (per objective and seed: the norms and D's lead over the steps).
 """
 
 from __future__ import annotations
@@ -86,7 +98,7 @@ def plot(records: dict, path: Path) -> None:
 
 
 def saturation_study(run_dir, iters: int = 5000, seeds: int = 5, data_dir=None,
-                     overwrite: bool = False) -> dict:
+                     overwrite: bool = False, ahead_steps: int = 2000) -> dict:
     """Both G losses as seed sweeps into run_dir, saturation.png and saturation.json;
     prints each window's means. Returns the summary."""
     if iters < 1000:
@@ -94,6 +106,9 @@ def saturation_study(run_dir, iters: int = 5000, seeds: int = 5, data_dir=None,
                         "first 1,000 iterations with the last)")
     if not 1 <= seeds <= MAX_SEEDS:
         raise UserError(f"--seeds must be 1 to {MAX_SEEDS}")
+    if ahead_steps % AHEAD_EVERY:
+        raise UserError(f"--ahead-steps must be a multiple of {AHEAD_EVERY} (G's gradient is "
+                        f"measured every {AHEAD_EVERY} steps), got {ahead_steps}")
     seed_list = list(range(seeds))
     # The study folder's lock: its two sweeps (each a folder of its own, locked by
     # train's sweep) and the picture and summary written beside them.
@@ -111,4 +126,127 @@ def saturation_study(run_dir, iters: int = 5000, seeds: int = 5, data_dir=None,
                 f"{r[f'g_grad_norm_{when}']:.3g} | {r[f'd_fake_{when}']:.4f}"
                 for r in rows.values()))
     print(f"wrote {run_dir}/saturation.png and saturation.json")
+    if ahead_steps:
+        with locked(Path(run_dir), "study folder"):
+            records = critic_ahead(ahead_steps, seed_list, data_dir=data_dir)
+            plot_ahead(records, Path(run_dir) / "critic-ahead.png")
+            ahead = summarise_ahead(records)
+            atomic_write_text(Path(run_dir) / "critic-ahead.json", json.dumps(
+                {"steps": ahead_steps, "seeds": seed_list, "summary": ahead,
+                 "records": records}, indent=1) + "\n")
+        print(f"G's gradient norm per seed: at the start | after {AHEAD_EVERY} steps of D "
+              f"alone | after {ahead_steps}")
+        for objective, row in ahead.items():
+            print(f"{objective:>13}: " + "  ".join(
+                f"{a:.3g} | {b:.3g} | {c:.3g}"
+                for a, b, c in zip(row["start"], row["first_steps"], row["end"])))
+        print(f"wrote {run_dir}/critic-ahead.png and critic-ahead.json")
+        summary = {**summary, "critic_ahead": ahead}
     return summary
+
+
+# --- the critic far ahead
+
+AHEAD_EVERY = 50
+AHEAD_Z = 1024
+AHEAD_OBJECTIVES = ("minimax", "nonsaturating", "wgan", "wgan-gp")
+
+
+def ahead_config(objective: str, seed: int) -> Config:
+    """The tutorial's networks under one objective, from seed `seed`'s initialisation
+    (every objective builds the same G and D from it: the same MLPs, seeds and init)."""
+    from gan_tf.core.config import load_experiment, override
+    cfg = (load_experiment(f"mnist-{objective}") if objective.startswith("wgan")
+           else Config(g_loss=objective))
+    return override(cfg, {"seed": seed, "d_steps": 1, "eval_every": 0})
+
+
+def critic_ahead(steps: int = 2000, seeds=(0,), data=None, data_dir=None, log=print) -> dict:
+    """{objective: {seed: {"step": [...], "g_grad_norm": [...], "d_lead": [...]}}}:
+    G's gradient norm (its loss on a fixed z batch, D in training mode as in a G step)
+    and D's lead over G (a GAN: 1 - mean D(G(z)); a critic: its Wasserstein estimate
+    on the last real batch, d_real - d_fake) after every AHEAD_EVERY steps of D alone."""
+    import tensorflow as tf
+
+    from gan_tf.data.datasets import load_mnist
+    from gan_tf.training.build import build_trainer
+    from gan_tf.training.streams import STREAM_SAMPLES, sample_z
+    data = data or load_mnist(data_dir)
+    out = {}
+    for objective in AHEAD_OBJECTIVES:
+        out[objective] = {}
+        for seed in seeds:
+            cfg = ahead_config(objective, seed)
+            trainer = build_trainer(cfg, data.train_images)
+            critic = objective.startswith("wgan")
+            z = sample_z(seed, STREAM_SAMPLES, 0, AHEAD_Z, cfg.z_dim)
+
+            def d_alone(b0, n, trainer=trainer, z=z, critic=critic):
+                i = tf.constant(0, tf.int64)
+                lead = tf.constant(0.0)
+                while i < n:
+                    values = trainer.d_step_at(b0 + i)[0]
+                    if critic:
+                        lead = values["d_real"] - values["d_fake"]
+                    i += 1
+                with tf.GradientTape() as tape:
+                    logits = trainer.family.d_logits(trainer.D, trainer.G(z, training=True),
+                                                     None)
+                    loss = trainer.g_loss_fn(logits)
+                grads = tape.gradient(loss, trainer.G.trainable_variables)
+                if not critic:
+                    lead = 1.0 - tf.reduce_mean(tf.sigmoid(logits))
+                return tf.linalg.global_norm(grads), lead
+            run = tf.function(d_alone, jit_compile=cfg.xla)
+            rec = {"step": [], "g_grad_norm": [], "d_lead": []}
+            for k in range(steps // AHEAD_EVERY + 1):
+                n = 0 if k == 0 else AHEAD_EVERY
+                norm, lead = run(tf.constant(max(k - 1, 0) * AHEAD_EVERY, tf.int64),
+                                 tf.constant(n, tf.int64))
+                rec["step"].append(k * AHEAD_EVERY)
+                rec["g_grad_norm"].append(float(norm))
+                rec["d_lead"].append(float(lead))
+            out[objective][str(seed)] = rec
+            log(f"[critic ahead] {objective} seed {seed}: G's gradient norm "
+                f"{rec['g_grad_norm'][0]:.3g} at the start, {rec['g_grad_norm'][-1]:.3g} "
+                f"after {steps} steps of D alone")
+    return out
+
+
+def plot_ahead(records: dict, path: Path) -> None:
+    from gan_tf.runs.pictures import new_figure, save_figure
+    fig = new_figure((10, 4))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for (objective, runs), colour in zip(records.items(), ("C3", "C0", "C2", "C1")):
+        for k, rec in enumerate(runs.values()):
+            label = f"{objective} ({len(runs)} seeds)" if k == 0 else None
+            # A vanished gradient can be exactly 0: drawn at the floor of the log axis.
+            ax1.plot(rec["step"], [max(g, 1e-12) for g in rec["g_grad_norm"]], colour,
+                     alpha=0.7, lw=1, label=label)
+            if objective.startswith("wgan"):
+                ax2.plot(rec["step"], rec["d_lead"], colour, alpha=0.7, lw=1, label=label)
+    ax1.set_yscale("log")
+    ax1.set_title("G's gradient norm on a fixed z batch")
+    ax2.set_title("the critic's Wasserstein estimate")
+    for ax in (ax1, ax2):
+        ax.set_xlabel("steps of D alone, G fixed at its initialisation")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path, dpi=90)
+
+
+def summarise_ahead(records: dict) -> dict:
+    """Per objective, each seed's G gradient norm at the start (D untrained), after
+    the first AHEAD_EVERY steps of D (the clipped critic's first clipping has shrunk
+    its scale by then, as it has before any G step of a WGAN) and at the end, and the
+    ratio end / after the first steps, with its median over seeds."""
+    out = {}
+    for objective, runs in records.items():
+        norms = [r["g_grad_norm"] for r in runs.values()]
+        ratios = [n[-1] / n[1] if n[1] > 0 else float("nan") for n in norms]
+        out[objective] = {"start": [n[0] for n in norms], "first_steps": [n[1] for n in norms],
+                          "end": [n[-1] for n in norms],
+                          "end_over_first_steps": ratios,
+                          "median_end_over_first_steps": sorted(ratios)[len(ratios) // 2]}
+    return out

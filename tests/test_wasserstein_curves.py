@@ -1,0 +1,69 @@
+"""The WGAN paper's claim measured on trained runs (studies/reports/wasserstein_curves.py):
+the rank correlation and the pairing of the loss with the quality curve, on run
+folders written by hand."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gan_tf.core.config import Config
+from gan_tf.core.errors import UserError
+from gan_tf.studies.reports import wasserstein_curves as wc
+
+
+def test_spearman_against_hand_computed_values():
+    assert wc.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert wc.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ranks (1, 2, 3, 4) against (2, 1, 4, 3): 1 - 6 * (1 + 1 + 1 + 1) / (4 * 15) = 0.6
+    assert wc.spearman([1, 2, 3, 4], [5, 1, 9, 7]) == pytest.approx(0.6)
+    assert wc.ranks([3.0, 1.0, 3.0]) == [2.5, 1.0, 2.5]           # ties share their mean
+    assert np.isnan(wc.spearman([1, 1, 1], [1, 2, 3]))
+    with pytest.raises(ValueError):
+        wc.spearman([1, 2], [1, 2])
+
+
+def _run(folder, family, rows):
+    """A run folder with config.json and stats.jsonl: rows of (iter, d_real, d_fake,
+    d_loss, fd or None)."""
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(Config(family=family).to_json())
+    with open(folder / "stats.jsonl", "w") as f:
+        for it, real, fake, loss, fd in rows:
+            rec = {"iter": it, "d_loss": loss, "d_real": real, "d_fake": fake,
+                   "g_loss": 0.0, "g_grad_norm": 1.0}
+            if fd is not None:
+                rec["quality_fd"] = fd
+            f.write(json.dumps(rec) + "\n")
+
+
+def test_the_critics_estimate_and_a_gans_d_loss_are_paired_with_the_quality_curve(tmp_path,
+                                                                                  capsys):
+    # A critic whose estimate falls with the distance (two log records per point: the
+    # point's estimate is their mean), and a GAN whose D loss does the opposite.
+    critic_rows, gan_rows = [], []
+    for k, fd in enumerate([90.0, 50.0, 30.0, 20.0]):
+        w = 4.0 - k
+        critic_rows += [(10 * k + 5, w + 1.0, 0.0, 0.0, None), (10 * k + 10, w - 1.0, 0.0, 0.0, fd)]
+        gan_rows += [(10 * k + 10, 0.5, 0.5, 0.1 * k, fd)]
+    _run(tmp_path / "critic", "wgan", critic_rows)
+    _run(tmp_path / "gan", "mlp", gan_rows)
+    table = wc.study([tmp_path / "critic", tmp_path / "gan"], tmp_path / "out")
+    critic, gan = table[str(tmp_path / "critic")], table[str(tmp_path / "gan")]
+    assert critic["critic"] and not gan["critic"]
+    assert critic["curves"]["0"] == {"iter": [10, 20, 30, 40], "fd": [90.0, 50.0, 30.0, 20.0],
+                                     "loss": [4.0, 3.0, 2.0, 1.0]}
+    assert critic["spearman_mean"] == pytest.approx(1.0)
+    assert gan["spearman_mean"] == pytest.approx(-1.0)
+    assert (tmp_path / "out" / "curves.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "out" / "curves.json").read_text())[str(tmp_path / "gan")][
+        "spearman"] == {"0": pytest.approx(-1.0)}
+    assert "Wasserstein estimate" in capsys.readouterr().out
+
+
+def test_a_run_without_a_quality_curve_is_refused_with_the_fix(tmp_path):
+    _run(tmp_path / "plain", "wgan", [(10, 1.0, 0.0, -1.0, None), (20, 1.0, 0.0, -1.0, None)])
+    with pytest.raises(UserError, match="fewer than 3: train it with --eval-every"):
+        wc.study([tmp_path / "plain"], tmp_path / "out")
+    with pytest.raises(UserError, match="not a trained run"):
+        wc.study([tmp_path / "missing"], tmp_path / "out")
