@@ -185,8 +185,8 @@ family            the model family, each a file of gan_tf/families/ with paramet
                   (TensorFlow's DCGAN tutorial), 'maxout' (the GAN paper's MNIST
                   model), 'pacgan' (the MLP GAN with a packed D), 'lsgan' (least
                   squares), 'wgan' and 'wgan_dcgan' (the Wasserstein critic, clipped
-                  or gradient-penalised, on the MLP or the DCGAN), 'vae' (Kingma &
-                  Welling's VAE)
+                  or gradient-penalised, on the MLP or the DCGAN), 'acgan' (the
+                  auxiliary classifier GAN), 'vae' (Kingma & Welling's VAE)
 params            the family's parameters (its Params dataclass); None: its defaults
 loss              loss variant: 'log' (the tutorial's hand-written log-loss on
                   probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)

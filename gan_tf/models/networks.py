@@ -84,11 +84,13 @@ def kernel_init(kind: str, seed: int, role: str = "generator"):
     raise ValueError(f"unknown init {kind!r}")
 
 
-def model_inputs(cfg, main_shape, main_name):
+def model_inputs(cfg, main_shape, main_name, conditional=None):
     """The model's inputs and what its first layer sees. A generator of noise
     'gaussian' maps its U(-1, 1) input to N(0, I) first (as the VAE's decoder does),
     one of noise 'uniform_sqrt3' scales it to U(-sqrt 3, sqrt 3), so every saved
-    generator takes the same U(-1, 1) z."""
+    generator takes the same U(-1, 1) z. The label is an input where `conditional`
+    (default: cfg.conditional; AC-GAN's D, which predicts it, has none)."""
+    conditional = cfg.conditional if conditional is None else conditional
     x = keras.Input(main_shape, name=main_name)
     h = x
     if main_name == "z" and cfg.noise == "gaussian":
@@ -96,7 +98,7 @@ def model_inputs(cfg, main_shape, main_name):
         h = UniformToNormal(name="to_normal", **float32_if_mixed(cfg))(x)
     if main_name == "z" and cfg.noise == "uniform_sqrt3":
         h = keras.layers.Rescaling(math.sqrt(3.0), name="to_unit_variance")(x)
-    if not cfg.conditional:
+    if not conditional:
         return x, h
     y = keras.Input((NUM_CLASSES,), name="label")
     return [x, y], keras.layers.Concatenate(name="with_label")([h, y])
@@ -145,8 +147,9 @@ def _output(cfg, h, out_dim, out_activation, role, seeds, name="out"):
                                    dtype="float32")(h)
 
 
-def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds):
-    inputs, h = model_inputs(cfg, (in_dim,), in_name)
+def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds,
+        conditional=None):
+    inputs, h = model_inputs(cfg, (in_dim,), in_name, conditional)
     names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
     role = "generator" if name == "generator" else "discriminator"
     for size, layer_name in zip(hidden, names):
