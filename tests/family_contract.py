@@ -35,7 +35,8 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
                   "d_steps": 2, "beta1": 0.0, "beta2": 0.9},
          "wgan_dcgan": {"conv_width": 4, "g_output": "tanh", "xla": False, "d_steps": 2,
                         "optimizer": "rmsprop"},
-         "acgan": {"d_hidden": (16,), "g_hidden": (16,), "loss": "xent"}}
+         "acgan": {"d_hidden": (16,), "g_hidden": (16,), "loss": "xent"},
+         "infogan": {"d_hidden": (16,), "g_hidden": (16,), "z_dim": 8, "loss": "xent"}}
 
 
 def main(family: str, data_dir: str, out: str) -> dict:

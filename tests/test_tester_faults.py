@@ -79,6 +79,7 @@ WRITERS = [
     ("gan_tf.paper", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
     ("gan_tf.dcgan", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
     ("gan_tf.wasserstein_curves", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
+    ("gan_tf.info_codes", lambda d: [str(d / "no-run"), "--out", str(d)], "empty"),
     ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1"], "empty"),
     ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1", "--dcgan"], "empty"),
     ("gan_tf.bench", lambda d: ["--out", str(d), "--iters", "1", "--profile"], "empty"),

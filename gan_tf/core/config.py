@@ -186,7 +186,8 @@ family            the model family, each a file of gan_tf/families/ with paramet
                   model), 'pacgan' (the MLP GAN with a packed D), 'lsgan' (least
                   squares), 'wgan' and 'wgan_dcgan' (the Wasserstein critic, clipped
                   or gradient-penalised, on the MLP or the DCGAN), 'acgan' (the
-                  auxiliary classifier GAN), 'vae' (Kingma & Welling's VAE)
+                  auxiliary classifier GAN), 'infogan' (InfoGAN's codes), 'vae'
+                  (Kingma & Welling's VAE)
 params            the family's parameters (its Params dataclass); None: its defaults
 loss              loss variant: 'log' (the tutorial's hand-written log-loss on
                   probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)

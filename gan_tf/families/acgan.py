@@ -73,7 +73,7 @@ class Acgan(MlpNetworks, Family):
                             cfg.params.d_hidden, 1 + networks.NUM_CLASSES, None, seeds,
                             conditional=False)
 
-    def d_logits(self, D, x, y, dropout_seed=None):
+    def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """(B, 2): the source logit and -log p(y | x) from D's class logits."""
         import tensorflow as tf
         out = tf.cast(D(x, training=True), tf.float32)

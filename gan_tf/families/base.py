@@ -72,10 +72,11 @@ class Family:
         from gan_tf.models.losses import get_losses
         return get_losses(cfg)
 
-    def d_logits(self, D, x, y, dropout_seed=None):
+    def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """D's outputs on x (with the one-hot labels y, or None) in training mode.
         `dropout_seed` is the stateless seed of this pass's dropout masks, for a
-        family whose D draws them."""
+        family whose D draws them; `z` is the noise G made x from (None for real
+        images), for a family whose D reads it back (InfoGAN's codes)."""
         return D(x if y is None else [x, y], training=True)
 
     def penalised(self, cfg) -> bool:

@@ -66,7 +66,7 @@ class Maxout(MlpNetworks, Family):
         D(np.zeros((1, IMAGE_DIM), np.float32))   # builds the weights
         return D
 
-    def d_logits(self, D, x, y, dropout_seed=None):
+    def d_logits(self, D, x, y, dropout_seed=None, z=None):
         if dropout_seed is not None and D.keep:
             return D(x, training=True, dropout_seed=dropout_seed)
         return D(x, training=True)

@@ -45,7 +45,7 @@ class Pacgan(MlpNetworks, Family):
         return networks.mlp("discriminator", cfg, networks.IMAGE_DIM * cfg.params.pack,
                             "x", cfg.params.d_hidden, 1, None, seeds)
 
-    def d_logits(self, D, x, y, dropout_seed=None):
+    def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """x (B, 784) -> D's logits on its B / pack packs of consecutive samples."""
         import tensorflow as tf
 

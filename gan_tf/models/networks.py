@@ -53,6 +53,35 @@ class TutorialXavier(keras.initializers.Initializer):
         return {"seed": self.seed}
 
 
+def category_index(u, classes: int):
+    """u in [-1, 1] -> one of `classes` equal bins, 0 to classes - 1: a uniform u gives
+    a uniform category (InfoGAN's categorical code, drawn from the same U(-1, 1) z)."""
+    k = tf.cast(tf.floor((tf.cast(u, tf.float32) + 1.0) * 0.5 * classes), tf.int32)
+    return tf.clip_by_value(k, 0, classes - 1)
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class InfoCodes(keras.layers.Layer):
+    """z (B, noise_dim + 1 + k) in [-1, 1] -> [z's noise, the one-hot category of
+    z[:, noise_dim] (category_index), z's last k values as they are]: InfoGAN's
+    generator input (Chen et al. 2016) from the U(-1, 1) z every saved G takes."""
+
+    def __init__(self, noise_dim: int, classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.noise_dim, self.classes = noise_dim, classes
+
+    def call(self, z):
+        n = self.noise_dim
+        code = tf.one_hot(category_index(z[:, n], self.classes), self.classes, dtype=z.dtype)
+        return tf.concat([z[:, :n], code, z[:, n + 1:]], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] - 1 + self.classes)
+
+    def get_config(self):
+        return {**super().get_config(), "noise_dim": self.noise_dim, "classes": self.classes}
+
+
 @keras.saving.register_keras_serializable(package="gan_tf")
 class UniformToNormal(keras.layers.Layer):
     """u ~ Uniform(-1, 1) -> z = sqrt(2) erfinv(u) ~ N(0, 1), elementwise: the inverse
@@ -148,8 +177,12 @@ def _output(cfg, h, out_dim, out_activation, role, seeds, name="out"):
 
 
 def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds,
-        conditional=None):
+        conditional=None, first=None):
+    """The tutorials' fully connected net; `first`, a layer applied to the input
+    before the hidden layers (InfoGAN's codes)."""
     inputs, h = model_inputs(cfg, (in_dim,), in_name, conditional)
+    if first is not None:
+        h = first(h)
     names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
     role = "generator" if name == "generator" else "discriminator"
     for size, layer_name in zip(hidden, names):

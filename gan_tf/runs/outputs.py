@@ -17,6 +17,7 @@ BENCH = "bench"
 PAPER = "mnist-paper-study"
 DCGAN = "mnist-dcgan-study"
 WASSERSTEIN_CURVES = "wasserstein-curves"
+INFO_CODES = "mnist-infogan-codes"
 STUDY_RESULTS = {"saturation": f"{SATURATION}/saturation.json",
                  "gaussian": f"{GAUSSIAN_1D}/metrics.json",
                  "modes": f"{MODE_COLLAPSE}/results.json"}

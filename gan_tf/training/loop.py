@@ -149,12 +149,12 @@ class Trainer:
     def _g(self, z, y):
         return self.G(z if y is None else [z, y], training=True)
 
-    def _d(self, x, y, dropout=None):
+    def _d(self, x, y, dropout=None, z=None):
         """D's logits in training mode, through the family's hook; `dropout` (stream,
         counter) seeds the dropout masks of a D that has them (family 'maxout' with
-        d_keep)."""
+        d_keep); `z`, for fakes, is the noise G drew them from."""
         seed = None if dropout is None else stream_seed(self.cfg.seed, *dropout)
-        return self.family.d_logits(self.D, x, y, seed)
+        return self.family.d_logits(self.D, x, y, seed, z)
 
     def step(self, t):
         cfg = self.cfg
@@ -249,7 +249,7 @@ class Trainer:
         d_vars, g_vars = self.D.trainable_variables, self.G.trainable_variables
         with tf.GradientTape(persistent=True) as tape:
             real_logits = self._d(x, y, (STREAM_DROP_REAL, t))
-            fake_logits = self._d(self._g(z, y), y, (STREAM_DROP_FAKE, t))
+            fake_logits = self._d(self._g(z, y), y, (STREAM_DROP_FAKE, t), z)
             d_loss = self.cfg.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
             g_loss = self.g_loss_fn(fake_logits)
         d_grads = tape.gradient(d_loss, d_vars)
@@ -270,7 +270,7 @@ class Trainer:
         # DCGAN, normalises each on its own, as the DCGAN authors did).
         with tf.GradientTape() as tape:
             real_logits = self._d(x, y, (STREAM_DROP_REAL, b))
-            fake_logits = self._d(fake, y, (STREAM_DROP_FAKE, b))
+            fake_logits = self._d(fake, y, (STREAM_DROP_FAKE, b), z)
             d_loss = self.cfg.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
             if self.family.penalised(self.cfg):
                 # A term on D's gradients (WGAN-GP), so it sees D, not only its outputs.
@@ -287,7 +287,7 @@ class Trainer:
     def g_step(self, z, y, t):
         z, y = self._local(z), self._local(y)
         with tf.GradientTape() as tape:
-            logits = self._d(self._g(z, y), y, (STREAM_DROP_G, t))
+            logits = self._d(self._g(z, y), y, (STREAM_DROP_G, t), z)
             g_loss = self._replica_share(self.g_loss_fn(logits))
         g_vars = self.G.trainable_variables
         grads = tape.gradient(g_loss, g_vars)
