@@ -3,8 +3,8 @@
 norm and a tanh output), the critic without batch norm (the paper's section 4: the
 penalty is per sample), trained as mnist-wgan-gp: lambda 10, 5 critic steps per G
 step, Adam 1e-4 with betas (0, 0.9), batch 128.
-2,000 G steps (10,000 critic steps, 23 epochs of critic batches), the quality curve
-every 250; float32 (the penalty's second derivative through oneDNN's bfloat16
+1,000 G steps (5,000 critic steps, 11.6 epochs of critic batches: what one session
+on 2 CPU cores could give it, about 17 min), the quality curve every 100; float32 (the penalty's second derivative through oneDNN's bfloat16
 convolutions is not measured). XLA off, as every convolutional run on a CPU."""
 
 from gan_tf.core.config import Config
@@ -16,5 +16,5 @@ def get_config() -> Config:
                   params=wgan_dcgan.Params(conv_width=64, d_batch_norm=False, clip=0.0,
                                            gp_weight=10.0),
                   init="dcgan_normal", g_output="tanh", d_steps=5, lr=1e-4, beta1=0.0,
-                  beta2=0.9, xla=False, iters=2_000, eval_every=250, snapshot_every=100,
-                  log_every=25)
+                  beta2=0.9, xla=False, iters=1_000, eval_every=100, snapshot_every=100,
+                  log_every=20)
