@@ -56,9 +56,12 @@ def test_the_registry_and_the_configs_name_the_same_families():
 
 
 def test_a_parameter_of_another_family_is_refused_by_name():
-    with pytest.raises(UserError, match="conv_width is a parameter of family dcgan, not of "
-                                        "'mlp'; add --family dcgan"):
+    with pytest.raises(UserError, match="conv_width is a parameter of families dcgan, "
+                                        "wgan_dcgan, not of 'mlp'; add --family dcgan"):
         override(Config(), {"conv_width": 32})
+    with pytest.raises(UserError, match="info_weight is a parameter of family infogan, not of "
+                                        r"'mlp'; add --family infogan \(or drop info_weight\)"):
+        override(Config(), {"info_weight": 0.5})
     with pytest.raises(UserError, match="unknown family 'gan2'"):
         override(Config(), {"family": "gan2"})
     with pytest.raises(UserError, match="not family 'dcgan''s"):

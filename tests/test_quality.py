@@ -301,7 +301,7 @@ def test_the_tf_tutorials_dcgan_has_its_published_shapes():
     # Keras' LeakyReLU default, as the tutorial leaves it.
     assert G.get_layer("project_lrelu").negative_slope == pytest.approx(0.3)
     assert cfg.batch_size == 256 and cfg.update == "simultaneous" and cfg.noise == "gaussian"
-    with pytest.raises(UserError, match="conditional is a parameter of family dcgan, mlp, "
+    with pytest.raises(UserError, match="conditional is a parameter of families dcgan, mlp, "
                                         "not of 'dcgan_tutorial'"):
         override(cfg, {"conditional": True})
 

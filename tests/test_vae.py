@@ -200,7 +200,7 @@ def test_vae_refuses_gan_only_options():
         with pytest.raises(UserError, match="family 'vae' needs"):
             override(SHORT, change)
     # The VAE's networks are MLPs of its own, unconditional: no such parameters.
-    with pytest.raises(UserError, match="conditional is a parameter of family dcgan, mlp"):
+    with pytest.raises(UserError, match="conditional is a parameter of families dcgan, mlp"):
         override(SHORT, {"conditional": True})
     with pytest.raises(UserError, match="model 'vae' is an MLP: drop arch 'dcgan'"):
         override(Config(), {"model": "vae", "arch": "dcgan"})

@@ -573,8 +573,10 @@ def override(cfg: Config, changes: dict) -> Config:
         elif key in own:
             clean_params[key] = _coerce(key, value, type(getattr(current, key)))
         elif key in params:
-            owners = ", ".join(sorted(params[key]))
-            raise UserError(f"{key} is a parameter of family {owners}, not of {family!r}; "
+            owners = sorted(params[key])
+            owner_words = (f"family {owners[0]}" if len(owners) == 1
+                           else f"families {', '.join(owners)}")
+            raise UserError(f"{key} is a parameter of {owner_words}, not of {family!r}; "
                             f"add --family {sorted(params[key])[0]} (or drop {key})")
         else:
             names = list(fields) + list(params)
