@@ -168,12 +168,52 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
         results.append(result)
         reference = result["real"]
     print(f"--- {run_dir}: mean ± std over {len(results)} seeds")
+    for task in TASKS:
+        if results and all(task in r for r in results):
+            print(_task_module(task).format_spread([r[task] for r in results]))
+            return results
     print(format_spread([r["generated"] for r in results]))
     for kind in ("ema", "best"):
         if results and all(kind in r.get("generators", {}) for r in results):
             print(f"--- {run_dir}: its generator-{kind}.keras, mean ± std")
             print(format_spread([r["generators"][kind]["generated"] for r in results]))
     return results
+
+
+# What a G that does not sample is measured by, under its task's key in metrics.json:
+# SRGAN's (families/srgan.py) and CycleGAN's (families/cyclegan.py).
+TASKS = ("super_resolution", "translation")
+INVERSE = "generator-inverse.keras"   # CycleGAN's F, beside its G
+
+
+def generator_task(G) -> str:
+    """'sample' (z -> image), 'super_resolution' (7x7 -> 28x28) or 'translation'
+    (image -> image): read from G's input, so saved generators tell it too."""
+    return {"lr": "super_resolution", "x": "translation"}.get(G.inputs[0].name, "sample")
+
+
+def _task_module(task: str):
+    from gan_tf.evaluation import super_resolution, translation
+    return {"super_resolution": super_resolution, "translation": translation}[task]
+
+
+def measure_task(task: str, G, F, dataset: str, split: str, data_dir=None, **about) -> dict:
+    """G (and CycleGAN's F, or None) measured on the split's test digits by its task's
+    module; prints the table. The result holds the measures under `task`, beside
+    `about` (run, iteration)."""
+    from gan_tf.data.datasets import load_dataset, with_split
+    from gan_tf.evaluation.classifier import load_classifier
+    t0 = time.time()
+    data = with_split(load_dataset(dataset, data_dir), split)
+    module = _task_module(task)
+    classifier = load_classifier(dataset=dataset)
+    measured = (module.measure(G, data.test_images, data.test_labels, classifier)
+                if task == "super_resolution" else
+                module.measure(G, F, data.test_images, data.test_labels, classifier))
+    print(module.format_table(measured))
+    return {**about, "dataset": dataset, "split": split,
+            "num_test_images": len(data.test_images), task: measured,
+            "seconds": round(time.time() - t0, 1)}
 
 
 def measure_generator(G, dataset: str, split: str, num_samples: int, seed: int,
@@ -214,8 +254,17 @@ def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict
                         f"at: the run was resumed to {run.read_config().iters:,} iterations "
                         f"and has not finished again; finish it (python -m gan_tf.train "
                         f"--resume --run-dir {run}) and evaluate it then")
+    G = run.load_generator()
+    task = generator_task(G)
+    if task != "sample":
+        F = run.load_generator(INVERSE) if (run / INVERSE).is_file() else None
+        result = measure_task(task, G, F, run.dataset(), run.split(), data_dir,
+                              run=str(run), iteration=iteration)
+        atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
+        print(f"wrote {run / METRICS} ({result['seconds']} s)")
+        return result
     result, samples, mnist = measure_generator(
-        run.load_generator(), run.dataset(), run.split(), num_samples, seed, data_dir,
+        G, run.dataset(), run.split(), num_samples, seed, data_dir,
         reference, run=str(run), iteration=iteration)
     others = {}
     for kind, name in GENERATORS.items():
@@ -262,6 +311,12 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
                         f"non-negative integer")
     G = read_generator(path, "use a generator file gan-tf saved (docs/models/, or a run's "
                              "generator.keras)")
+    task = generator_task(G)
+    if task != "sample":   # (a CycleGAN's G alone: A -> B measured, F not known here)
+        result = measure_task(task, G, None, dataset, split, data_dir, run=str(path),
+                              iteration=iteration)
+        print(f"({path} is a generator file: nothing written; {result['seconds']} s)")
+        return result
     result, _, _ = measure_generator(G, dataset, split, num_samples, seed, data_dir,
                                      run=str(path), iteration=iteration)
     print(format_table(result))

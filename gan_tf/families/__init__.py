@@ -7,11 +7,12 @@ family's parameters with core.config (gan_tf/__init__ does so first thing).
 
 from __future__ import annotations
 
-from gan_tf.families import (acgan, dcgan, dcgan_tutorial, infogan, lsgan, maxout, mlp, pacgan,
-                             vae, wgan, wgan_dcgan)
+from gan_tf.families import (acgan, cyclegan, dcgan, dcgan_tutorial, infogan, lsgan, maxout, mlp, pacgan,
+                             srgan, vae, wgan, wgan_dcgan)
 
 FAMILIES = {m.FAMILY.name: m.FAMILY for m in (mlp, dcgan, dcgan_tutorial, maxout, pacgan, lsgan,
-                                               wgan, wgan_dcgan, acgan, infogan, vae)}
+                                               wgan, wgan_dcgan, acgan, infogan, srgan,
+                                               cyclegan, vae)}
 
 
 def get(cfg_or_name):

@@ -34,7 +34,14 @@ class Family:
     name = ""
     Params = None
     # How the generic code treats its runs:
-    trainer = "gan"          # 'gan' (training/loop.Trainer) or 'vae' (training/vae.py)
+    trainer = "gan"          # 'gan' (training/loop.Trainer), 'vae' (training/vae.py),
+                             # 'srgan' (training/super_resolution.py) or 'cycle'
+                             # (training/cycle.py)
+    # What G maps: 'sample', U(-1, 1) noise to an image (every GAN, the VAE's decoder);
+    # 'super_resolution', a 7x7 image to a 28x28 one (SRGAN: measured by
+    # evaluation/super_resolution.py, not by sampling); 'translation', an image of one
+    # domain to one of another (CycleGAN: evaluation/translation.py).
+    task = "sample"
     stackable = False        # N seeds train as one program (training/stack.py)
     convolutional = False    # off XLA on CPUs; one inter-op thread to be reproducible
 
@@ -60,6 +67,10 @@ class Family:
 
     def generator(self, cfg, seeds):
         raise NotImplementedError
+
+    def generator_input_dim(self, cfg) -> int:
+        """The width of G's (first) input: z's, for a sampler."""
+        return cfg.z_dim
 
     def discriminator(self, cfg, seeds):
         raise NotImplementedError

@@ -83,6 +83,55 @@ class InfoCodes(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="gan_tf")
+class PixelShuffle(keras.layers.Layer):
+    """(B, H, W, C r^2) -> (B, H r, W r, C): the sub-pixel convolution's rearrangement
+    (Shi et al. 2016), SRGAN's upsampling (its Figure 4: conv, PixelShuffler x2,
+    PReLU)."""
+
+    def __init__(self, factor: int, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return tf.nn.depth_to_space(x, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        r = self.factor
+        return (b, None if h is None else h * r, None if w is None else w * r, c // r ** 2)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
+class PositionMixing(keras.layers.Layer):
+    """(B, H, W, C) -> (B, H, W, C): y[:, p, c] = sum_q W[p, q] x[:, q, c] + b[p] over
+    the H*W positions, one matrix for every channel (the position mixing of
+    CycleGAN's generators, models/cycle.py)."""
+
+    def __init__(self, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+
+    def build(self, input_shape):
+        n = input_shape[1] * input_shape[2]
+        self.kernel = self.add_weight(
+            shape=(n, n), name="kernel",
+            initializer=keras.initializers.GlorotNormal(seed=self.seed))
+        self.bias = self.add_weight(shape=(n,), name="bias", initializer="zeros")
+
+    def call(self, x):
+        s = tf.shape(x)
+        flat = tf.reshape(x, [s[0], s[1] * s[2], s[3]])
+        mixed = tf.einsum("bqc,qp->bpc", flat, self.kernel) + self.bias[None, :, None]
+        return tf.reshape(mixed, s)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="gan_tf")
 class UniformToNormal(keras.layers.Layer):
     """u ~ Uniform(-1, 1) -> z = sqrt(2) erfinv(u) ~ N(0, 1), elementwise: the inverse
     CDF of the normal applied to (u + 1) / 2. A VAE's decoder expects z ~ N(0, I);

@@ -1,5 +1,6 @@
 """A fresh trainer for a Config: the GAN's (loop.Trainer) around its family's
-networks and losses, or the VAE's (vae.VaeTrainer).
+networks and losses, the VAE's (vae.VaeTrainer), SRGAN's
+(super_resolution.SrganTrainer) or CycleGAN's (cycle.CycleTrainer).
 
 Above both trainers, so that neither trainer module imports the other.
 """
@@ -21,6 +22,17 @@ def build_trainer(cfg, train_images, train_labels=None, strategy=None) -> Traine
     if family.trainer == "vae":
         from gan_tf.training.vae import build_vae_trainer
         return build_vae_trainer(cfg, train_images)
+    if family.trainer == "cycle":
+        from gan_tf.training.cycle import CycleTrainer
+        return CycleTrainer(family.build_generator(cfg), family.build_inverse(cfg),
+                            family.build_discriminator(cfg), family.build_discriminator_a(cfg),
+                            make_optimizer(cfg), make_optimizer(cfg, role="discriminator"),
+                            family.losses(cfg), cfg, train_images)
+    if family.trainer == "srgan":
+        from gan_tf.training.super_resolution import SrganTrainer
+        G, D = family.build_generator(cfg), family.build_discriminator(cfg)
+        return SrganTrainer(G, D, make_optimizer(cfg), make_optimizer(cfg, role="discriminator"),
+                            family.losses(cfg), cfg, train_images)
     with strategy.scope() if strategy else contextlib.nullcontext():
         G, D = family.build_generator(cfg), family.build_discriminator(cfg)
         if cfg.init == "uniform" and cfg.g_output == "sigmoid":

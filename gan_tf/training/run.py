@@ -207,8 +207,11 @@ class ChunkedLoop:
             return
         frame = it // self.cfg.snapshot_every
         from gan_tf.models import networks
-        # The moving average of G draws the frames where there is one.
-        images = networks.unit_images(self.trainer.sampler, *frame_inputs(self.cfg, frame))
+        # The moving average of G draws the frames where there is one; a trainer whose
+        # G does not sample (SRGAN's) makes its own.
+        own = getattr(self.trainer, "frame_images", None)
+        images = (own(frame) if own is not None else
+                  networks.unit_images(self.trainer.sampler, *frame_inputs(self.cfg, frame)))
         self.writer.snapshot(it, frame, images, checkpoint_arrays(self.trainer, it))
 
     def checkpoint(self, it):

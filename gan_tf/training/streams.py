@@ -20,6 +20,7 @@ STREAM_EPS = 5   # the VAE's eps ~ N(0, I) (training/vae.py)
 STREAM_DROP_REAL, STREAM_DROP_FAKE, STREAM_PARZEN, STREAM_DROP_G = 6, 7, 8, 9
 STREAM_QUALITY = 10   # the fixed z of eval_every's samples (evaluation/tracking.py)
 STREAM_GP = 11   # where the gradient penalty looks between real and fake (WGAN-GP)
+STREAM_DOMAIN_B = 12   # CycleGAN's draws from its second domain (training/cycle.py)
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
 # (Philox took ~18% of an iteration), and TF's own kernels lack ThreeFry. Running
 # the draws as jit_compile functions everywhere (eager, plain graph or XLA loop)
@@ -78,3 +79,16 @@ def _permutation(seed, epoch, n: int):
 def epoch_permutation(seed: int, epoch, n: int):
     """The order of the training set in `epoch`: a fresh shuffle every epoch."""
     return _permutation(tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64), n)
+
+
+@tf.function(jit_compile=True)
+def _indices(seed, stream, counter, batch: int, n: int):
+    return tf.random.stateless_uniform([batch], stream_seed(seed, stream, counter), minval=0,
+                                       maxval=n, dtype=tf.int32, alg=ALG)
+
+
+def sample_indices(seed: int, stream: int, counter, batch: int, n: int):
+    """`batch` indices drawn uniformly from 0 .. n - 1, with replacement: draw number
+    `counter` of `stream`."""
+    return _indices(tf.constant(seed, tf.int64), tf.constant(stream, tf.int64),
+                    tf.cast(counter, tf.int64), batch, n)

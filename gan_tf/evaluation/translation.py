@@ -1,0 +1,92 @@
+"""How well CycleGAN's generators (families/cyclegan.py) learned the map between its
+domains, which is known: B = models/cycle.to_b(A) (rotated 90 degrees, inverted).
+
+On the run split's test digits a (domain A) and their true images b = to_b(a):
+  error              mean |G(a) - b| in [0, 1] pixel units (A -> B), and
+                     mean |F(b) - a| (B -> A): the translation against the true map
+  accuracy           the committed classifier's accuracy against the test labels on
+                     to_a(G(a)), G's translation mapped back by the true inverse
+                     (A -> B), and on F(b) (B -> A): is the translated digit still
+                     the same digit (a CycleGAN can be cycle-consistent and still
+                     swap digits, or draw them in another orientation)
+  cycle_error        mean |F(G(a)) - a| (A -> B -> A) and mean |G(F(b)) - b|
+Beside them, two references: the identity (a as its own translation: the error of
+not translating at all) and the true map (error 0; the classifier's own accuracy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DIRECTIONS = ("a_to_b", "b_to_a")
+COLUMNS = (("error", "translation error", "{:.4f}"),
+           ("accuracy", "classifier accuracy", "{:.4f}"),
+           ("cycle_error", "cycle error", "{:.4f}"))
+
+
+def _apply(model, x, batch=1000):
+    return np.concatenate([model(x[i:i + batch], training=False).numpy()
+                           for i in range(0, len(x), batch)])
+
+
+def measure(G, F, test_images_u8: np.ndarray, test_labels: np.ndarray, classifier) -> dict:
+    """{'generators': {direction: {measure}}, 'identity': ..., 'true_map': ...}; F
+    None measures A -> B alone (a generator file on its own)."""
+    from gan_tf.evaluation.classifier import predict
+    from gan_tf.models import cycle
+
+    def acc(images_pm1):
+        probs, _ = predict(classifier, (np.asarray(images_pm1) + 1.0) / 2.0)
+        return float((probs.argmax(1) == test_labels).mean())
+
+    def l1(x, y):   # mean absolute difference in [0, 1] units
+        return float(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)).mean() / 2)
+    a = test_images_u8.astype(np.float32) / 127.5 - 1.0
+    b = cycle.to_b(a).numpy()
+    g_a = _apply(G, a)
+    out = {"a_to_b": {"error": l1(g_a, b), "accuracy": acc(cycle.to_a(g_a).numpy())}}
+    if F is not None:
+        f_b = _apply(F, b)
+        out["a_to_b"]["cycle_error"] = l1(_apply(F, g_a), a)
+        out["b_to_a"] = {"error": l1(f_b, a), "accuracy": acc(f_b),
+                         "cycle_error": l1(_apply(G, f_b), b)}
+    true_acc = acc(a)
+    return {"generators": out,
+            "identity": {"a_to_b": {"error": l1(a, b), "accuracy": acc(cycle.to_a(a).numpy())},
+                         "b_to_a": {"error": l1(b, a), "accuracy": acc(b)}},
+            "true_map": {d: {"error": 0.0, "accuracy": true_acc} for d in DIRECTIONS}}
+
+
+def format_table(result: dict) -> str:
+    rows = [("CycleGAN", result["generators"]), ("identity", result["identity"]),
+            ("true map", result["true_map"])]
+    lines = [f"{'':>22}" + "".join(f"{name + ' ' + d.replace('_to_', '->').upper():>18}"
+                                   for name, _ in rows[:1] for d in DIRECTIONS)
+             + f"{'identity A->B':>16}{'true map':>12}"]
+    for key, label, fmt in COLUMNS:
+        cells = [fmt.format(result["generators"].get(d, {}).get(key)) if key in
+                 result["generators"].get(d, {}) else "-" for d in DIRECTIONS]
+        ident = result["identity"]["a_to_b"].get(key)
+        true = result["true_map"]["a_to_b"].get(key)
+        lines.append(f"{label:>22}" + "".join(f"{c:>18}" for c in cells)
+                     + f"{'-' if ident is None else fmt.format(ident):>16}"
+                     + f"{'-' if true is None else fmt.format(true):>12}")
+    return "\n".join(lines)
+
+
+def format_spread(results: list[dict]) -> str:
+    """The generators' measures, mean ± std (ddof 1) over runs."""
+    lines = [f"{'':>22}" + "".join(f"{d.replace('_to_', ' -> ').upper():>22}"
+                                   for d in DIRECTIONS)]
+    for key, label, fmt in COLUMNS:
+        cells = []
+        for d in DIRECTIONS:
+            vals = [r["generators"].get(d, {}).get(key) for r in results]
+            if any(v is None for v in vals):
+                cells.append("-")
+                continue
+            v = np.array(vals, np.float64)
+            sd = v.std(ddof=1) if len(v) > 1 else 0.0
+            cells.append(f"{fmt.format(v.mean())} ± {fmt.format(sd)}")
+        lines.append(f"{label:>22}" + "".join(f"{c:>22}" for c in cells))
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""CycleGAN (Zhu et al. 2017) on an unpaired task whose answer is known: domain A is
+MNIST's first half of the training digits, domain B the second half rotated 90
+degrees and inverted (models/cycle.to_b). No digit of A is ever shown with its
+image in B; the two domains do not even hold the same digits.
+
+Two generators, G: A -> B and F: B -> A, and two PatchGAN discriminators, D_B on B
+and D_A on A (models/cycle.py). The paper's full objective (its Eq. 3), in the
+least-squares form it trains with (section 4):
+    G, F:  (D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2
+           + cycle_weight (|F(G(a)) - a|_1 + |G(F(b)) - b|_1)
+    D_B:   1/2 ((D_B(b) - 1)^2 + D_B(G(a))^2), D_A likewise
+with cycle_weight 10 (the paper's lambda). Its training step is
+training/cycle.py's; its measures (the translation's error against the true map,
+the classifier's accuracy on translated digits mapped back, the cycle's error)
+evaluation/translation.py's. generator.keras is G (A -> B), generator-inverse.keras
+F (B -> A).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from gan_tf.core.config import FamilyParams, count_problems, param, register_params
+from gan_tf.families.base import Family
+
+MAX_WIDTH, MAX_BLOCKS, MAX_CYCLE_WEIGHT = 256, 16, 1000.0
+
+
+@register_params
+@dataclass(frozen=True)
+class Params(FamilyParams):
+    FAMILY = "cyclegan"
+    width: int = param(16, "channels of the ResNet generators' first convolution (the "
+                           "paper's 64); 2x and 4x after each stride-2 stage")
+    blocks: int = param(2, "residual blocks of each generator at 7x7 (the paper's 6 at "
+                           "128x128, 9 at 256x256)")
+    d_width: int = param(16, "channels of the PatchGAN's first convolution (the paper's "
+                             "64)")
+    mixing: bool = param(True, "a fully connected layer across the 7x7 positions in each "
+                               "generator (off: the paper's all-convolutional G)")
+    cycle_weight: float = param(10.0, "weight of the cycle-consistency loss (the paper's "
+                                      "lambda 10); 0: none")
+
+    def problems(self, cfg) -> list:
+        out = (count_problems("width", self.width, 1, MAX_WIDTH)
+               + count_problems("blocks", self.blocks, 0, MAX_BLOCKS)
+               + count_problems("d_width", self.d_width, 1, MAX_WIDTH))
+        v = self.cycle_weight
+        if not (type(v) is float and 0.0 <= v <= MAX_CYCLE_WEIGHT):
+            out.append(f"cycle_weight must be a number in [0, {MAX_CYCLE_WEIGHT:g}], got {v}")
+        if type(self.mixing) is not bool:
+            out.append(f"mixing must be true or false, got {self.mixing!r}")
+        if cfg.init not in ("glorot_normal", "dcgan_normal"):
+            out.append(f"family 'cyclegan' builds convolutions; init {cfg.init!r} is an "
+                       f"MLP's: add --init dcgan_normal (the paper's N(0, 0.02)) or "
+                       f"glorot_normal")
+        odd = {"g_output": "tanh", "loss": "log", "g_loss": "nonsaturating", "d_steps": 1,
+               "update": "alternating", "d_loss_scale": 1.0, "real_label": 1.0,
+               "g_ema": 0.0, "eval_every": 0, "parzen_every": 0, "strategy": "default",
+               "precision": "float32", "same_z": False, "fresh_sample_noise": False,
+               "noise": "uniform", "d_lr": 0.0}
+        wrong = [k for k, v in odd.items() if getattr(cfg, k) != v]
+        if wrong:
+            out.append(f"family 'cyclegan' needs {', '.join(f'{k}={odd[k]!r}' for k in wrong)} "
+                       f"(got {', '.join(f'{k}={getattr(cfg, k)!r}' for k in wrong)}): it "
+                       f"translates digits in tanh's range with its own least-squares "
+                       f"losses, on one device")
+        return out
+
+
+class CycleGan(Family):
+    name, Params = "cyclegan", Params
+    trainer = "cycle"
+    task = "translation"
+    convolutional = True
+
+    def generator(self, cfg, seeds, name="generator"):
+        from gan_tf.models import cycle
+        p = cfg.params
+        return cycle.generator(cfg, seeds, p.width, p.blocks, p.mixing, name)
+
+    def discriminator(self, cfg, seeds, name="discriminator"):
+        from gan_tf.models import cycle
+        return cycle.discriminator(cfg, seeds, cfg.params.d_width, name)
+
+    def build_inverse(self, cfg):
+        """F: B -> A, G's architecture with weights of its own."""
+        from gan_tf.models import networks
+        with networks.precision(cfg):
+            return self.generator(cfg, itertools.count(2 * cfg.seed + 30_000), "inverse")
+
+    def build_discriminator_a(self, cfg):
+        """D_A, judging domain A, D_B's architecture with weights of its own."""
+        from gan_tf.models import networks
+        with networks.precision(cfg):
+            return self.discriminator(cfg, itertools.count(2 * cfg.seed + 40_000),
+                                      "discriminator_a")
+
+    def losses(self, cfg):
+        from gan_tf.models import cycle
+        return cycle.d_loss, cycle.g_loss
+
+    def generator_input_dim(self, cfg) -> int:
+        from gan_tf.models.networks import IMAGE_DIM
+        return IMAGE_DIM
+
+    def describe_loss(self, cfg) -> str:
+        p = cfg.params
+        return (f"CycleGAN (least squares + {p.cycle_weight:g} x cycle L1; "
+                f"{'position mixing' if p.mixing else 'all-convolutional'} generators)")
+
+
+FAMILY = CycleGan()

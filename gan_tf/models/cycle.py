@@ -1,0 +1,123 @@
+"""CycleGAN's networks and terms (Zhu et al. 2017, "Unpaired Image-to-Image Translation
+using Cycle-Consistent Adversarial Networks"), scaled to MNIST, and the task with a
+known answer it is measured on.
+
+  to_b, to_a          the fixed map between the two domains, and its inverse:
+                      domain B is MNIST rotated 90 degrees counter-clockwise and
+                      inverted (x -> -x in tanh's range); the model is never told it
+  generator           the paper's ResNet generator (its appendix 7.2: c7s1-k, d2k,
+                      d4k, R residual blocks of 4k, u2k, uk, c7s1-3) at k = `width`,
+                      instance norm and ReLU, one output channel and tanh; 28 -> 14 -> 7
+                      and back. `mixing` adds, in the middle, one fully connected
+                      layer across the 7x7 positions, shared by the channels (the
+                      token mixing of Tolstikhin et al. 2021's MLP-Mixer): the
+                      paper's all-convolutional G can only move content as far as its
+                      receptive field, with the same filter everywhere, and names
+                      geometric changes as its failure case (section 5.3)
+  discriminator       the paper's PatchGAN (C64-C128-C256-C512, 4x4 convolutions,
+                      instance norm but not on the first, LeakyReLU 0.2, a 1-channel
+                      convolution last) at k = `width` with its first two stages
+                      strided (28 -> 14 -> 7): a 7x7 map of scores, one per patch
+  d_loss, g_loss      the least-squares GAN's terms the paper trains with (section 4:
+                      "we replace the negative log likelihood objective by a least-
+                      squares loss"), D's halved as the paper does
+  cycle_loss          the L1 distance of x and its round trip (the paper's Eq. 2)
+Images are flat 784-vectors in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from gan_tf.models.networks import IMAGE_DIM, PositionMixing, kernel_init
+
+SIDE = 28
+
+
+def _images(x):
+    return tf.reshape(tf.cast(x, tf.float32), [-1, SIDE, SIDE, 1])
+
+
+def to_b(x):
+    """Domain A -> B, the fixed map: rotate 90 degrees counter-clockwise, invert."""
+    return -tf.reshape(tf.image.rot90(_images(x), k=1), [-1, IMAGE_DIM])
+
+
+def to_a(x):
+    """Domain B -> A: to_b's inverse (invert, rotate 90 degrees clockwise)."""
+    return tf.reshape(tf.image.rot90(-_images(x), k=3), [-1, IMAGE_DIM])
+
+
+def d_loss(real_scores, fake_scores):
+    """1/2 (mean((D(b) - 1)^2) + mean(D(G(a))^2)), over every patch."""
+    return 0.5 * (tf.reduce_mean(tf.square(tf.cast(real_scores, tf.float32) - 1.0))
+                  + tf.reduce_mean(tf.square(tf.cast(fake_scores, tf.float32))))
+
+
+def g_loss(fake_scores):
+    """mean((D(G(a)) - 1)^2), over every patch."""
+    return tf.reduce_mean(tf.square(tf.cast(fake_scores, tf.float32) - 1.0))
+
+
+def cycle_loss(x, round_trip):
+    """mean |round_trip - x| (the L1 norm of Eq. 2, as a mean over pixels)."""
+    return tf.reduce_mean(tf.abs(tf.cast(round_trip, tf.float32) - tf.cast(x, tf.float32)))
+
+
+def _instance_norm(name):
+    # GroupNormalization with one group per channel is instance normalisation.
+    return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+
+
+def generator(cfg, seeds, width: int, blocks: int, mixing: bool, name: str = "generator"):
+    """(B, 784) -> (B, 784): the ResNet generator at `width`, `blocks` residual
+    blocks at 7x7, the position mixing (where `mixing`) after them."""
+    k = width
+
+    def conv(h, filters, size, lname, strides=1, layer=keras.layers.Conv2D):
+        h = layer(filters, size, strides=strides, padding="same", use_bias=False,
+                  name=lname, kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+        return keras.layers.ReLU(name=lname + "_relu")(_instance_norm(lname + "_in")(h))
+    x = keras.Input((IMAGE_DIM,), name="x")
+    h = keras.layers.Reshape((SIDE, SIDE, 1), name="image")(x)
+    h = conv(h, k, 7, "c7s1")
+    h = conv(h, 2 * k, 3, "d1", strides=2)      # 14x14
+    h = conv(h, 4 * k, 3, "d2", strides=2)      # 7x7
+    for i in range(1, blocks + 1):
+        r = conv(h, 4 * k, 3, f"block{i}_conv1")
+        r = keras.layers.Conv2D(4 * k, 3, padding="same", use_bias=False,
+                                name=f"block{i}_conv2",
+                                kernel_initializer=kernel_init(cfg.init, next(seeds)))(r)
+        r = _instance_norm(f"block{i}_in2")(r)
+        h = keras.layers.Add(name=f"block{i}_sum")([h, r])
+    if mixing:
+        h = keras.layers.Add(name="mixing_sum")(
+            [h, PositionMixing(seed=next(seeds), name="mixing")(h)])
+    h = conv(h, 2 * k, 3, "u1", strides=2, layer=keras.layers.Conv2DTranspose)   # 14x14
+    h = conv(h, k, 3, "u2", strides=2, layer=keras.layers.Conv2DTranspose)       # 28x28
+    h = keras.layers.Conv2D(1, 7, padding="same", name="out_conv",
+                            kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+    h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
+    out = keras.layers.Activation("tanh", name="out")(h)
+    return keras.Model(x, out, name=name)
+
+
+def discriminator(cfg, seeds, width: int, name: str = "discriminator"):
+    """(B, 784) -> (B, 49): the PatchGAN's 7x7 scores, flat."""
+    x = keras.Input((IMAGE_DIM,), name="x")
+    h = keras.layers.Reshape((SIDE, SIDE, 1), name="image")(x)
+    stages = ((width, 2), (2 * width, 2), (4 * width, 1))
+    for i, (filters, stride) in enumerate(stages, 1):
+        h = keras.layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=i == 1,
+                                name=f"conv{i}",
+                                kernel_initializer=kernel_init(cfg.init, next(seeds),
+                                                               "discriminator"))(h)
+        if i > 1:   # the paper: no normalisation on C64, the first
+            h = _instance_norm(f"conv{i}_in")(h)
+        h = keras.layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(h)
+    h = keras.layers.Conv2D(1, 4, padding="same", name="scores",
+                            kernel_initializer=kernel_init(cfg.init, next(seeds),
+                                                           "discriminator"))(h)
+    out = keras.layers.Reshape((49,), name="flat")(h)
+    return keras.Model(x, out, name=name)
