@@ -36,7 +36,13 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
          "wgan_dcgan": {"conv_width": 4, "g_output": "tanh", "xla": False, "d_steps": 2,
                         "optimizer": "rmsprop"},
          "acgan": {"d_hidden": (16,), "g_hidden": (16,), "loss": "xent"},
-         "infogan": {"d_hidden": (16,), "g_hidden": (16,), "z_dim": 8, "loss": "xent"}}
+         "infogan": {"d_hidden": (16,), "g_hidden": (16,), "z_dim": 8, "loss": "xent"},
+         # MSE-only for the first 2 iterations: the switch to the adversarial steps
+         # falls on the resume.
+         "srgan": {"width": 4, "blocks": 1, "d_width": 4, "pretrain_iters": 2,
+                   "init": "glorot_normal", "g_output": "tanh", "loss": "xent", "xla": False},
+         "cyclegan": {"width": 2, "blocks": 1, "d_width": 2, "init": "dcgan_normal",
+                      "g_output": "tanh", "xla": False}}
 
 
 def main(family: str, data_dir: str, out: str) -> dict:
@@ -59,7 +65,9 @@ def main(family: str, data_dir: str, out: str) -> dict:
     report["frames"] = len(sorted((a / "frames").glob("*.png")))
     report["gif"] = (a / "training.gif").exists()
     G = RunFolder(a).load_generator()
-    z = np.random.default_rng(0).uniform(-1, 1, (8, cfg.z_dim)).astype(np.float32)
+    # z, or the 7x7 or 28x28 image a super-resolution or translation G takes
+    z = np.random.default_rng(0).uniform(-1, 1, (8, fam.generator_input_dim(cfg))
+                                         ).astype(np.float32)
     inputs = [z, np.eye(10, dtype=np.float32)[np.arange(8)]] if cfg.conditional else z
     x = np.asarray(G(inputs, training=False))
     report["generator_shape"] = list(x.shape)

@@ -261,7 +261,14 @@ def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict
         result = measure_task(task, G, F, run.dataset(), run.split(), data_dir,
                               run=str(run), iteration=iteration)
         atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
-        print(f"wrote {run / METRICS} ({result['seconds']} s)")
+        module = _task_module(task)
+        from gan_tf.data.datasets import load_dataset, with_split
+        test = with_split(load_dataset(run.dataset(), data_dir), run.split()).test_images
+        if task == "translation":
+            module.write_picture(G, F, test, run / module.PICTURE)
+        else:
+            module.write_picture(G, test, run / module.PICTURE)
+        print(f"wrote {run / METRICS} and {run / module.PICTURE} ({result['seconds']} s)")
         return result
     result, samples, mnist = measure_generator(
         G, run.dataset(), run.split(), num_samples, seed, data_dir,

@@ -104,3 +104,18 @@ def format_spread(results: list[dict]) -> str:
             cells.append(f"{fmt.format(v.mean())} ± {fmt.format(sd)}")
         lines.append(f"{label:>22}" + "".join(f"{c:>22}" for c in cells))
     return f"{'':>22}" + "".join(f"{m:>22}" for m in METHODS) + "\n" + "\n".join(lines)
+
+
+PICTURE = "upscaled.png"   # beside metrics.json
+
+
+def write_picture(G, test_images_u8: np.ndarray, path, count: int = 8) -> None:
+    """The first `count` test digits, one per row: the 7x7 input (as 4x4 blocks),
+    bicubic, G's, the original."""
+    from gan_tf.models.super_resolution import downsample, upsample_nearest
+    from gan_tf.runs.pictures import save_rows
+    hr = test_images_u8[:count].astype(np.float32) / 255.0
+    images = upscale(G, hr)
+    blocks = (upsample_nearest(downsample(hr * 2.0 - 1.0)).numpy() + 1.0) / 2.0
+    rows = np.stack([blocks, images["bicubic"], images["generator"], images["hr"]], axis=1)
+    save_rows(rows, path, column_titles=["7x7 input", "bicubic", "G", "original"])

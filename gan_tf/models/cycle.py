@@ -74,50 +74,55 @@ def generator(cfg, seeds, width: int, blocks: int, mixing: bool, name: str = "ge
     """(B, 784) -> (B, 784): the ResNet generator at `width`, `blocks` residual
     blocks at 7x7, the position mixing (where `mixing`) after them."""
     k = width
+    # Layer names (so weight and optimizer-slot names) of F carry its model's name: one
+    # optimizer updates G and F together, and a checkpoint names every slot.
+    pre = "" if name == "generator" else name + "_"
 
     def conv(h, filters, size, lname, strides=1, layer=keras.layers.Conv2D):
+        lname = pre + lname
         h = layer(filters, size, strides=strides, padding="same", use_bias=False,
                   name=lname, kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
         return keras.layers.ReLU(name=lname + "_relu")(_instance_norm(lname + "_in")(h))
     x = keras.Input((IMAGE_DIM,), name="x")
-    h = keras.layers.Reshape((SIDE, SIDE, 1), name="image")(x)
+    h = keras.layers.Reshape((SIDE, SIDE, 1), name=f"{pre}image")(x)
     h = conv(h, k, 7, "c7s1")
     h = conv(h, 2 * k, 3, "d1", strides=2)      # 14x14
     h = conv(h, 4 * k, 3, "d2", strides=2)      # 7x7
     for i in range(1, blocks + 1):
         r = conv(h, 4 * k, 3, f"block{i}_conv1")
         r = keras.layers.Conv2D(4 * k, 3, padding="same", use_bias=False,
-                                name=f"block{i}_conv2",
+                                name=f"{pre}block{i}_conv2",
                                 kernel_initializer=kernel_init(cfg.init, next(seeds)))(r)
-        r = _instance_norm(f"block{i}_in2")(r)
-        h = keras.layers.Add(name=f"block{i}_sum")([h, r])
+        r = _instance_norm(f"{pre}block{i}_in2")(r)
+        h = keras.layers.Add(name=f"{pre}block{i}_sum")([h, r])
     if mixing:
-        h = keras.layers.Add(name="mixing_sum")(
-            [h, PositionMixing(seed=next(seeds), name="mixing")(h)])
+        h = keras.layers.Add(name=f"{pre}mixing_sum")(
+            [h, PositionMixing(seed=next(seeds), name=f"{pre}mixing")(h)])
     h = conv(h, 2 * k, 3, "u1", strides=2, layer=keras.layers.Conv2DTranspose)   # 14x14
     h = conv(h, k, 3, "u2", strides=2, layer=keras.layers.Conv2DTranspose)       # 28x28
-    h = keras.layers.Conv2D(1, 7, padding="same", name="out_conv",
+    h = keras.layers.Conv2D(1, 7, padding="same", name=f"{pre}out_conv",
                             kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
-    h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
-    out = keras.layers.Activation("tanh", name="out")(h)
+    h = keras.layers.Reshape((IMAGE_DIM,), name=f"{pre}flat")(h)
+    out = keras.layers.Activation("tanh", name=f"{pre}out")(h)
     return keras.Model(x, out, name=name)
 
 
 def discriminator(cfg, seeds, width: int, name: str = "discriminator"):
     """(B, 784) -> (B, 49): the PatchGAN's 7x7 scores, flat."""
+    pre = "" if name == "discriminator" else name + "_"   # (as the generator's)
     x = keras.Input((IMAGE_DIM,), name="x")
-    h = keras.layers.Reshape((SIDE, SIDE, 1), name="image")(x)
+    h = keras.layers.Reshape((SIDE, SIDE, 1), name=f"{pre}image")(x)
     stages = ((width, 2), (2 * width, 2), (4 * width, 1))
     for i, (filters, stride) in enumerate(stages, 1):
         h = keras.layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=i == 1,
-                                name=f"conv{i}",
+                                name=f"{pre}conv{i}",
                                 kernel_initializer=kernel_init(cfg.init, next(seeds),
                                                                "discriminator"))(h)
         if i > 1:   # the paper: no normalisation on C64, the first
-            h = _instance_norm(f"conv{i}_in")(h)
-        h = keras.layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(h)
-    h = keras.layers.Conv2D(1, 4, padding="same", name="scores",
+            h = _instance_norm(f"{pre}conv{i}_in")(h)
+        h = keras.layers.LeakyReLU(0.2, name=f"{pre}conv{i}_lrelu")(h)
+    h = keras.layers.Conv2D(1, 4, padding="same", name=f"{pre}scores",
                             kernel_initializer=kernel_init(cfg.init, next(seeds),
                                                            "discriminator"))(h)
-    out = keras.layers.Reshape((49,), name="flat")(h)
+    out = keras.layers.Reshape((49,), name=f"{pre}flat")(h)
     return keras.Model(x, out, name=name)
