@@ -217,3 +217,28 @@ def test_srgans_adversarial_term_sharpens_what_the_mse_alone_blurs(mnist):
     assert mse["generator"]["blur_length"] > hr_blur + 0.25, mse
     assert abs(gan["generator"]["blur_length"] - hr_blur) < 0.15, gan
     assert mse["generator"]["psnr"] > gan["generator"]["psnr"], (mse, gan)
+
+
+CYCLE_ITERS = 500
+
+
+@pytest.mark.slow
+def test_the_cycle_loss_makes_the_round_trip_keep_the_digit_and_nothing_else_does(mnist):
+    """With the cycle term F(G(a)) is the digit a was (the classifier reads it so) and
+    close to a; without it G and F each draw their domain's digits, and the round
+    trip has lost which. Measured when written (width 8, 1 block, 500 iterations, 500
+    test digits): round-trip accuracy 0.86 vs 0.10, cycle error 0.062 vs 0.179."""
+    from gan_tf.evaluation import translation
+    from gan_tf.evaluation.classifier import load_classifier
+    from gan_tf.training.build import build_trainer
+    for weight, keeps in ((10.0, True), (0.0, False)):
+        cfg = override(load_experiment("mnist-cyclegan"),
+                       {"width": 8, "blocks": 1, "d_width": 8, "cycle_weight": weight})
+        trainer = build_trainer(cfg, mnist.train_images)
+        trainer.chunk(CYCLE_ITERS)
+        r = translation.measure(trainer.G, trainer.F, mnist.test_images[:500],
+                                mnist.test_labels[:500], load_classifier())["generators"]
+        for d in ("a_to_b", "b_to_a"):
+            assert (r[d]["cycle_accuracy"] > 0.6) == keeps, (weight, r)
+            assert (r[d]["cycle_accuracy"] < 0.3) == (not keeps), (weight, r)
+            assert (r[d]["cycle_error"] < 0.1) == keeps, (weight, r)
