@@ -166,7 +166,7 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
         print(f"--- {run}", flush=True)
         result = evaluate_run(run, num_samples, seed, data_dir, reference)
         results.append(result)
-        reference = result["real"]
+        reference = result.get("real")   # (an SR or translation G has none)
     print(f"--- {run_dir}: mean ± std over {len(results)} seeds")
     for task in TASKS:
         if results and all(task in r for r in results):
