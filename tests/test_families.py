@@ -51,8 +51,9 @@ def test_the_registry_and_the_configs_name_the_same_families():
             "wgan_dcgan", "acgan", "infogan"} <= set(families.FAMILIES)
     for name, family in families.FAMILIES.items():
         assert family.name == name and family.Params.FAMILY == name
-        assert type(Config(family=name).params) is family.Params
-        assert Config.from_json(Config(family=name).to_json()) == Config(family=name)
+        cfg = Config(family=name, **family.needs)
+        assert type(cfg.params) is family.Params
+        assert Config.from_json(cfg.to_json()) == cfg
 
 
 def test_a_parameter_of_another_family_is_refused_by_name():

@@ -196,7 +196,8 @@ def test_help_documents_every_flag():
     from gan_tf.core.config import flat_values
     from gan_tf.families import FAMILIES
     # every shared field, 'family', and every family's every parameter
-    names = {n for family in FAMILIES for n in flat_values(Config(family=family))}
+    names = {n for name, family in FAMILIES.items()
+             for n in flat_values(Config(family=name, **family.needs))}
     assert {"family", "conv_width", "maxout_pieces", "d_keep", "ls_a", "conditional"} <= names
     for name in names:
         assert "--" + name.replace("_", "-") in out

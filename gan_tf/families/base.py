@@ -42,6 +42,10 @@ class Family:
     # evaluation/super_resolution.py, not by sampling); 'translation', an image of one
     # domain to one of another (CycleGAN: evaluation/translation.py).
     task = "sample"
+    # The shared options whose defaults (the tutorial's MLP: its xavier_init, a sigmoid
+    # output) this family refuses, with the values it needs: Config(family=NAME,
+    # **needs) is the family's smallest valid config.
+    needs: dict = {}
     stackable = False        # N seeds train as one program (training/stack.py)
     convolutional = False    # off XLA on CPUs; one inter-op thread to be reproducible
 

@@ -74,6 +74,7 @@ class CycleGan(Family):
     trainer = "cycle"
     task = "translation"
     convolutional = True
+    needs = {"init": "dcgan_normal", "g_output": "tanh"}
 
     def generator(self, cfg, seeds, name="generator"):
         from gan_tf.models import cycle

@@ -73,6 +73,7 @@ class Srgan(Family):
     trainer = "srgan"
     task = "super_resolution"
     convolutional = True
+    needs = {"init": "glorot_normal", "g_output": "tanh"}
 
     def generator(self, cfg, seeds):
         from gan_tf.models import super_resolution
