@@ -221,3 +221,24 @@ class WassersteinCritic:
         how = (f"weights clipped to +-{p.clip}" if p.clip > 0 else
                f"gradient penalty {p.gp_weight}" if p.gp_weight > 0 else "unconstrained")
         return f"Wasserstein critic ({how})"
+
+
+# --- the image-to-image families (SRGAN, CycleGAN): a G that maps images, trained by
+# a trainer of its own, which implements none of the sampling GANs' loop options
+
+IMAGE_TO_IMAGE_OPTIONS = {
+    "g_output": "tanh", "g_loss": "nonsaturating", "d_steps": 1, "update": "alternating",
+    "d_loss_scale": 1.0, "real_label": 1.0, "g_ema": 0.0, "eval_every": 0,
+    "parzen_every": 0, "strategy": "default", "precision": "float32", "same_z": False,
+    "fresh_sample_noise": False, "noise": "uniform", "d_lr": 0.0}
+
+
+def option_problems(cfg, family: str, options: dict, why: str) -> list:
+    """One sentence naming every shared option of cfg that differs from `options`
+    (name -> the value the family needs), with the values found, and `why`."""
+    wrong = [k for k, v in options.items() if getattr(cfg, k) != v]
+    if not wrong:
+        return []
+    return [f"family {family!r} needs {', '.join(f'{k}={options[k]!r}' for k in wrong)} "
+            f"(got {', '.join(f'{k}={getattr(cfg, k)!r}' for k in wrong)}): {why}"]
+

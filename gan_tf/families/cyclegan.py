@@ -22,7 +22,7 @@ import itertools
 from dataclasses import dataclass
 
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
-from gan_tf.families.base import Family
+from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, option_problems
 
 MAX_WIDTH, MAX_BLOCKS, MAX_CYCLE_WEIGHT = 256, 16, 1000.0
 
@@ -55,18 +55,10 @@ class Params(FamilyParams):
             out.append(f"family 'cyclegan' builds convolutions; init {cfg.init!r} is an "
                        f"MLP's: add --init dcgan_normal (the paper's N(0, 0.02)) or "
                        f"glorot_normal")
-        odd = {"g_output": "tanh", "loss": "log", "g_loss": "nonsaturating", "d_steps": 1,
-               "update": "alternating", "d_loss_scale": 1.0, "real_label": 1.0,
-               "g_ema": 0.0, "eval_every": 0, "parzen_every": 0, "strategy": "default",
-               "precision": "float32", "same_z": False, "fresh_sample_noise": False,
-               "noise": "uniform", "d_lr": 0.0}
-        wrong = [k for k, v in odd.items() if getattr(cfg, k) != v]
-        if wrong:
-            out.append(f"family 'cyclegan' needs {', '.join(f'{k}={odd[k]!r}' for k in wrong)} "
-                       f"(got {', '.join(f'{k}={getattr(cfg, k)!r}' for k in wrong)}): it "
-                       f"translates digits in tanh's range with its own least-squares "
-                       f"losses, on one device")
-        return out
+        options = {**IMAGE_TO_IMAGE_OPTIONS, "loss": "log"}   # its own losses, no 'xent'
+        return out + option_problems(cfg, "cyclegan", options,
+                                     "it translates digits in tanh's range with its own "
+                                     "least-squares losses, on one device")
 
 
 class CycleGan(Family):

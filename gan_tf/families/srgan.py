@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
-from gan_tf.families.base import Family
+from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, option_problems
 
 MAX_WIDTH, MAX_BLOCKS, MAX_ADV_WEIGHT = 512, 32, 100.0
 
@@ -54,18 +54,9 @@ class Params(FamilyParams):
                        f"add --init glorot_normal (or dcgan_normal)")
         # What G's images are, and the options that mean nothing for a G that
         # upscales instead of sampling, or that this trainer does not implement.
-        odd = {"g_output": "tanh", "g_loss": "nonsaturating", "d_steps": 1,
-               "update": "alternating", "d_loss_scale": 1.0, "real_label": 1.0,
-               "g_ema": 0.0, "eval_every": 0, "parzen_every": 0, "strategy": "default",
-               "precision": "float32", "same_z": False, "fresh_sample_noise": False,
-               "noise": "uniform", "d_lr": 0.0}
-        wrong = [k for k, v in odd.items() if getattr(cfg, k) != v]
-        if wrong:
-            out.append(f"family 'srgan' needs {', '.join(f'{k}={odd[k]!r}' for k in wrong)} "
-                       f"(got {', '.join(f'{k}={getattr(cfg, k)!r}' for k in wrong)}): its "
-                       f"G upscales 7x7 digits in tanh's range, on one device, one D step "
-                       f"per G step")
-        return out
+        return out + option_problems(cfg, "srgan", IMAGE_TO_IMAGE_OPTIONS,
+                                     "its G upscales 7x7 digits in tanh's range, on one "
+                                     "device, one D step per G step")
 
 
 class Srgan(Family):
