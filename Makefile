@@ -9,6 +9,7 @@
 #   make mnist-lsgan [ITERS=N] [ARGS=...]           the least-squares GAN on the tutorial's MLP
 #   make mnist-pacgan2 [ITERS=N] [ARGS=...]         the tutorial's GAN with a packed D (PacGAN2)
 #   make mnist-wgan  [ITERS=N] [ARGS=...]           the Wasserstein GAN (clipped critic) on the MLP
+#   make mnist-wgan-dcgan [ITERS=N] [ARGS=...]      the clipped critic on the DCGAN's networks
 #   make mnist-wgan-gp [ITERS=N] [ARGS=...]         WGAN-GP (gradient penalty) on the MLP
 #   make mnist-wgan-gp-dcgan [ITERS=N] [ARGS=...]   WGAN-GP on the DCGAN's networks
 #   make mnist-acgan [ITERS=N] [ARGS=...]           AC-GAN: the cGAN's MLP, D predicting the class
@@ -58,7 +59,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -75,7 +76,7 @@ $(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS) -r requirements-test.txt
 	touch $@
 
-mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20: venv
+mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20: venv
 	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 info-codes: venv

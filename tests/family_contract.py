@@ -41,8 +41,11 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
          # falls on the resume.
          "srgan": {"width": 4, "blocks": 1, "d_width": 4, "pretrain_iters": 2,
                    "init": "glorot_normal", "g_output": "tanh", "loss": "xent", "xla": False},
+         # The history pools full after iteration 1 (2 x 16 images > 20), so their
+         # swaps and the learning rate's fall both cross the resume.
          "cyclegan": {"width": 2, "blocks": 1, "d_width": 2, "init": "dcgan_normal",
-                      "g_output": "tanh", "xla": False}}
+                      "g_output": "tanh", "xla": False, "pool_size": 20,
+                      "decay_start": 1, "decay_iters": 3}}
 
 
 def main(family: str, data_dir: str, out: str) -> dict:

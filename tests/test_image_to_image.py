@@ -3,8 +3,11 @@ layers against hand computations, their losses by hand, their measures on known
 answers, their steps doing what their papers say, and learning tests that fail
 without each model's distinctive term."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from gan_tf.core.config import Config, load_experiment, override
 from gan_tf.core.errors import UserError
@@ -233,7 +236,10 @@ def test_the_cycle_loss_makes_the_round_trip_keep_the_digit_and_nothing_else_doe
     from gan_tf.training.build import build_trainer
     for weight, keeps in ((10.0, True), (0.0, False)):
         cfg = override(load_experiment("mnist-cyclegan"),
-                       {"width": 8, "blocks": 1, "d_width": 8, "cycle_weight": weight})
+                       {"width": 8, "blocks": 1, "d_width": 8, "cycle_weight": weight,
+                        # the paper's objective, as calibrated: no identity term (it
+                        # scales with the cycle's weight), pool or decay
+                        "identity_weight": 0.0, "pool_size": 0, "decay_iters": 0})
         trainer = build_trainer(cfg, mnist.train_images)
         trainer.chunk(CYCLE_ITERS)
         r = translation.measure(trainer.G, trainer.F, mnist.test_images[:500],
@@ -242,3 +248,142 @@ def test_the_cycle_loss_makes_the_round_trip_keep_the_digit_and_nothing_else_doe
             assert (r[d]["cycle_accuracy"] > 0.6) == keeps, (weight, r)
             assert (r[d]["cycle_accuracy"] < 0.3) == (not keeps), (weight, r)
             assert (r[d]["cycle_error"] < 0.1) == keeps, (weight, r)
+
+
+# --- CycleGAN's additions in the authors' code: the history pool, identity, decay
+
+def _reference_pool(size, images_per_query, draws):
+    """The authors' ImagePool.query, as util/image_pool.py writes it, with the random
+    numbers given: a list of stored images and the images each query returns."""
+    stored, shown = [], []
+    for images, (u, slots) in zip(images_per_query, draws):
+        out = []
+        for x, ui, slot in zip(images, u, slots):
+            if len(stored) < size:
+                stored.append(x)
+                out.append(x)
+            elif ui > 0.5:
+                out.append(stored[slot])
+                stored[slot] = x
+            else:
+                out.append(x)
+        shown.append(np.stack(out))
+    return np.stack(stored), shown
+
+
+def test_the_history_pool_is_the_authors_image_pool():
+    """pool_query against the authors' ImagePool.query on the same random numbers:
+    5 queries of 4 images into a pool of 6 (full in the middle of the second), with
+    repeated slots in one query (the later image returns the earlier one's)."""
+    from gan_tf.models.cycle import pool_query
+    rng = np.random.default_rng(0)
+    size, n = 6, 4
+    queries = [rng.normal(size=(n, 3)).astype(np.float32) for _ in range(5)]
+    draws = [(rng.uniform(size=n).astype(np.float32), rng.integers(0, size, n))
+             for _ in range(5)]
+    draws[3] = (np.array([0.9, 0.9, 0.1, 0.7], np.float32), np.array([2, 2, 2, 2]))
+    want_pool, want_shown = _reference_pool(size, queries, draws)
+    pool, filled = tf.zeros([size, 3]), tf.constant(0, tf.int32)
+    for images, (u, slots), want in zip(queries, draws, want_shown):
+        pool, filled, shown = pool_query(pool, filled, tf.constant(images), tf.constant(u),
+                                         tf.constant(slots, tf.int32))
+        np.testing.assert_array_equal(shown.numpy(), want)
+    np.testing.assert_array_equal(pool.numpy(), want_pool)
+    assert int(filled) == size
+    # the repeated slot: the second image got the first's, the last the second's
+    np.testing.assert_array_equal(want_shown[3][1], queries[3][0])
+    np.testing.assert_array_equal(want_shown[3][3], queries[3][1])
+
+
+def test_the_learning_rate_falls_as_the_authors_linear_policy():
+    """lr_l = 1 - max(0, epoch + 1 - n_epochs) / (n_epochs_decay + 1), iterations for
+    epochs: n 2 + 3 -> 1, 1, 3/4, 2/4, 1/4."""
+    from gan_tf.models.cycle import decayed_lr
+    got = [float(decayed_lr(2.0, t, 2, 3)) for t in range(5)]
+    np.testing.assert_allclose(got, [2.0, 2.0, 1.5, 1.0, 0.5])
+    assert float(decayed_lr(2.0, 7, 2, 0)) == 2.0
+
+
+def test_cyclegans_step_adds_the_identity_term_and_shows_d_the_pool(mnist):
+    """One step of tiny networks: the reported identity term is |G(b) - b|_1 +
+    |F(a) - a|_1 before the update, g_loss = adversarial + 10 cycle + 5 identity, the
+    learning rate is the decayed one, and the pool holds the first batch's fakes."""
+    from gan_tf.models import cycle
+    from gan_tf.training.build import build_trainer
+    cfg = override(load_experiment("mnist-cyclegan"),
+                   {"width": 2, "blocks": 1, "d_width": 2, "iters": 4, "decay_start": 0,
+                    "decay_iters": 4, "pool_size": 20})
+    trainer = build_trainer(cfg, mnist.train_images)
+    a, _ = trainer.batch(tf.constant(0, tf.int64))
+    b = trainer.batch_b(tf.constant(0, tf.int64))
+    want_identity = float(cycle.cycle_loss(b, trainer.G(b, training=True))
+                          + cycle.cycle_loss(a, trainer.F(a, training=True)))
+    fake_b = trainer.G(a, training=True).numpy()
+    out = trainer.step(tf.constant(0, tf.int64))
+    assert float(out["identity"]) == pytest.approx(want_identity, rel=1e-5)
+    assert float(out["g_loss"]) == pytest.approx(
+        float(out["g_adversarial"]) + 10.0 * float(out["cycle"]) + 5.0 * want_identity,
+        rel=1e-5)
+    assert float(out["lr"]) == pytest.approx(2e-4 * 4 / 5)
+    pool, filled = trainer.pools["b"]
+    assert int(filled.numpy()) == 16
+    np.testing.assert_allclose(pool.numpy()[:16], fake_b, atol=1e-6)
+
+
+def test_a_cyclegan_config_saved_before_the_pool_loads_as_it_trained():
+    """mnist-cyclegan's config.json as commit 7fe9a6b saved it (no identity_weight,
+    pool_size, decay_*) loads without them, whatever today's defaults are."""
+    saved = (Path(__file__).parent / "saved_configs" / "cyclegan-7fe9a6b.json").read_text()
+    cfg = Config.from_json(saved)
+    p = cfg.params
+    assert (p.identity_weight, p.pool_size, p.decay_iters) == (0.0, 0, 0)
+    assert (p.width, p.blocks, p.cycle_weight, cfg.iters) == (16, 2, 10.0, 3_000)
+    assert load_experiment("mnist-cyclegan").params.pool_size == 50
+
+
+def test_cyclegan_refuses_a_decay_that_ends_before_the_run():
+    with pytest.raises(UserError, match=r"decayed to lr/1501 at iteration 3,000 .*"
+                                        r"--decay-start 6000 --decay-iters 6000"):
+        override(load_experiment("mnist-cyclegan"), {"iters": 12_000})
+    for key, bad in (("pool_size", -1), ("identity_weight", float("nan")),
+                     ("decay_iters", 1.5)):
+        with pytest.raises(UserError, match=key):
+            override(load_experiment("mnist-cyclegan"), {key: bad})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("experiment, task, where, key", [
+    ("mnist-srresnet", "super_resolution", ("generator",), "psnr"),
+    ("mnist-cyclegan", "translation", ("generators", "a_to_b"), "error")])
+def test_evaluate_measures_a_sweep_of_image_to_image_runs(experiment, task, where, key,
+                                                          mnist_dir, tmp_path, capsys):
+    """`make evaluate RUN=<sweep>` of SR or translation runs (2 seeds of tiny networks,
+    2 iterations): each seed's metrics.json and picture, then the seeds' mean ± std
+    under the task's table (a KeyError once: such a sweep has no real-data reference
+    to carry from seed to seed)."""
+    import json
+
+    from gan_tf.evaluation.evaluate import evaluate_folder
+    from gan_tf.train import main
+    tiny = ["--width", "2", "--blocks", "1", "--d-width", "2"]
+    path = tmp_path / "sweep"
+    assert main(["--experiment", experiment, "--iters", "2", "--snapshot-every", "2", "--log-every", "1",
+                 "--seeds", "2", *tiny, "--data-dir", str(mnist_dir),
+                 "--run-dir", str(path)]) == 0
+    capsys.readouterr()
+    results = evaluate_folder(path, data_dir=mnist_dir)
+    out = capsys.readouterr().out
+    values = []
+    for s, r in enumerate(results):
+        saved = json.loads((path / f"seed-{s}" / "metrics.json").read_text())
+        measured = saved[task]
+        for k in where:
+            measured = measured[k]
+        values.append(measured[key])
+        assert (path / f"seed-{s}" / ("upscaled.png" if task == "super_resolution"
+                                      else "translated.png")).is_file()
+    assert len(values) == 2 and values[0] != values[1]   # two seeds, two networks
+    assert "mean ± std over 2 seeds" in out
+    fmt = "{:.2f}" if key == "psnr" else "{:.4f}"
+    assert (f"{fmt.format(np.mean(values))} ± {fmt.format(np.std(values, ddof=1))}"
+            in out), out

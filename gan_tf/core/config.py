@@ -97,10 +97,18 @@ FLAT_FAMILY_KEYS = ("model", "arch", "conditional", "d_hidden", "g_hidden", "con
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
-def param(default, help_text):
+_NONE = object()
+
+
+def param(default, help_text, before=_NONE):
     """A dataclass field whose one-line help the CLI shows (Config's and every family's
-    Params')."""
-    return field(default=default, metadata={"help": help_text})
+    Params'). A family parameter added after its family's first runs names `before`:
+    the value that reproduces a run whose saved config predates it (ADDED_LATER's rule
+    for the shared fields), so that today's default never changes a saved run."""
+    meta = {"help": help_text}
+    if before is not _NONE:
+        meta["before"] = before
+    return field(default=default, metadata=meta)
 
 
 def help_table(text: str) -> dict:
@@ -186,8 +194,10 @@ family            the model family, each a file of gan_tf/families/ with paramet
                   model), 'pacgan' (the MLP GAN with a packed D), 'lsgan' (least
                   squares), 'wgan' and 'wgan_dcgan' (the Wasserstein critic, clipped
                   or gradient-penalised, on the MLP or the DCGAN), 'acgan' (the
-                  auxiliary classifier GAN), 'infogan' (InfoGAN's codes), 'vae'
-                  (Kingma & Welling's VAE)
+                  auxiliary classifier GAN), 'infogan' (InfoGAN's codes), 'srgan'
+                  (4x super-resolution of 7x7 digits), 'cyclegan' (unpaired
+                  translation to rotated, inverted digits), 'vae' (Kingma &
+                  Welling's VAE)
 params            the family's parameters (its Params dataclass); None: its defaults
 loss              loss variant: 'log' (the tutorial's hand-written log-loss on
                   probabilities) or 'xent' (sigmoid_cross_entropy_with_logits)
@@ -442,8 +452,11 @@ class Config:
         if missing:
             raise UserError(f"the saved config lacks {', '.join(missing)} (every saved "
                             f"config names them: they decide what the run trains)")
-        return override(cfg, {k: v for k, v in ADDED_LATER.items() if k not in values
-                              and k not in FLAT_FAMILY_KEYS})
+        later = {k: v for k, v in ADDED_LATER.items() if k not in values
+                 and k not in FLAT_FAMILY_KEYS}
+        later.update({f.name: f.metadata["before"] for f in dataclasses.fields(cfg.params)
+                      if "before" in f.metadata and f.name not in values["params"]})
+        return override(cfg, later)
 
 
 def migrate(values: dict) -> dict:

@@ -9,7 +9,13 @@ least-squares form it trains with (section 4):
     G, F:  (D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2
            + cycle_weight (|F(G(a)) - a|_1 + |G(F(b)) - b|_1)
     D_B:   1/2 ((D_B(b) - 1)^2 + D_B(G(a))^2), D_A likewise
-with cycle_weight 10 (the paper's lambda). Its training step is
+with cycle_weight 10 (the paper's lambda), plus what the authors' code
+(junyanz/pytorch-CycleGAN-and-pix2pix) trains every model with: the identity term
+identity_weight * cycle_weight * (|G(b) - b|_1 + |F(a) - a|_1) (cycle_gan_model.py
+backward_G, lambda_identity 0.5), D updated on a history of pool_size fakes
+(image_pool.py, pool_size 50), and the learning rate decaying linearly to 0
+(get_scheduler's 'linear' policy: n_epochs constant, n_epochs_decay falling). Its
+training step is
 training/cycle.py's; its measures (the translation's error against the true map,
 the classifier's accuracy on translated digits mapped back, the cycle's error)
 evaluation/translation.py's. generator.keras is G (A -> B), generator-inverse.keras
@@ -24,7 +30,7 @@ from dataclasses import dataclass
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
 from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, option_problems
 
-MAX_WIDTH, MAX_BLOCKS, MAX_CYCLE_WEIGHT = 256, 16, 1000.0
+MAX_WIDTH, MAX_BLOCKS, MAX_CYCLE_WEIGHT, MAX_POOL = 256, 16, 1000.0, 10_000
 
 
 @register_params
@@ -41,6 +47,18 @@ class Params(FamilyParams):
                                "generator (off: the paper's all-convolutional G)")
     cycle_weight: float = param(10.0, "weight of the cycle-consistency loss (the paper's "
                                       "lambda 10); 0: none")
+    # Added 2026-12-06; a run saved before trained without them (`before`).
+    identity_weight: float = param(0.5, "weight of the identity loss |G(b) - b|_1 + "
+                                        "|F(a) - a|_1, as a fraction of cycle_weight (the "
+                                        "authors' code's lambda_identity 0.5); 0: none",
+                                   before=0.0)
+    pool_size: int = param(50, "how many earlier fakes each D is also updated with (the "
+                               "authors' image pool of 50); 0: the current fakes only",
+                           before=0)
+    decay_start: int = param(0, "iteration from which the learning rate falls linearly "
+                                "(the authors' n_epochs)")
+    decay_iters: int = param(0, "iterations over which it falls, to lr/(decay_iters+1) at "
+                                "the last (the authors' n_epochs_decay); 0: constant lr")
 
     def problems(self, cfg) -> list:
         out = (count_problems("width", self.width, 1, MAX_WIDTH)
@@ -49,6 +67,23 @@ class Params(FamilyParams):
         v = self.cycle_weight
         if not (type(v) is float and 0.0 <= v <= MAX_CYCLE_WEIGHT):
             out.append(f"cycle_weight must be a number in [0, {MAX_CYCLE_WEIGHT:g}], got {v}")
+        if not (type(self.identity_weight) is float
+                and 0.0 <= self.identity_weight <= MAX_CYCLE_WEIGHT):
+            out.append(f"identity_weight must be a number in [0, {MAX_CYCLE_WEIGHT:g}], "
+                       f"got {self.identity_weight}")
+        out += (count_problems("pool_size", self.pool_size, 0, MAX_POOL)
+                + count_problems("decay_start", self.decay_start, 0, 10**9)
+                + count_problems("decay_iters", self.decay_iters, 0, 10**9))
+        if (not out and self.decay_iters > 0
+                and self.decay_start + self.decay_iters < cfg.iters):
+            end = self.decay_start + self.decay_iters
+            out.append(f"the learning rate has decayed to lr/{self.decay_iters + 1} at "
+                       f"iteration {end:,} (decay_start {self.decay_start:,} + decay_iters "
+                       f"{self.decay_iters:,}), before iters {cfg.iters:,}: train for "
+                       f"{end:,} iterations, or move the decay (the authors' half "
+                       f"constant, half falling: --decay-start {cfg.iters // 2} "
+                       f"--decay-iters {cfg.iters - cfg.iters // 2}), or "
+                       f"--decay-iters 0 for a constant rate")
         if type(self.mixing) is not bool:
             out.append(f"mixing must be true or false, got {self.mixing!r}")
         if cfg.init not in ("glorot_normal", "dcgan_normal"):
@@ -100,7 +135,12 @@ class CycleGan(Family):
 
     def describe_loss(self, cfg) -> str:
         p = cfg.params
-        return (f"CycleGAN (least squares + {p.cycle_weight:g} x cycle L1; "
+        extra = "".join([f" + {p.identity_weight * p.cycle_weight:g} x identity L1"
+                         if p.identity_weight else "",
+                         f"; a pool of {p.pool_size} fakes" if p.pool_size else "",
+                         f"; lr falling from iteration {p.decay_start:,}"
+                         if p.decay_iters else ""])
+        return (f"CycleGAN (least squares + {p.cycle_weight:g} x cycle L1{extra}; "
                 f"{'position mixing' if p.mixing else 'all-convolutional'} generators)")
 
 

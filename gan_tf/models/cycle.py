@@ -21,7 +21,11 @@ known answer it is measured on.
   d_loss, g_loss      the least-squares GAN's terms the paper trains with (section 4:
                       "we replace the negative log likelihood objective by a least-
                       squares loss"), D's halved as the paper does
-  cycle_loss          the L1 distance of x and its round trip (the paper's Eq. 2)
+  cycle_loss          the L1 distance of x and its round trip (the paper's Eq. 2);
+                      also the identity term |G(b) - b|_1 (section 5.2)
+  pool_query          the history of generated images D is updated with (section 4,
+                      after Shrivastava et al. 2017), as the authors' ImagePool.query
+  decayed_lr          the authors' learning rate: constant, then linear towards 0
 Images are flat 784-vectors in [-1, 1].
 """
 
@@ -63,6 +67,44 @@ def g_loss(fake_scores):
 def cycle_loss(x, round_trip):
     """mean |round_trip - x| (the L1 norm of Eq. 2, as a mean over pixels)."""
     return tf.reduce_mean(tf.abs(tf.cast(round_trip, tf.float32) - tf.cast(x, tf.float32)))
+
+
+def pool_query(pool, filled, images, u, slots):
+    """One query of the history pool, the authors' ImagePool.query (junyanz/pytorch-
+    CycleGAN-and-pix2pix, util/image_pool.py) as a pure function, image by image in
+    the batch's order: while the pool holds fewer than its size, an image is stored
+    and returned itself; once it is full, an image with u > 0.5 is stored in `slots`'
+    place and the image that was there is returned, any other image is returned
+    itself. Returns (the new pool, the new count, the images D is shown).
+
+    pool (size, d) and filled (scalar int32, how many slots hold images) are the
+    state; images (n, d); u (n,) in [0, 1) and slots (n,) in 0 .. size - 1 are the
+    query's random draws (training/streams.pool_draws)."""
+    size = pool.shape[0]
+    out = []
+    for i in range(images.shape[0]):
+        x = images[i]
+        full = filled >= size
+        swap = tf.logical_and(full, u[i] > 0.5)
+        idx = tf.where(full, slots[i], tf.minimum(filled, size - 1))
+        old = pool[idx]
+        out.append(tf.where(swap, old, x))
+        new = tf.where(tf.logical_or(swap, tf.logical_not(full)), x, old)
+        pool = tf.tensor_scatter_nd_update(pool, tf.reshape(idx, [1, 1]), new[None])
+        filled = filled + tf.cast(tf.logical_not(full), filled.dtype)
+    return pool, filled, tf.stack(out)
+
+
+def decayed_lr(lr, t, decay_start: int, decay_iters: int):
+    """The learning rate of iteration t (from 0): `lr` until decay_start, then falling
+    linearly over decay_iters iterations to lr / (decay_iters + 1) at the last, the
+    authors' 'linear' policy (networks.py get_scheduler: lr_l = 1 - max(0, epoch +
+    epoch_count - n_epochs) / (n_epochs_decay + 1)) with iterations for epochs.
+    decay_iters 0: constant."""
+    if decay_iters <= 0:
+        return tf.constant(lr, tf.float32)
+    past = tf.maximum(0.0, tf.cast(t, tf.float32) + 1.0 - decay_start)
+    return lr * (1.0 - past / (decay_iters + 1.0))
 
 
 def _instance_norm(name):

@@ -21,6 +21,9 @@ STREAM_DROP_REAL, STREAM_DROP_FAKE, STREAM_PARZEN, STREAM_DROP_G = 6, 7, 8, 9
 STREAM_QUALITY = 10   # the fixed z of eval_every's samples (evaluation/tracking.py)
 STREAM_GP = 11   # where the gradient penalty looks between real and fake (WGAN-GP)
 STREAM_DOMAIN_B = 12   # CycleGAN's draws from its second domain (training/cycle.py)
+# CycleGAN's history pools of fakes (models/cycle.pool_query): per image whether to
+# swap with a stored fake, and which one; one stream per pool.
+STREAM_POOL_B, STREAM_POOL_A = 13, 14
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
 # (Philox took ~18% of an iteration), and TF's own kernels lack ThreeFry. Running
 # the draws as jit_compile functions everywhere (eager, plain graph or XLA loop)
@@ -50,6 +53,22 @@ def _uniform(seed, stream, counter, batch: int, z_dim: int):
 def _unit_uniform(seed, stream, counter, batch: int):
     return tf.random.stateless_uniform([batch, 1], stream_seed(seed, stream, counter),
                                        alg=ALG)
+
+
+@tf.function(jit_compile=True)
+def _unit_uniform2(seed, stream, counter, batch: int):
+    return tf.random.stateless_uniform([batch, 2], stream_seed(seed, stream, counter),
+                                       alg=ALG)
+
+
+def pool_draws(seed: int, stream: int, counter, batch: int, size: int):
+    """The random choices of a history pool's query number `counter` (shape (batch,)
+    each): u ~ Uniform[0, 1), which decides whether an image swaps with a stored one
+    (u > 0.5), and the stored slot, uniform on 0 .. size - 1."""
+    draws = _unit_uniform2(tf.constant(seed, tf.int64), tf.constant(stream, tf.int64),
+                           tf.cast(counter, tf.int64), batch)
+    slots = tf.minimum(tf.cast(draws[:, 1] * size, tf.int32), size - 1)
+    return draws[:, 0], slots
 
 
 def interpolation_weights(seed: int, counter, batch: int):
