@@ -13,7 +13,8 @@ def main(argv=None) -> int:
     p = cli.Parser("gan_tf.wasserstein_curves",
                    library="gan_tf.studies.reports.wasserstein_curves")
     p.add_argument("runs", nargs="*", help="runs or sweeps trained with the quality curve "
-                   "(default: mnist-wgan, mnist-wgan-gp and mnist-wgan-gp-dcgan's, and "
+                   "(default: mnist-wgan, mnist-wgan-dcgan, mnist-wgan-gp and "
+                   "mnist-wgan-gp-dcgan's, and "
                    "mnist-dcgan's seeds)")
     p.add_argument("--out", default=study_dir(WASSERSTEIN_CURVES), help="output folder")
     args = p.parse_args(argv)

@@ -3,8 +3,9 @@ samples are? The WGAN paper's claim (Arjovsky et al. 2017, section 4.2, Figures 
 and 4): the Wasserstein estimate of a WGAN critic falls as the samples improve,
 where a standard GAN's D loss says nothing about them.
 
-For each run or sweep given (default: mnist-wgan, mnist-wgan-gp, mnist-wgan-gp-dcgan
-and, for the standard GAN, mnist-dcgan, every one trained with the quality curve,
+For each run or sweep given (default: mnist-wgan, mnist-wgan-dcgan, mnist-wgan-gp,
+mnist-wgan-gp-dcgan and, for the standard GAN, mnist-dcgan, every one trained with the
+quality curve,
 eval_every), pairs every quality-curve point (G's Frechet distance to the validation
 images, from stats.jsonl) with the loss over the iterations since the point before:
 a critic's Wasserstein estimate (d_real - d_fake, the mean critic output on real
@@ -23,7 +24,8 @@ from pathlib import Path
 from gan_tf.core.errors import UserError
 from gan_tf.runs.files import atomic_write_text, locked
 
-DEFAULT_RUNS = ("outputs/mnist-wgan-seeds", "outputs/mnist-wgan-gp-seeds",
+DEFAULT_RUNS = ("outputs/mnist-wgan-seeds", "outputs/mnist-wgan-dcgan-seeds",
+                "outputs/mnist-wgan-gp-seeds",
                 "outputs/mnist-wgan-gp-dcgan", "outputs/mnist-dcgan-seeds")
 FD_KEY = "quality_fd"   # the raw G's validation Frechet distance (tracking.py)
 
