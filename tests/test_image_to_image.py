@@ -130,6 +130,18 @@ def test_the_fixed_map_is_a_rotation_and_an_inversion_and_to_a_undoes_it():
     np.testing.assert_array_equal(b.reshape(3, 28, 28),
                                   -np.rot90(x.reshape(3, 28, 28), 1, axes=(1, 2)))
     np.testing.assert_array_equal(to_a(b).numpy(), x)
+    # either half alone (domain_map), each undone by its to_a
+    img = x.reshape(3, 28, 28)
+    for name, want in (("invert", -img), ("rotate", np.rot90(img, 1, axes=(1, 2)))):
+        b = to_b(x, name).numpy()
+        np.testing.assert_array_equal(b.reshape(3, 28, 28), want)
+        np.testing.assert_array_equal(to_a(b, name).numpy(), x)
+    from gan_tf.families.cyclegan import DOMAIN_MAPS
+    from gan_tf.models import cycle
+    assert DOMAIN_MAPS == cycle.DOMAIN_MAPS
+    with pytest.raises(UserError, match="domain_map must be one of rotate_invert, invert, "
+                                        "rotate, got 'flip'"):
+        override(load_experiment("mnist-cyclegan"), {"domain_map": "flip"})
 
 
 def test_position_mixing_can_be_a_rotation_that_convolutions_cannot():
@@ -189,6 +201,14 @@ def test_the_translation_measures_on_the_true_map_and_the_identity(mnist):
     assert g["a_to_b"]["permutation"] == list(range(10))   # every digit stays itself
     assert g["b_to_a"]["permuted_accuracy"] == g["b_to_a"]["accuracy"]
     assert r["identity"]["a_to_b"]["error"] > 0.5 and r["identity"]["a_to_b"]["accuracy"] < 0.5
+    # measured against another map, the inversion alone, the same G is 0.5 off
+    # (its rotation), and that map's own true translation is exact
+    r = measure(G, F, test, mnist.test_labels[:500], load_classifier(), "invert")
+    assert r["domain_map"] == "invert" and r["generators"]["a_to_b"]["error"] > 0.1
+    G = keras.Model(inp, keras.layers.Lambda(lambda v: -v)(inp))
+    r = measure(G, G, test, mnist.test_labels[:500], load_classifier(), "invert")
+    assert r["generators"]["a_to_b"]["error"] < 1e-6
+    assert r["generators"]["b_to_a"]["permutation"] == list(range(10))
 
 
 # --- learning: each model's distinctive term, and the same model without it
@@ -337,6 +357,7 @@ def test_a_cyclegan_config_saved_before_the_pool_loads_as_it_trained():
     cfg = Config.from_json(saved)
     p = cfg.params
     assert (p.identity_weight, p.pool_size, p.decay_iters) == (0.0, 0, 0)
+    assert p.domain_map == "rotate_invert"
     assert (p.width, p.blocks, p.cycle_weight, cfg.iters) == (16, 2, 10.0, 3_000)
     assert load_experiment("mnist-cyclegan").params.pool_size == 50
 
@@ -382,6 +403,10 @@ def test_evaluate_measures_a_sweep_of_image_to_image_runs(experiment, task, wher
         values.append(measured[key])
         assert (path / f"seed-{s}" / ("upscaled.png" if task == "super_resolution"
                                       else "translated.png")).is_file()
+        if task == "translation":   # G and F saved with the map they translate by
+            for name in ("generator.json", "generator-inverse.json"):
+                info = json.loads((path / f"seed-{s}" / name).read_text())
+                assert info["domain_map"] == "rotate_invert", info
     assert len(values) == 2 and values[0] != values[1]   # two seeds, two networks
     assert "mean ± std over 2 seeds" in out
     fmt = "{:.2f}" if key == "psnr" else "{:.4f}"

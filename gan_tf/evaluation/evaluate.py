@@ -197,10 +197,11 @@ def _task_module(task: str):
     return {"super_resolution": super_resolution, "translation": translation}[task]
 
 
-def measure_task(task: str, G, F, dataset: str, split: str, data_dir=None, **about) -> dict:
+def measure_task(task: str, G, F, dataset: str, split: str, data_dir=None,
+                 domain_map: str = "rotate_invert", **about) -> dict:
     """G (and CycleGAN's F, or None) measured on the split's test digits by its task's
-    module; prints the table. The result holds the measures under `task`, beside
-    `about` (run, iteration)."""
+    module (a translation against the true `domain_map`); prints the table. The
+    result holds the measures under `task`, beside `about` (run, iteration)."""
     from gan_tf.data.datasets import load_dataset, with_split
     from gan_tf.evaluation.classifier import load_classifier
     t0 = time.time()
@@ -209,7 +210,8 @@ def measure_task(task: str, G, F, dataset: str, split: str, data_dir=None, **abo
     classifier = load_classifier(dataset=dataset)
     measured = (module.measure(G, data.test_images, data.test_labels, classifier)
                 if task == "super_resolution" else
-                module.measure(G, F, data.test_images, data.test_labels, classifier))
+                module.measure(G, F, data.test_images, data.test_labels, classifier,
+                               domain_map))
     print(module.format_table(measured))
     return {**about, "dataset": dataset, "split": split,
             "num_test_images": len(data.test_images), task: measured,
@@ -258,14 +260,16 @@ def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict
     task = generator_task(G)
     if task != "sample":
         F = run.load_generator(INVERSE) if (run / INVERSE).is_file() else None
-        result = measure_task(task, G, F, run.dataset(), run.split(), data_dir,
+        domain_map = (getattr(run.read_config().params, "domain_map", "rotate_invert")
+                      if run.has_config() else "rotate_invert")
+        result = measure_task(task, G, F, run.dataset(), run.split(), data_dir, domain_map,
                               run=str(run), iteration=iteration)
         atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
         module = _task_module(task)
         from gan_tf.data.datasets import load_dataset, with_split
         test = with_split(load_dataset(run.dataset(), data_dir), run.split()).test_images
         if task == "translation":
-            module.write_picture(G, F, test, run / module.PICTURE)
+            module.write_picture(G, F, test, run / module.PICTURE, domain_map=domain_map)
         else:
             module.write_picture(G, test, run / module.PICTURE)
         print(f"wrote {run / METRICS} and {run / module.PICTURE} ({result['seconds']} s)")
@@ -301,6 +305,7 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
     writes nothing."""
     from gan_tf.core.config import DATASETS, SPLITS
     from gan_tf.core.reading import read_json
+    from gan_tf.families.cyclegan import DOMAIN_MAPS
     from gan_tf.runs.folder import GENERATOR_INFO_LIMIT, read_generator
     if not (path.exists() or path.is_symlink()):
         raise UserError(f"no generator file at {path}")
@@ -320,8 +325,12 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
                              "generator.keras)")
     task = generator_task(G)
     if task != "sample":   # (a CycleGAN's G alone: A -> B measured, F not known here)
-        result = measure_task(task, G, None, dataset, split, data_dir, run=str(path),
-                              iteration=iteration)
+        domain_map = info.get("domain_map", "rotate_invert")
+        if domain_map not in DOMAIN_MAPS:
+            raise UserError(f"{info_path} names domain_map {str(domain_map)[:40]!r}; "
+                            f"expected one of {', '.join(DOMAIN_MAPS)}")
+        result = measure_task(task, G, None, dataset, split, data_dir, domain_map,
+                              run=str(path), iteration=iteration)
         print(f"({path} is a generator file: nothing written; {result['seconds']} s)")
         return result
     result, _, _ = measure_generator(G, dataset, split, num_samples, seed, data_dir,

@@ -1,5 +1,6 @@
 """How well CycleGAN's generators (families/cyclegan.py) learned the map between its
-domains, which is known: B = models/cycle.to_b(A) (rotated 90 degrees, inverted).
+domains, which is known: B = models/cycle.to_b(A) (rotated 90 degrees and inverted,
+or either alone: the run's domain_map).
 
 On the run split's test digits a (domain A) and their true images b = to_b(a):
   error              mean |G(a) - b| in [0, 1] pixel units (A -> B), and
@@ -38,9 +39,11 @@ def _apply(model, x, batch=1000):
                            for i in range(0, len(x), batch)])
 
 
-def measure(G, F, test_images_u8: np.ndarray, test_labels: np.ndarray, classifier) -> dict:
-    """{'generators': {direction: {measure}}, 'identity': ..., 'true_map': ...}; F
-    None measures A -> B alone (a generator file on its own)."""
+def measure(G, F, test_images_u8: np.ndarray, test_labels: np.ndarray, classifier,
+            domain_map: str = "rotate_invert") -> dict:
+    """{'generators': {direction: {measure}}, 'identity': ..., 'true_map': ...,
+    'domain_map': ...}; F None measures A -> B alone (a generator file on its own).
+    domain_map: the map B = to_b(A) the run was trained on (models/cycle.DOMAIN_MAPS)."""
     from gan_tf.evaluation.classifier import predict
     from gan_tf.evaluation.codes import best_assignment, confusion
     from gan_tf.models import cycle
@@ -60,9 +63,9 @@ def measure(G, F, test_images_u8: np.ndarray, test_labels: np.ndarray, classifie
     def l1(x, y):   # mean absolute difference in [0, 1] units
         return float(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)).mean() / 2)
     a = test_images_u8.astype(np.float32) / 127.5 - 1.0
-    b = cycle.to_b(a).numpy()
+    b = cycle.to_b(a, domain_map).numpy()
     g_a = _apply(G, a)
-    back = cycle.to_a(g_a).numpy()
+    back = cycle.to_a(g_a, domain_map).numpy()
     out = {"a_to_b": {"error": l1(g_a, b), "accuracy": acc(back), **relabelled(back)}}
     if F is not None:
         f_b = _apply(F, b)
@@ -72,10 +75,11 @@ def measure(G, F, test_images_u8: np.ndarray, test_labels: np.ndarray, classifie
         round_trip = _apply(G, f_b)
         out["b_to_a"] = {"error": l1(f_b, a), "accuracy": acc(f_b), **relabelled(f_b),
                          "cycle_error": l1(round_trip, b),
-                         "cycle_accuracy": acc(cycle.to_a(round_trip).numpy())}
+                         "cycle_accuracy": acc(cycle.to_a(round_trip, domain_map).numpy())}
     true_acc = acc(a)
-    return {"generators": out,
-            "identity": {"a_to_b": {"error": l1(a, b), "accuracy": acc(cycle.to_a(a).numpy())},
+    return {"generators": out, "domain_map": domain_map,
+            "identity": {"a_to_b": {"error": l1(a, b),
+                                    "accuracy": acc(cycle.to_a(a, domain_map).numpy())},
                          "b_to_a": {"error": l1(b, a), "accuracy": acc(b)}},
             "true_map": {d: {"error": 0.0, "accuracy": true_acc} for d in DIRECTIONS}}
 
@@ -118,15 +122,16 @@ def format_spread(results: list[dict]) -> str:
 PICTURE = "translated.png"   # beside metrics.json
 
 
-def write_picture(G, F, test_images_u8: np.ndarray, path, count: int = 8) -> None:
+def write_picture(G, F, test_images_u8: np.ndarray, path, count: int = 8,
+                  domain_map: str = "rotate_invert") -> None:
     """The first `count` test digits, one per row: a, G(a), G(a) mapped back by the
     true inverse, the true b, and (with F) F(b)."""
     from gan_tf.models import cycle
     from gan_tf.runs.pictures import save_rows
     a = test_images_u8[:count].astype(np.float32) / 127.5 - 1.0
-    b = cycle.to_b(a).numpy()
+    b = cycle.to_b(a, domain_map).numpy()
     g_a = G(a, training=False).numpy()
-    cols = [a, g_a, cycle.to_a(g_a).numpy(), b]
+    cols = [a, g_a, cycle.to_a(g_a, domain_map).numpy(), b]
     titles = ["a", "G(a)", "G(a) mapped back", "true b"]
     if F is not None:
         cols.append(F(b, training=False).numpy())

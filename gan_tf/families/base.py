@@ -76,6 +76,11 @@ class Family:
         """The width of G's (first) input: z's, for a sampler."""
         return cfg.z_dim
 
+    def generator_info(self, cfg) -> dict:
+        """What a saved G's NAME.json records beside its iteration, for measuring the
+        file on its own (CycleGAN: the map it translates by)."""
+        return {}
+
     def discriminator(self, cfg, seeds):
         raise NotImplementedError
 

@@ -31,6 +31,8 @@ from gan_tf.core.config import FamilyParams, count_problems, param, register_par
 from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, option_problems
 
 MAX_WIDTH, MAX_BLOCKS, MAX_CYCLE_WEIGHT, MAX_POOL = 256, 16, 1000.0, 10_000
+# models/cycle.DOMAIN_MAPS, named here too so that checking a config needs no TensorFlow
+DOMAIN_MAPS = ("rotate_invert", "invert", "rotate")
 
 
 @register_params
@@ -55,6 +57,10 @@ class Params(FamilyParams):
     pool_size: int = param(50, "how many earlier fakes each D is also updated with (the "
                                "authors' image pool of 50); 0: the current fakes only",
                            before=0)
+    domain_map: str = param("rotate_invert", "domain B is MNIST under this map: "
+                                             "'rotate_invert' (90 degrees and inverted), "
+                                             "'invert' or 'rotate' alone",
+                            before="rotate_invert")
     decay_start: int = param(0, "iteration from which the learning rate falls linearly "
                                 "(the authors' n_epochs)")
     decay_iters: int = param(0, "iterations over which it falls, to lr/(decay_iters+1) at "
@@ -84,6 +90,9 @@ class Params(FamilyParams):
                        f"constant, half falling: --decay-start {cfg.iters // 2} "
                        f"--decay-iters {cfg.iters - cfg.iters // 2}), or "
                        f"--decay-iters 0 for a constant rate")
+        if self.domain_map not in DOMAIN_MAPS:
+            out.append(f"domain_map must be one of {', '.join(DOMAIN_MAPS)}, got "
+                       f"{str(self.domain_map)[:40]!r}")
         if type(self.mixing) is not bool:
             out.append(f"mixing must be true or false, got {self.mixing!r}")
         if cfg.init not in ("glorot_normal", "dcgan_normal"):
@@ -129,6 +138,9 @@ class CycleGan(Family):
         from gan_tf.models import cycle
         return cycle.d_loss, cycle.g_loss
 
+    def generator_info(self, cfg) -> dict:
+        return {"domain_map": cfg.params.domain_map}
+
     def generator_input_dim(self, cfg) -> int:
         from gan_tf.models.networks import IMAGE_DIM
         return IMAGE_DIM
@@ -139,7 +151,9 @@ class CycleGan(Family):
                          if p.identity_weight else "",
                          f"; a pool of {p.pool_size} fakes" if p.pool_size else "",
                          f"; lr falling from iteration {p.decay_start:,}"
-                         if p.decay_iters else ""])
+                         if p.decay_iters else "",
+                         f"; domain B = A under {p.domain_map!r}"
+                         if p.domain_map != "rotate_invert" else ""])
         return (f"CycleGAN (least squares + {p.cycle_weight:g} x cycle L1{extra}; "
                 f"{'position mixing' if p.mixing else 'all-convolutional'} generators)")
 

@@ -43,14 +43,37 @@ def _images(x):
     return tf.reshape(tf.cast(x, tf.float32), [-1, SIDE, SIDE, 1])
 
 
-def to_b(x):
-    """Domain A -> B, the fixed map: rotate 90 degrees counter-clockwise, invert."""
-    return -tf.reshape(tf.image.rot90(_images(x), k=1), [-1, IMAGE_DIM])
+# The fixed maps A -> B a run may learn (families/cyclegan.py's domain_map): the
+# rotation and inversion together (the task's default), or either alone, so that a
+# geometric change and a change of appearance can be measured apart.
+DOMAIN_MAPS = ("rotate_invert", "invert", "rotate")
 
 
-def to_a(x):
-    """Domain B -> A: to_b's inverse (invert, rotate 90 degrees clockwise)."""
-    return tf.reshape(tf.image.rot90(-_images(x), k=3), [-1, IMAGE_DIM])
+def _check(domain_map: str) -> None:
+    if domain_map not in DOMAIN_MAPS:
+        raise ValueError(f"domain_map must be one of {DOMAIN_MAPS}, got {domain_map!r}")
+
+
+def to_b(x, domain_map: str = "rotate_invert"):
+    """Domain A -> B, the fixed map: rotate 90 degrees counter-clockwise and/or invert."""
+    _check(domain_map)
+    y = _images(x)
+    if domain_map != "invert":
+        y = tf.image.rot90(y, k=1)
+    if domain_map != "rotate":
+        y = -y
+    return tf.reshape(y, [-1, IMAGE_DIM])
+
+
+def to_a(x, domain_map: str = "rotate_invert"):
+    """Domain B -> A: to_b's inverse (invert and/or rotate 90 degrees clockwise)."""
+    _check(domain_map)
+    y = _images(x)
+    if domain_map != "rotate":
+        y = -y
+    if domain_map != "invert":
+        y = tf.image.rot90(y, k=3)
+    return tf.reshape(y, [-1, IMAGE_DIM])
 
 
 def d_loss(real_scores, fake_scores):

@@ -153,10 +153,12 @@ class RunWriter:
         the GIF and the loss plot from whatever the run has, also after a stop; a
         picture that cannot be made is a warning, never a lost run."""
         if complete:
+            from gan_tf import families
+            about = families.get(self.cfg).generator_info(self.cfg)
             atomic_save(self.folder / GENERATOR, G.save)
-            self.folder.write_generator_info(self.cfg.iters)
+            self.folder.write_generator_info(self.cfg.iters, info=about)
             for name, (model, info) in (extras or {}).items():
-                info = dict(info)
+                info = {**about, **info}
                 atomic_save(self.folder / name, model.save)
                 self.folder.write_generator_info(info.pop("iteration", self.cfg.iters),
                                                  name, info)

@@ -65,7 +65,8 @@ class CycleTrainer(Trainer):
     def batch_b(self, t):
         """Domain B's minibatch of iteration t, in [-1, 1]."""
         idx = sample_indices(self.cfg.seed, STREAM_DOMAIN_B, t, self.cfg.batch_size, self.n_b)
-        return cycle.to_b(tf.cast(tf.gather(self.images_b, idx), tf.float32) / 127.5 - 1.0)
+        return cycle.to_b(tf.cast(tf.gather(self.images_b, idx), tf.float32) / 127.5 - 1.0,
+                          self.cfg.params.domain_map)
 
     def pooled(self, key: str, stream: int, t, fakes):
         """The fakes D is updated with at iteration t: `fakes` through pool `key`."""
@@ -119,7 +120,8 @@ class CycleTrainer(Trainer):
         of B, F's translation."""
         k = FRAME_PAIRS
         a = tf.cast(self.images[:k], tf.float32) / 127.5 - 1.0
-        b = cycle.to_b(tf.cast(self.images_b[:k], tf.float32) / 127.5 - 1.0)
+        b = cycle.to_b(tf.cast(self.images_b[:k], tf.float32) / 127.5 - 1.0,
+                       self.cfg.params.domain_map)
         tiles = tf.stack([a, self.G(a, training=False), b, self.F(b, training=False)], 1)
         return ((tf.reshape(tiles, [-1, a.shape[1]]) + 1.0) / 2.0).numpy()
 
