@@ -366,6 +366,9 @@ def test_cyclegan_refuses_a_decay_that_ends_before_the_run():
     with pytest.raises(UserError, match=r"decayed to lr/1501 at iteration 3,000 .*"
                                         r"--decay-start 6000 --decay-iters 6000"):
         override(load_experiment("mnist-cyclegan"), {"iters": 12_000})
+    with pytest.raises(UserError, match=r"needs lr_decay=1\.0 \(got lr_decay=1\.5\).*"
+                                        r"decay_start, decay_iters"):
+        override(load_experiment("mnist-cyclegan"), {"lr_decay": 1.5})
     for key, bad in (("pool_size", -1), ("identity_weight", float("nan")),
                      ("decay_iters", 1.5)):
         with pytest.raises(UserError, match=key):

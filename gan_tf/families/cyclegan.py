@@ -99,10 +99,12 @@ class Params(FamilyParams):
             out.append(f"family 'cyclegan' builds convolutions; init {cfg.init!r} is an "
                        f"MLP's: add --init dcgan_normal (the paper's N(0, 0.02)) or "
                        f"glorot_normal")
-        options = {**IMAGE_TO_IMAGE_OPTIONS, "loss": "log"}   # its own losses, no 'xent'
+        # its own losses (no 'xent') and its own learning-rate decay (decay_*)
+        options = {**IMAGE_TO_IMAGE_OPTIONS, "loss": "log", "lr_decay": 1.0}
         return out + option_problems(cfg, "cyclegan", options,
                                      "it translates digits in tanh's range with its own "
-                                     "least-squares losses, on one device")
+                                     "least-squares losses and learning-rate decay "
+                                     "(decay_start, decay_iters), on one device")
 
 
 class CycleGan(Family):
