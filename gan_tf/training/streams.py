@@ -50,14 +50,8 @@ def _uniform(seed, stream, counter, batch: int, z_dim: int):
 
 
 @tf.function(jit_compile=True)
-def _unit_uniform(seed, stream, counter, batch: int):
-    return tf.random.stateless_uniform([batch, 1], stream_seed(seed, stream, counter),
-                                       alg=ALG)
-
-
-@tf.function(jit_compile=True)
-def _unit_uniform2(seed, stream, counter, batch: int):
-    return tf.random.stateless_uniform([batch, 2], stream_seed(seed, stream, counter),
+def _unit_uniform(seed, stream, counter, batch: int, width: int = 1):
+    return tf.random.stateless_uniform([batch, width], stream_seed(seed, stream, counter),
                                        alg=ALG)
 
 
@@ -65,8 +59,8 @@ def pool_draws(seed: int, stream: int, counter, batch: int, size: int):
     """The random choices of a history pool's query number `counter` (shape (batch,)
     each): u ~ Uniform[0, 1), which decides whether an image swaps with a stored one
     (u > 0.5), and the stored slot, uniform on 0 .. size - 1."""
-    draws = _unit_uniform2(tf.constant(seed, tf.int64), tf.constant(stream, tf.int64),
-                           tf.cast(counter, tf.int64), batch)
+    draws = _unit_uniform(tf.constant(seed, tf.int64), tf.constant(stream, tf.int64),
+                          tf.cast(counter, tf.int64), batch, 2)
     slots = tf.minimum(tf.cast(draws[:, 1] * size, tf.int32), size - 1)
     return draws[:, 0], slots
 
