@@ -53,7 +53,7 @@ Training algorithm (`algorithm: SGD`)
   momentum 0.5              `learning_rule: Momentum {init_momentum: .5}`
   momentum_final 0.7, momentum_saturate 250
                             `MomentumAdjustor {start: 1, saturate: 250,
-                            final_momentum: .7}` (training/schedules.py)
+                            final_momentum: .7}` (models/schedules.py)
   lr_decay 1.000004, lr_min 1e-6
                             `update_callbacks: ExponentialDecay {decay_factor:
                             1.000004, min_lr: .000001}`, after every update

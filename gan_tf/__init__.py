@@ -19,6 +19,6 @@ library is in layers; each imports only from the layers above it in this list
 
 __version__ = "0.1.0"
 
-# Every model family registers its parameters with the Config (core/config.py) on
-# import; the families import TensorFlow only when they build a network.
+# The families package names every model family to the Config (core/config.py); a
+# family's own module, and TensorFlow with it, is imported when it is first needed.
 from gan_tf import families as _families  # noqa: E402,F401

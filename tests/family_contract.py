@@ -16,6 +16,7 @@ import numpy as np
 
 from gan_tf import families
 from gan_tf.core.config import Config, override
+from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.data.datasets import load_mnist
 from gan_tf.runs.folder import RunFolder
 from gan_tf.training import run as train_lib
@@ -75,7 +76,7 @@ def main(family: str, data_dir: str, out: str) -> dict:
     x = np.asarray(G(inputs, training=False))
     report["generator_shape"] = list(x.shape)
     report["generator_finite"] = bool(np.isfinite(x).all())
-    if fam.trainer == "gan":
+    if isinstance(fam, AdversarialFamily):
         D = fam.build_discriminator(cfg)
         y = inputs[1] if cfg.conditional else None
         report["d_shape"] = list(np.asarray(fam.d_logits(D, x, y)).shape)

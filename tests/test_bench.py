@@ -201,7 +201,7 @@ def test_the_profile_names_each_op_s_layer_and_pass():
             ("generator", "deconv1", "input gradient"),
         (body + "while/generator_3/deconv1_1/fast_grad/weight_gradient/Conv2D", "Conv2D"):
             ("generator", "deconv1", "weight gradient"),
-        # The optimizer: Keras' Adam and the fused one (training/optimizers.py).
+        # The optimizer: Keras' Adam and the fused one (models/optimizers.py).
         (body + "while/fused_adam_1/ResourceApplyAdam_8", "ResourceApplyAdam"):
             ("", "", "optimizer"),
         (body + "while/fused_adam/Pow_17", "Pow"): ("", "", "optimizer"),

@@ -16,7 +16,9 @@ from gan_tf import families
 from gan_tf.core.config import Config
 from gan_tf.models import networks
 from gan_tf.models.losses import get_losses
-from gan_tf.training import loop
+from gan_tf.families.adversarial import AdversarialGan
+from gan_tf.models.optimizers import make_optimizer
+from gan_tf.training.loop import Driver
 from gan_tf.training import run as train_lib
 
 ITERS = 3000
@@ -68,8 +70,8 @@ def test_the_criterion_fails_when_the_g_update_is_broken(pca_fd, mnist):
     cfg = Config(iters=ITERS)
     G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     broken_g_opt = keras.optimizers.Adam(learning_rate=0.0)
-    trainer = loop.Trainer(G, D, broken_g_opt, loop.make_optimizer(cfg), get_losses(cfg),
-                           cfg, mnist.train_images)
+    trainer = Driver(AdversarialGan(G, D, broken_g_opt, make_optimizer(cfg), get_losses(cfg),
+                                    cfg, mnist.train_images))
     before = pca_fd(G(Z).numpy())
     trainer.chunk(ITERS)
     assert not learned(before, pca_fd(G(Z).numpy()))
@@ -114,8 +116,8 @@ def test_the_papers_criterion_fails_when_the_g_update_is_broken(pca_fd, mnist):
     from gan_tf.training.build import build_trainer
     cfg, images = paper_small(), with_split(mnist, "paper").train_images
     t = build_trainer(cfg, images)
-    trainer = loop.Trainer(t.G, t.D, keras.optimizers.SGD(learning_rate=0.0), t.d_opt,
-                           get_losses(cfg), cfg, images)
+    trainer = Driver(AdversarialGan(t.G, t.D, keras.optimizers.SGD(learning_rate=0.0),
+                                    t.d_opt, get_losses(cfg), cfg, images))
     before = pca_fd(trainer.G(Z).numpy())
     trainer.chunk(PAPER_ITERS)
     assert not paper_learned(before, pca_fd(trainer.G(Z).numpy()))

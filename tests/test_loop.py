@@ -8,7 +8,8 @@ from gan_tf import families
 from gan_tf.core.config import Config
 from gan_tf.models import networks
 from gan_tf.models.losses import get_losses
-from gan_tf.training import loop, streams
+from gan_tf.data import streams
+from gan_tf.models.optimizers import make_optimizer
 from gan_tf.training.build import build_trainer
 
 
@@ -21,7 +22,7 @@ def reference(cfg, images):
     loop's epoch orders: the plain reference the compiled loop must match."""
     from gan_tf.studies.benchmarks.baselines import HostBatches, Tf1StyleSteps
     G, D = families.build_generator(cfg), families.build_discriminator(cfg)
-    steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
+    steps = Tf1StyleSteps(G, D, make_optimizer(cfg), make_optimizer(cfg),
                           get_losses(cfg))
     batches = HostBatches(images, cfg.batch_size,
                           lambda e: streams.epoch_permutation(cfg.seed, e, len(images)).numpy())
@@ -190,9 +191,9 @@ def test_the_fused_adam_is_tf1_s_adam_in_one_kernel_per_variable():
     """training/optimizers.FusedAdam, every Adam run's optimizer: five steps equal
     TF1's Adam written out in NumPy (float64) to float32 rounding, and each float32
     variable's update is one ResourceApplyAdam (not Keras' dozen element-wise ops)."""
-    from gan_tf.training.optimizers import FusedAdam
+    from gan_tf.models.optimizers import FusedAdam
     cfg = Config(lr=2e-4, beta1=0.5)
-    opt = loop.make_optimizer(cfg)
+    opt = make_optimizer(cfg)
     assert isinstance(opt, FusedAdam)
     rng = np.random.default_rng(0)
     w0 = rng.normal(size=(64, 32))

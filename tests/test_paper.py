@@ -18,7 +18,7 @@ from gan_tf.evaluation import metrics
 from gan_tf.models import networks
 from gan_tf.training import schedules
 from gan_tf.training.build import build_trainer
-from gan_tf.training.streams import STREAM_DROP_FAKE, STREAM_DROP_REAL, STREAM_Z_D, stream_seed
+from gan_tf.data.streams import STREAM_DROP_FAKE, STREAM_DROP_REAL, STREAM_Z_D, stream_seed
 
 # A small model of the paper's kind, cheap enough to check numbers by hand.
 SMALL = override(load_experiment("mnist-paper"), {

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf import vae_likelihood
+from gan_tf import families, vae_likelihood
 from gan_tf.core.config import Config, override
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation import likelihood as lik
@@ -20,7 +20,7 @@ from gan_tf.evaluation import metrics
 from gan_tf.models import losses, vae
 from gan_tf.runs.folder import RunFolder
 from gan_tf.training import run as train_lib
-from gan_tf.training.vae import build_vae_trainer
+from gan_tf.training.loop import Driver
 
 SHORT = Config(family="vae", iters=300, snapshot_every=100, log_every=50)
 LEARN_ITERS = 400
@@ -95,7 +95,7 @@ def _z_free_baseline(train, test):
 
 def _trained(mnist, **variant):
     cfg = Config(family="vae")
-    trainer = build_vae_trainer(cfg, mnist.train_images[:TRAIN_SUBSET], **variant)
+    trainer = Driver(families.get(cfg).build(cfg, mnist.train_images[:TRAIN_SUBSET], **variant))
     test = mnist.test_images[:1000].astype(np.float32) / 255.0
     before = lik.summary(lik.likelihood(trainer.E, trainer.decoder, test, 1))["elbo"]
     trainer.chunk(LEARN_ITERS)

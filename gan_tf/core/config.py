@@ -11,6 +11,7 @@ import dataclasses
 import importlib.util
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 from pathlib import Path
@@ -124,19 +125,52 @@ def help_table(text: str) -> dict:
 
 
 # --- model families. Each (gan_tf/families/NAME.py) owns a small frozen dataclass of
-# its parameters, registered here by name so that Config can read and check it
-# (gan_tf/__init__ imports the families, so every registered family is known as soon
-# as any gan_tf module is).
+# its parameters, registered here by name so that Config can read and check it. The
+# families package names every family (gan_tf/__init__ imports it, so every family is
+# known as soon as any gan_tf module is); a family's module, which imports TensorFlow,
+# is imported the first time its Params are asked for, so the commands that never
+# need one (and every --help but train's) answer without TensorFlow's start-up.
 
-FAMILY_PARAMS: dict[str, type] = {}
+class _FamilyParams(Mapping):
+    """family name -> its Params class; a family's module is imported on first use."""
+
+    def __init__(self):
+        self._names: tuple = ()
+        self._load = None
+        self._classes: dict[str, type] = {}
+
+    def provide(self, names, load) -> None:
+        """The family names, and `load(name)`, which imports that family's module
+        (whose @register_params adds its Params here)."""
+        self._names, self._load = tuple(names), load
+
+    def register(self, cls) -> None:
+        if self._classes.get(cls.FAMILY, cls) is not cls:
+            raise ValueError(f"two families named {cls.FAMILY!r}")
+        self._classes[cls.FAMILY] = cls
+
+    def __getitem__(self, name):
+        if name not in self._classes and name in self._names:
+            self._load(name)
+        return self._classes[name]
+
+    def __iter__(self):
+        return iter(dict.fromkeys(self._names + tuple(self._classes)))
+
+    def __len__(self):
+        return len(set(self._names) | set(self._classes))
+
+    def __contains__(self, name):
+        return name in self._classes or name in self._names
+
+
+FAMILY_PARAMS = _FamilyParams()
 
 
 def register_params(cls):
     """Class decorator of a family's Params: `family NAME` and config.json's 'params'
     of that family become known to Config. Names are unique."""
-    if FAMILY_PARAMS.get(cls.FAMILY, cls) is not cls:
-        raise ValueError(f"two families named {cls.FAMILY!r}")
-    FAMILY_PARAMS[cls.FAMILY] = cls
+    FAMILY_PARAMS.register(cls)
     return cls
 
 

@@ -144,7 +144,9 @@ def _socket_timeout(seconds: float):
 
 def _get(url: str, folder: Path, name: str, log, which: str = "") -> None:
     """url -> folder/name with keras' get_file; raises on any failure, leaving no file."""
-    from keras.utils import get_file  # imports TF: only when something is downloaded
+    # lazy: keras imports TensorFlow, wanted only when something is downloaded; this
+    # module is imported (through data.datasets) by gan_tf.classifier's --help
+    from keras.utils import get_file
     terminal = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
     if not terminal:
         log(f"downloading {url}{which}")

@@ -30,8 +30,14 @@ import sys
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from gan_tf.core.errors import UserError
+from gan_tf.data.datasets import load_dataset
+from gan_tf.evaluation.results import read_metrics
+from gan_tf.models import losses
+from gan_tf.runs.files import atomic_write_text
+from gan_tf.runs.folder import LIKELIHOOD, METRICS, RunFolder
 
 ROWS_PER_BATCH = 10_000   # images x samples per decoder call: ~31 MB of logits
 
@@ -41,9 +47,6 @@ def log_weights(E, decoder, x, k: int, seed, batch_index: int = 0) -> dict:
     log p(x|z) ('reconstruction_ll'), the closed-form KL ('kl'), and log (1/k) sum w
     for the Bernoulli ('iw') and continuous-Bernoulli ('cb_iw') decoders; and the
     mean continuous-Bernoulli log p(x|z) ('cb_reconstruction_ll')."""
-    import tensorflow as tf
-
-    from gan_tf.models import losses
     x = tf.convert_to_tensor(np.asarray(x, np.float32))
     m = int(x.shape[0])
     mu, logvar = E(x, training=False)
@@ -106,10 +109,6 @@ def run_likelihood(run_dir, k: int = 1000, num_images: int = 10_000, seed: int =
                    data_dir=None) -> dict:
     """A finished VAE run's test likelihoods into RUN_DIR/likelihood.json (with its
     Parzen estimate from metrics.json, when evaluate has run); prints the table."""
-    from gan_tf.data.datasets import load_dataset
-    from gan_tf.evaluation.results import read_metrics
-    from gan_tf.runs.files import atomic_write_text
-    from gan_tf.runs.folder import LIKELIHOOD, METRICS, RunFolder
     run = RunFolder(run_dir)
     t0 = time.time()
     if not 1 <= k <= ROWS_PER_BATCH:

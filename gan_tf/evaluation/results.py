@@ -17,7 +17,7 @@ import numpy as np
 from gan_tf.core import reading
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation.metrics import MEASURES
-from gan_tf.runs.files import atomic_write_text
+from gan_tf.runs.files import FolderLock, atomic_write_text
 from gan_tf.runs.folder import METRICS, METRICS_LIMIT, RunFolder
 from gan_tf.runs.outputs import STUDY_RESULTS
 from gan_tf.runs.sweeps import is_sweep, read_sweep, sweep_folders
@@ -197,7 +197,6 @@ def update_section(docs, name: str, text: str) -> Path:
     The page is read, changed and written under the docs folder's lock (waiting for
     it a while): two commands publishing two sections of one page at once each keep
     the other's (a read-change-write without it loses one)."""
-    from gan_tf.runs.files import FolderLock
     page = Path(docs) / PAGES[name]
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if not page.is_file():

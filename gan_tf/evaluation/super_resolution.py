@@ -23,8 +23,12 @@ The originals' own accuracy and blur sit beside them ('hr').
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
 from gan_tf.evaluation import metrics
+from gan_tf.evaluation.classifier import predict
+from gan_tf.models.super_resolution import downsample, upsample_bicubic, upsample_nearest
+from gan_tf.runs.pictures import save_rows
 
 METHODS = ("generator", "bicubic", "hr")
 COLUMNS = (("psnr", "PSNR (dB)", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"),
@@ -42,7 +46,6 @@ def psnr(images: np.ndarray, reference: np.ndarray) -> float:
 
 def ssim(images: np.ndarray, reference: np.ndarray) -> float:
     """Mean SSIM (tf.image.ssim, max value 1, its 11x11 window of std 1.5)."""
-    import tensorflow as tf
     a = tf.reshape(tf.constant(images, tf.float32), [-1, 28, 28, 1])
     b = tf.reshape(tf.constant(reference, tf.float32), [-1, 28, 28, 1])
     return float(tf.reduce_mean(tf.image.ssim(a, b, max_val=1.0)).numpy())
@@ -50,7 +53,6 @@ def ssim(images: np.ndarray, reference: np.ndarray) -> float:
 
 def upscale(G, hr_unit: np.ndarray, batch: int = 1000) -> dict:
     """{'generator', 'bicubic', 'hr'}: images in [0, 1] from the originals in [0, 1]."""
-    from gan_tf.models.super_resolution import downsample, upsample_bicubic
     out = {"generator": [], "bicubic": []}
     for i in range(0, len(hr_unit), batch):
         lr = downsample(hr_unit[i:i + batch] * 2.0 - 1.0)
@@ -62,7 +64,6 @@ def upscale(G, hr_unit: np.ndarray, batch: int = 1000) -> dict:
 
 def measure(G, test_images_u8: np.ndarray, test_labels: np.ndarray, classifier) -> dict:
     """Each method's measures on the test digits: {method: {measure: value}}."""
-    from gan_tf.evaluation.classifier import predict
     hr = test_images_u8.astype(np.float32) / 255.0
     images = upscale(G, hr)
     probs, feats = {}, {}
@@ -112,8 +113,6 @@ PICTURE = "upscaled.png"   # beside metrics.json
 def write_picture(G, test_images_u8: np.ndarray, path, count: int = 8) -> None:
     """The first `count` test digits, one per row: the 7x7 input (as 4x4 blocks),
     bicubic, G's, the original."""
-    from gan_tf.models.super_resolution import downsample, upsample_nearest
-    from gan_tf.runs.pictures import save_rows
     hr = test_images_u8[:count].astype(np.float32) / 255.0
     images = upscale(G, hr)
     blocks = (upsample_nearest(downsample(hr * 2.0 - 1.0)).numpy() + 1.0) / 2.0

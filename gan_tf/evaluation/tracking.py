@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan_tf.data.streams import STREAM_PARZEN, STREAM_QUALITY, sample_z
 from gan_tf.evaluation import metrics
+from gan_tf.evaluation.classifier import load_classifier, predict
+from gan_tf.models import networks   # networks.unit_images, looked up at each call
 
 QUICK_CENTRES = 2000      # samples, as the kernels' centres
 QUICK_SIGMA_IMAGES = 500  # validation images that choose sigma
@@ -33,12 +36,10 @@ def quick_estimate(centres: np.ndarray, val_images_uint8: np.ndarray) -> dict:
 def quick_parzen(cfg, data):
     """A function G -> quick_estimate of 2,000 samples of G from one fixed z (the same
     at every call, so the curve moves with G only)."""
-    from gan_tf.models.networks import unit_images
-    from gan_tf.training.streams import STREAM_PARZEN, sample_z
     z = sample_z(cfg.seed, STREAM_PARZEN, 0, QUICK_CENTRES, cfg.z_dim).numpy()
     # A conditional G draws every digit equally, as evaluate's samples do.
     labels = np.arange(QUICK_CENTRES) % 10 if cfg.conditional else None
-    return lambda G: quick_estimate(unit_images(G, z, labels), data.val_images)
+    return lambda G: quick_estimate(networks.unit_images(G, z, labels), data.val_images)
 
 
 QUALITY_SAMPLES = 5000   # eval_every's samples per generator (the same z every time)
@@ -52,10 +53,7 @@ def quality(cfg, data, classifier=None, samples: int | None = None):
     'quality_class_kl' (KL of the classes to the validation labels'). About 2 s on
     this CPU. `samples` (default QUALITY_SAMPLES, read at the call) replaces both
     5,000s."""
-    from gan_tf.evaluation.classifier import load_classifier, predict
     n = samples or QUALITY_SAMPLES
-    from gan_tf.models.networks import unit_images
-    from gan_tf.training.streams import STREAM_QUALITY, sample_z
     classifier = classifier or load_classifier(dataset=cfg.dataset)
     val = data.val_images[:n].astype(np.float32) / 255.0
     _, feats_v = predict(classifier, val)
@@ -65,9 +63,10 @@ def quality(cfg, data, classifier=None, samples: int | None = None):
     labels = np.arange(n) % 10 if cfg.conditional else None
 
     def measure(G) -> dict:
-        images = np.concatenate([unit_images(G, z[i:i + 1000],
-                                             None if labels is None else labels[i:i + 1000])
-                                 for i in range(0, n, 1000)])
+        images = np.concatenate([
+            networks.unit_images(G, z[i:i + 1000],
+                                 None if labels is None else labels[i:i + 1000])
+            for i in range(0, n, 1000)])
         if not np.isfinite(images).all():
             return {"quality_fd": float("nan")}
         probs, feats = predict(classifier, images)

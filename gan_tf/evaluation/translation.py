@@ -26,6 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan_tf.evaluation.classifier import predict
+from gan_tf.evaluation.codes import best_assignment, confusion
+from gan_tf.models import cycle
+from gan_tf.runs.pictures import save_rows
+
 DIRECTIONS = ("a_to_b", "b_to_a")
 COLUMNS = (("error", "translation error", "{:.4f}"),
            ("accuracy", "classifier accuracy", "{:.4f}"),
@@ -44,9 +49,6 @@ def measure(G, F, test_images_u8: np.ndarray, test_labels: np.ndarray, classifie
     """{'generators': {direction: {measure}}, 'identity': ..., 'true_map': ...,
     'domain_map': ...}; F None measures A -> B alone (a generator file on its own).
     domain_map: the map B = to_b(A) the run was trained on (models/cycle.DOMAIN_MAPS)."""
-    from gan_tf.evaluation.classifier import predict
-    from gan_tf.evaluation.codes import best_assignment, confusion
-    from gan_tf.models import cycle
 
     def acc(images_pm1):
         probs, _ = predict(classifier, (np.asarray(images_pm1) + 1.0) / 2.0)
@@ -126,8 +128,6 @@ def write_picture(G, F, test_images_u8: np.ndarray, path, count: int = 8,
                   domain_map: str = "rotate_invert") -> None:
     """The first `count` test digits, one per row: a, G(a), G(a) mapped back by the
     true inverse, the true b, and (with F) F(b)."""
-    from gan_tf.models import cycle
-    from gan_tf.runs.pictures import save_rows
     a = test_images_u8[:count].astype(np.float32) / 127.5 - 1.0
     b = cycle.to_b(a, domain_map).numpy()
     g_a = G(a, training=False).numpy()

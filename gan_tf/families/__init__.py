@@ -1,18 +1,58 @@
-"""The model families: one file each, behind one seam (base.py).
+"""The model families: one file each (NAME.py, the family NAME), on the shared modules
+base.py (what a family is), adversarial.py (the GAN families' shared step) and mlp.py
+(the tutorial's GAN, whose networks the other MLP families reuse).
 
-`get(cfg)` (or a name) is the family object that builds a run's networks, names its
-losses and answers the generic loop's hooks. Importing this package registers every
-family's parameters with core.config (gan_tf/__init__ does so first thing).
+A family's file is found by its name alone: adding one is adding a file. Its module
+(which imports TensorFlow) is imported the first time the family is asked for, so a
+command that needs no family starts without TensorFlow.
 """
 
 from __future__ import annotations
 
-from gan_tf.families import (acgan, cyclegan, dcgan, dcgan_tutorial, infogan, lsgan, maxout, mlp, pacgan,
-                             srgan, vae, wgan, wgan_dcgan)
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from pathlib import Path
 
-FAMILIES = {m.FAMILY.name: m.FAMILY for m in (mlp, dcgan, dcgan_tutorial, maxout, pacgan, lsgan,
-                                               wgan, wgan_dcgan, acgan, infogan, srgan,
-                                               cyclegan, vae)}
+from gan_tf.core import config
+
+# Modules of this folder that are not families of their own.
+SHARED = ("base", "adversarial")
+NAMES = tuple(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+              if m.name not in SHARED and not m.name.startswith("_"))
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+config.FAMILY_PARAMS.provide(NAMES, _module)
+
+
+class _Families(Mapping):
+    """name -> family object, each module imported on first use."""
+
+    def __init__(self):
+        self._loaded = {}
+
+    def __getitem__(self, name):
+        if name not in self._loaded:
+            if name not in NAMES:
+                raise KeyError(name)
+            self._loaded[name] = _module(name).FAMILY
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(NAMES)
+
+    def __len__(self):
+        return len(NAMES)
+
+    def __contains__(self, name):
+        return name in NAMES
+
+
+FAMILIES = _Families()
 
 
 def get(cfg_or_name):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from gan_tf.core.config import MlpParams, param, register_params
-from gan_tf.families.base import Family, MlpNetworks
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.mlp import MlpNetworks
 
 MAX_CLASS_WEIGHT = 100.0
 
@@ -64,7 +65,7 @@ def g_loss(fake, source, class_weight=1.0):
     return source(fake[:, :1]) + class_weight * tf.reduce_mean(fake[:, 1])
 
 
-class Acgan(MlpNetworks, Family):
+class Acgan(MlpNetworks, AdversarialFamily):
     name, Params = "acgan", Params
 
     def discriminator(self, cfg, seeds):

@@ -1,47 +1,43 @@
-"""What a model family is: the seam between a GAN variant and the generic loop.
+"""What a model family is: the seam between a model and the shared driver.
 
-A family (one file in this folder) owns
+A family (one file in this folder) owns, top to bottom,
   Params      a small frozen dataclass of its own parameters (core.config registers
               it, so `--family NAME` and its flags, and config.json's 'params', are
               known),
   networks    `generator(cfg, seeds)` and `discriminator(cfg, seeds)`, Keras models
-              built from models/' blocks (each layer drawing its own seed from
-              `seeds`, under cfg.precision's dtype policy),
-  losses      `losses(cfg)`: (D loss, G loss), pure functions of D's outputs,
-  hooks       what the generic loop (training/loop.py) asks of it at each step:
-              `d_logits`, D's outputs on a batch in training mode (the maxout D draws
-              its dropout masks there, the packed D packs its input);
-              `d_penalty`, a term of D's loss that needs D itself, not only its
-              outputs (WGAN-GP's gradient penalty), where `penalised`;
-              `after_d_update`, what follows each update of D (the WGAN's clipping);
-              `d_means`, what D's outputs on the real and the fake batch report
-              (probabilities for a logit, the raw scores of a critic).
-The generic loop owns everything else: the data order, the random streams, the
-chunked compiled loop, tf.distribute, the moving average of G, checkpoints.
+              (each layer drawing its own seed from `seeds`, under cfg.precision's
+              dtype policy),
+  losses      pure functions of named values (D's outputs on the real and the fake
+              batch, labels, z),
+  its step    `build(cfg, images, labels, strategy)` returns its `Steps`: the models,
+              their optimizers and `step(t)`, one whole training iteration, which the
+              driver (training/loop.py) compiles into chunks of many iterations,
+  measures    `measures`: what `gan_tf.evaluate` measures for its runs.
+The driver owns everything every run shares: the data order, the random streams,
+chunking, the NaN watch, checkpoints and resume, tf.distribute, signals, snapshots.
+The GAN families share one adversarial step (adversarial.py: k D steps, simultaneous
+updates, the moving average of G, same z, several devices); the tutorial's own GAN
+(mlp.py) writes its step out in full.
 
-A family imports from core/ and models/ only, and never another family (the
-layering test checks both), and imports TensorFlow lazily, inside its functions:
-`gan_tf/__init__` registers every family, and a command's --help must not wait for
-TensorFlow.
+A family imports from core/, data/, models/ and the shared family modules (base,
+adversarial and the tutorial's mlp), never another family (the layering test checks).
 """
 
 from __future__ import annotations
 
+from gan_tf.data.order import DeviceData
+
 
 class Family:
-    """The defaults every family starts from: an unconditional GAN trained by the
-    generic loop with the tutorials' losses."""
+    """What every family has: a name, its Params, its networks and `build`."""
     name = ""
     Params = None
-    # How the generic code treats its runs:
-    trainer = "gan"          # 'gan' (training/loop.Trainer), 'vae' (training/vae.py),
-                             # 'srgan' (training/super_resolution.py) or 'cycle'
-                             # (training/cycle.py)
-    # What G maps: 'sample', U(-1, 1) noise to an image (every GAN, the VAE's decoder);
-    # 'super_resolution', a 7x7 image to a 28x28 one (SRGAN: measured by
-    # evaluation/super_resolution.py, not by sampling); 'translation', an image of one
-    # domain to one of another (CycleGAN: evaluation/translation.py).
-    task = "sample"
+    # What `gan_tf.evaluate` measures for a run of this family (evaluation/evaluate.py):
+    # 'samples', G's samples of U(-1, 1) noise (every GAN, the VAE's decoder);
+    # 'super_resolution', G upscales 7x7 digits (evaluation/super_resolution.py);
+    # 'translation', G maps a digit to another domain (evaluation/translation.py);
+    # 'classifier', D is the product (its test error).
+    measures = "samples"
     # The shared options whose defaults (the tutorial's MLP: its xavier_init, a sigmoid
     # output) this family refuses, with the values it needs: Config(family=NAME,
     # **needs) is the family's smallest valid config.
@@ -72,6 +68,9 @@ class Family:
     def generator(self, cfg, seeds):
         raise NotImplementedError
 
+    def discriminator(self, cfg, seeds):
+        raise NotImplementedError
+
     def generator_input_dim(self, cfg) -> int:
         """The width of G's (first) input: z's, for a sampler."""
         return cfg.z_dim
@@ -81,64 +80,73 @@ class Family:
         file on its own (CycleGAN: the map it translates by)."""
         return {}
 
-    def discriminator(self, cfg, seeds):
+    # --- the step
+
+    def build(self, cfg, train_images, train_labels=None, strategy=None) -> "Steps":
+        """Fresh networks and optimizers for cfg, and the Steps that train them."""
         raise NotImplementedError
-
-    # --- losses and the step hooks
-
-    def losses(self, cfg):
-        """(d_loss(real_logits, fake_logits), g_loss(fake_logits)): cfg.loss's form
-        of cfg.g_loss's objective (models/losses.py)."""
-        from gan_tf.models.losses import get_losses
-        return get_losses(cfg)
-
-    def d_logits(self, D, x, y, dropout_seed=None, z=None):
-        """D's outputs on x (with the one-hot labels y, or None) in training mode.
-        `dropout_seed` is the stateless seed of this pass's dropout masks, for a
-        family whose D draws them; `z` is the noise G made x from (None for real
-        images), for a family whose D reads it back (InfoGAN's codes)."""
-        return D(x if y is None else [x, y], training=True)
-
-    def penalised(self, cfg) -> bool:
-        """Whether D's loss has a `d_penalty` term."""
-        return False
-
-    def d_penalty(self, cfg, d, real, fake, eps):
-        """A term added to D's loss inside its tape: `d` is D's training-mode pass on
-        a batch of images (the labels bound), `eps` (batch, 1) uniform draws in [0, 1)
-        for the points between `real` and `fake` it may look at."""
-        raise NotImplementedError
-
-    def after_d_update(self, cfg, D):
-        """Runs after every optimizer update of D (inside the compiled step)."""
-        return None   # a body AutoGraph can convert (a docstring alone it cannot)
-
-    def d_means(self, real_logits, fake_logits) -> dict:
-        """The D step's 'd_real' and 'd_fake': D's mean probability of 'real' on the
-        real and on the fake batch."""
-        import tensorflow as tf
-        return {"d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
 
     def describe_loss(self, cfg) -> str:
         """What the run trains, for its first line and its errors."""
         return f"loss {cfg.loss!r}"
 
 
-class MlpNetworks:
-    """The tutorials' fully connected networks, a family's choice (mixed in before
-    Family): D 784 -> d_hidden (ReLU) -> 1, G z -> g_hidden (ReLU) -> 784 with G's
-    output activation; with a `conditional` family parameter both take the label."""
+class Steps:
+    """What a family hands the driver: its models and optimizers and `step(t)`, one
+    training iteration, traced into the driver's compiled loop body. `VALUES` name
+    what a step returns (each a float32 scalar; a stack of seeds: one per seed),
+    `LOSSES` those the driver watches for NaN and Inf; `state()` names every variable
+    a checkpoint holds; `G` is the generator the run saves (`sampler` draws the
+    frames)."""
+    VALUES = ("d_loss", "d_real", "d_fake", "g_loss", "g_grad_norm")
+    LOSSES = ("d_loss", "g_loss")
+    VALUE_SHAPE = ()
+    G_ema = G_best = None
+    replicas = 1
 
-    def discriminator(self, cfg, seeds):
-        from gan_tf.models import networks
-        return networks.mlp("discriminator", cfg, networks.IMAGE_DIM, "x",
-                            cfg.params.d_hidden, 1, None, seeds)
+    def __init__(self, cfg, train_images, train_labels=None):
+        if cfg.conditional and train_labels is None:
+            raise ValueError("a conditional GAN needs one label per training image")
+        self.cfg = cfg
+        self.data = DeviceData(train_images, train_labels if cfg.conditional else None,
+                               seed=cfg.seed, batch_size=cfg.batch_size,
+                               output=cfg.g_output)
 
-    def generator(self, cfg, seeds):
-        from gan_tf.models import networks
-        return networks.mlp("generator", cfg, cfg.z_dim, "z", cfg.params.g_hidden,
-                            networks.IMAGE_DIM, cfg.g_output, seeds)
+    def batch(self, b):
+        """Minibatch number b: images in G's output range, and for a conditional GAN
+        their one-hot labels (else None)."""
+        return self.data.batch(b)
+
+    def step(self, t):
+        raise NotImplementedError
+
+    def describe(self, values: dict) -> str:
+        """The 'Iter:' line's losses."""
+        return f"D loss: {values['d_loss']:.4}  G loss: {values['g_loss']:.4}"
+
+    def state(self) -> dict:
+        raise NotImplementedError
+
+    def legacy_state(self) -> dict:
+        """The state as checkpoints before 2026-11 named it (where that differs)."""
+        return self.state()
+
+    @property
+    def sampler(self):
+        """The G that draws the frames and is measured for generator-best: the moving
+        average where there is one."""
+        return self.G if self.G_ema is None else self.G_ema
+
+    def generators(self) -> dict:
+        """The generators eval_every measures, by the prefix of their stats keys."""
+        return {"": self.G}
+
+    def keep_if_best(self, fd, it: int) -> bool:
+        return False
+
+    def extra_generators(self) -> dict:
+        """The generators saved beside generator.keras: file name -> (model, info)."""
+        return {}
 
 
 class DcganNetworks:

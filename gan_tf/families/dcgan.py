@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
-from gan_tf.families.base import DcganNetworks, Family
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.base import DcganNetworks
 
 MAX_CONV_WIDTH, MAX_FC = 1024, 16_384
 
@@ -41,7 +42,7 @@ class Params(FamilyParams):
                 + count_problems("dcgan_fc", self.dcgan_fc, 0, MAX_FC))
 
 
-class Dcgan(DcganNetworks, Family):
+class Dcgan(DcganNetworks, AdversarialFamily):
     name, Params = "dcgan", Params
 
 

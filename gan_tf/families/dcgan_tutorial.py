@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import FamilyParams, register_params
-from gan_tf.families.base import Family
+from gan_tf.families.adversarial import AdversarialFamily
 
 
 @register_params
@@ -21,7 +21,7 @@ class Params(FamilyParams):
     FAMILY = "dcgan_tutorial"
 
 
-class DcganTutorial(Family):
+class DcganTutorial(AdversarialFamily):
     name, Params = "dcgan_tutorial", Params
     convolutional = True
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import MlpParams, count_problems, param, register_params
-from gan_tf.families.base import Family, MlpNetworks
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.mlp import MlpNetworks
 
 MAX_INFO_WEIGHT = 100.0
 
@@ -88,7 +89,7 @@ def g_loss(fake, source, info_weight=1.0):
     return source(fake[:, :1]) + info_weight * tf.reduce_mean(fake[:, 1])
 
 
-class Infogan(MlpNetworks, Family):
+class Infogan(MlpNetworks, AdversarialFamily):
     name, Params = "infogan", Params
 
     def generator(self, cfg, seeds):

@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import MlpParams, param, register_params
-from gan_tf.families.base import Family, MlpNetworks
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.mlp import MlpNetworks
 
 
 @register_params
@@ -66,7 +67,7 @@ def g_loss(fake_scores, c=0.0):
     return 0.5 * tf.reduce_mean(tf.square(fake_scores - c))
 
 
-class Lsgan(MlpNetworks, Family):
+class Lsgan(MlpNetworks, AdversarialFamily):
     name, Params = "lsgan", Params
     stackable = True       # the MLP's Dense layers, stacked; the losses per seed
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from gan_tf.core.config import (MAX_WIDTH, MlpParams, count_problems, hidden_sizes, param,
                                 register_params)
-from gan_tf.families.base import Family, MlpNetworks
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.mlp import MlpNetworks
 
 MAX_PIECES = 64
 
@@ -52,7 +53,7 @@ class Params(MlpParams):
         return out
 
 
-class Maxout(MlpNetworks, Family):
+class Maxout(MlpNetworks, AdversarialFamily):
     """G: the MLP (MlpNetworks.generator); D: models/networks.MaxoutDiscriminator."""
     name, Params = "maxout", Params
 

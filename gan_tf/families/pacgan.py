@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import MlpParams, count_problems, param, register_params
-from gan_tf.families.base import Family, MlpNetworks
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.mlp import MlpNetworks
 
 MAX_PACK = 16
 
@@ -36,7 +37,7 @@ class Params(MlpParams):
         return out
 
 
-class Pacgan(MlpNetworks, Family):
+class Pacgan(MlpNetworks, AdversarialFamily):
     """G: the MLP (MlpNetworks.generator); D: the MLP on pack x 784 inputs."""
     name, Params = "pacgan", Params
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import MlpParams, param, register_params
-from gan_tf.families.base import (CLIP_HELP, GP_HELP, Family, MlpNetworks, WassersteinCritic,
-                                 critic_problems)
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.base import CLIP_HELP, GP_HELP, WassersteinCritic, critic_problems
+from gan_tf.families.mlp import MlpNetworks
+
 
 @register_params
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Params(MlpParams):
         return super().problems(cfg) + critic_problems(self, cfg)
 
 
-class Wgan(WassersteinCritic, MlpNetworks, Family):
+class Wgan(WassersteinCritic, MlpNetworks, AdversarialFamily):
     name, Params = "wgan", Params
 
 

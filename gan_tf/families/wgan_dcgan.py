@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
-from gan_tf.families.base import (CLIP_HELP, GP_HELP, DcganNetworks, Family,
-                                 WassersteinCritic, critic_problems)
+from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.base import (CLIP_HELP, GP_HELP, DcganNetworks, WassersteinCritic,
+                                  critic_problems)
 
 MAX_CONV_WIDTH = 1024
 
@@ -32,7 +33,7 @@ class Params(FamilyParams):
                 + critic_problems(self, cfg))
 
 
-class WganDcgan(WassersteinCritic, DcganNetworks, Family):
+class WganDcgan(WassersteinCritic, DcganNetworks, AdversarialFamily):
     name, Params = "wgan_dcgan", Params
 
 

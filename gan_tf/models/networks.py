@@ -297,7 +297,7 @@ def dropout(x, keep: float, seed, layer: int = 0):
 
 @tf.function(jit_compile=True)
 def _dropout(x, keep, seed, layer):
-    # ThreeFry, as training/streams.py draws everything: XLA compiles it on every
+    # ThreeFry, as data/streams.py draws everything: XLA compiles it on every
     # path (TensorFlow's own kernels lack it), so eager, graph and XLA runs agree.
     seed = tf.random.experimental.stateless_fold_in(seed, layer, alg="threefry")
     u = tf.random.stateless_uniform(tf.shape(x), seed, alg="threefry")

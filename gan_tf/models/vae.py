@@ -8,7 +8,7 @@
               evaluate, latent) draws its noise as before and gets decoder samples
               from z ~ N(0, I)
 
-Its training step is training/vae.py's; a finished run's models come back through
+Its training step is families/vae.py's; a finished run's models come back through
 `RunFolder.load_vae()`.
 """
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import threading
 
+import tensorflow as tf
+
+from gan_tf import families
 from gan_tf.core.errors import UserError
 from gan_tf.runs import pictures
 from gan_tf.runs.files import atomic_save
@@ -113,7 +116,6 @@ class RunWriter:
         """Frame and checkpoint of iteration `it`. The arrays are copies taken now;
         drawing the PNG and writing the files run while training goes on."""
         if self.events:
-            import tensorflow as tf
             with self.events.as_default():
                 tf.summary.image("samples", pictures.grid_array(images)[None, :, :, None],
                                  step=it)
@@ -128,7 +130,6 @@ class RunWriter:
     def record(self, record: dict) -> None:
         self.stats.write(record)
         if self.events:
-            import tensorflow as tf
             with self.events.as_default():
                 for k, v in record.items():
                     if k not in NOT_VALUES:
@@ -153,7 +154,6 @@ class RunWriter:
         the GIF and the loss plot from whatever the run has, also after a stop; a
         picture that cannot be made is a warning, never a lost run."""
         if complete:
-            from gan_tf import families
             about = families.get(self.cfg).generator_info(self.cfg)
             atomic_save(self.folder / GENERATOR, G.save)
             self.folder.write_generator_info(self.cfg.iters, info=about)
@@ -203,7 +203,6 @@ class RunWriter:
 
 def event_writer(folder):
     """tf.summary's writer into folder; TensorFlow's errors as one line."""
-    import tensorflow as tf
     try:
         writer = tf.summary.create_file_writer(str(folder))
         writer.flush()

@@ -30,7 +30,7 @@ from gan_tf.training.signals import StopRequests
 SAMPLES_PER_FRAME = 16      # the tutorial's 4x4 grid; a cGAN's: one row per class
 # A chunk is sized to take about this long, so that a stop request (noticed between
 # chunks) is answered within about a second whatever the model and d_steps; chunk
-# sizes cannot change the training (see loop.Trainer._chunk_body).
+# sizes cannot change the training (see loop.Driver._chunk_body).
 CHUNK_SECONDS = 0.5
 # The stats key the best generator is chosen by (eval_every): the Frechet distance of
 # the frames' G to the validation images (never the test images the final
@@ -332,7 +332,7 @@ def frame_inputs(cfg: Config, frame: int):
     cfg.fresh_sample_noise. The tutorial's 16 samples; a cGAN's grid has one row per
     class whose columns share one z, so a column shows one "style" in every class."""
     from gan_tf.models.networks import NUM_CLASSES
-    from gan_tf.training.streams import STREAM_SAMPLES, sample_z
+    from gan_tf.data.streams import STREAM_SAMPLES, sample_z
     counter = frame if cfg.fresh_sample_noise else 0
     if not cfg.conditional:
         return sample_z(cfg.seed, STREAM_SAMPLES, counter, SAMPLES_PER_FRAME,

@@ -5,7 +5,8 @@ few 128-row matmuls. A stack trains N seeds at once. Every weight and optimizer
 slot gets a leading seed axis (a (784, 128) kernel becomes (N, 784, 128)), every
 matmul becomes a batched matmul, one Adam updates all of them, and the whole
 iteration (both steps for all N seeds) runs in the same compiled loop as a single
-run (loop.Trainer, whose loop body this class reuses).
+run (the driver of training/loop.py around the shared adversarial step of
+families/adversarial.py, whose k D steps and same z this class reuses).
 
 Nothing couples the seeds:
   * seed s starts from exactly the weights a single run with seed s builds (its own
@@ -45,10 +46,12 @@ import tensorflow as tf
 from gan_tf import families
 from gan_tf.core.config import MAX_SEEDS
 from gan_tf.core.errors import UserError
-from gan_tf.models import networks
 from gan_tf.runs.sweeps import seeds_text
-from gan_tf.training.loop import Trainer, make_optimizer
-from gan_tf.training.streams import epoch_permutation, sample_z
+from gan_tf.data.streams import epoch_permutation, sample_z
+from gan_tf.families.adversarial import AdversarialGan
+from gan_tf.families.base import Steps
+from gan_tf.models.optimizers import make_optimizer
+from gan_tf.training.loop import Driver
 
 
 def stackable(cfg) -> str | None:
@@ -86,8 +89,8 @@ class SeedModels:
 
     # A single run's names and order, so that train_lib.restore and
     # checkpoint_arrays treat a seed as they treat a single run.
-    state = Trainer.state
-    legacy_state = Trainer.legacy_state
+    state = AdversarialGan.state
+    legacy_state = AdversarialGan.legacy_state
 
 
 class _StackedMLP:
@@ -121,8 +124,8 @@ class _StackedMLP:
         return h
 
 
-class SeedStack(Trainer):
-    """loop.Trainer for N seeds at once: `chunk(n)` returns one value per seed."""
+class SeedSteps(AdversarialGan):
+    """The shared adversarial step for N seeds at once: every value one per seed."""
 
     def __init__(self, cfg, seeds, train_images, train_labels=None):
         why = stackable(cfg)
@@ -140,12 +143,13 @@ class SeedStack(Trainer):
         self.G = _StackedMLP([m.G for m in self.models], cfg.conditional)
         self.D = _StackedMLP([m.D for m in self.models], cfg.conditional)
         self.g_opt, self.d_opt = make_optimizer(cfg), make_optimizer(cfg)
-        self.strategy, self.replicas = None, 1
-        self.d_loss_fn, self.g_loss_fn = families.get(cfg).losses(cfg)
-        self._init_data(cfg, train_images, train_labels)
+        self.strategy = None
+        self.family = families.get(cfg)
+        self.d_loss_fn, self.g_loss_fn = self.family.losses(cfg)
+        Steps.__init__(self, cfg, train_images, train_labels)   # the data, on the device
         # Per seed, the epoch orders the current batch can touch (the cache of
-        # Trainer.batch, one row per seed).
-        n = len(seeds)
+        # DeviceData.indices, one row per seed).
+        n, self.n = len(seeds), self.data.n
         self._perm_a = tf.Variable(tf.zeros([n, self.n], tf.int32), trainable=False)
         self._perm_b = tf.Variable(tf.zeros([n, self.n], tf.int32), trainable=False)
         self.d_opt.build(self.D.weights)
@@ -158,7 +162,7 @@ class SeedStack(Trainer):
         return (f"D loss: {span(values['d_loss'])}  G loss: {span(values['g_loss'])} "
                 f"(over {len(self.seeds)} seeds)")
 
-    # --- one iteration for every seed, traced into Trainer's loop body
+    # --- one iteration for every seed, traced into the driver's loop body
 
     def z_batch(self, stream, counter):
         cfg = self.cfg
@@ -169,20 +173,16 @@ class SeedStack(Trainer):
         cfg, n = self.cfg, self.n
         g = b * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
         epoch0 = (b * cfg.batch_size) // n    # the same for every seed
-        if tf.not_equal(epoch0, self._cached_epoch):
+        if tf.not_equal(epoch0, self.data._cached_epoch):
             self._perm_a.assign(tf.stack([epoch_permutation(s, epoch0, n)
                                           for s in self.seeds]))
             self._perm_b.assign(tf.stack([epoch_permutation(s, epoch0 + 1, n)
                                           for s in self.seeds]))
-            self._cached_epoch.assign(epoch0)
+            self.data._cached_epoch.assign(epoch0)
         pos = tf.cast(g % n, tf.int32)
         idx = tf.where(g // n == epoch0, tf.gather(self._perm_a, pos, axis=1),
                        tf.gather(self._perm_b, pos, axis=1))            # (N, batch)
-        x = tf.cast(tf.gather(self.images, idx), tf.float32) / 255.0
-        x = x * 2.0 - 1.0 if cfg.g_output == "tanh" else x
-        y = None if self.labels is None else tf.one_hot(tf.gather(self.labels, idx),
-                                                              networks.NUM_CLASSES)
-        return x, y
+        return self.data.images_at(idx), self.data.labels_at(idx)
 
     def _per_seed(self, fn, *stacks):
         """fn on each seed's slice (the single run's loss on the single run's shapes)."""
@@ -231,24 +231,34 @@ class SeedStack(Trainer):
             pairs.append((name, var, shape != one))
         return pairs
 
+
+
+class SeedStack(Driver):
+    """The driver for N seeds at once: `chunk(n)` returns one value per seed.
+    `unstack()` and `restack()` copy the state between the stack and every seed's
+    own models, so each seed's run folder is a single run's."""
+
+    def __init__(self, cfg, seeds, train_images, train_labels=None):
+        super().__init__(SeedSteps(cfg, seeds, train_images, train_labels), cfg)
+
     def unstack(self) -> None:
         """Copy the stack's state into every seed's own models and optimizers."""
-        states = [m.state() for m in self.models]
-        for name, var, per_seed in self._pairs:
+        states = [m.state() for m in self.steps.models]
+        for name, var, per_seed in self.steps._pairs:
             value = var.numpy()
             for s, state in enumerate(states):
                 state[name].assign(value[s] if per_seed else value)
-        for m in self.models:
+        for m in self.steps.models:
             m.iteration.assign(self.iteration)
 
     def restack(self) -> None:
         """Copy every seed's models and optimizers (restored from its checkpoint) into
         the stack. All seeds must be at the same iteration."""
-        its = {int(m.iteration.numpy()) for m in self.models}
+        its = {int(m.iteration.numpy()) for m in self.steps.models}
         if len(its) != 1:
             raise UserError(f"the seeds are at different iterations {sorted(its)}")
-        states = [m.state() for m in self.models]
-        for name, var, per_seed in self._pairs:
+        states = [m.state() for m in self.steps.models]
+        for name, var, per_seed in self.steps._pairs:
             values = [state[name].numpy() for state in states]
             if not per_seed and any(not np.array_equal(v, values[0]) for v in values):
                 raise UserError(f"the seeds' checkpoints differ in {name}, which every "

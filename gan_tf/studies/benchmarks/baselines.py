@@ -81,10 +81,10 @@ def time_tf1_style(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> flo
     """Iterations per second of the TF1-style loop (host batches, host z)."""
     from gan_tf import families
     from gan_tf.models.losses import get_losses
-    from gan_tf.training import loop
+    from gan_tf.models.optimizers import make_optimizer
     family = families.get(cfg)
     G, D = family.build_generator(cfg), family.build_discriminator(cfg)
-    steps = Tf1StyleSteps(G, D, loop.make_optimizer(cfg), loop.make_optimizer(cfg),
+    steps = Tf1StyleSteps(G, D, make_optimizer(cfg), make_optimizer(cfg),
                           get_losses(cfg))
     rng = np.random.default_rng(cfg.seed)
     batches = HostBatches(images, cfg.batch_size, lambda e: rng.permutation(len(images)))

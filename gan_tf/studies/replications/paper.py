@@ -35,8 +35,17 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
+from gan_tf.data.datasets import load_dataset, with_split
+from gan_tf.evaluation import tracking
+from gan_tf.evaluation.evaluate import PARZEN_VALIDATION, generate
+from gan_tf.evaluation.metrics import nearest_neighbours, parzen
+from gan_tf.evaluation.results import (CAPTION, HEADER, PAPER_ROW, merged_settings,
+                                       read_metrics, sampling_cell, settings, spread_row,
+                                       table_row, update_section)
+from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
 from gan_tf.runs.folder import GENERATOR, METRICS, RunFolder
 from gan_tf.core.config import differences
+from gan_tf.runs.pictures import new_figure, save_figure, save_rows
 from gan_tf.runs.sweeps import seed_runs
 
 PAPER_PARZEN, PAPER_SE = 225.0, 2.0      # Goodfellow et al. 2014, Table 1, MNIST
@@ -72,7 +81,6 @@ def quick_curve(run: RunFolder) -> list[tuple[int, float]]:
 def real_quick_parzen(data, seed: int = 0) -> float:
     """The quick estimate (evaluation.tracking's protocol) with real training images
     as its 2,000 centres: the curve's ceiling of the same size."""
-    from gan_tf.evaluation import tracking
     rng = np.random.default_rng(seed)
     centres = data.train_images[rng.choice(len(data.train_images), tracking.QUICK_CENTRES,
                                            replace=False)].astype(np.float32) / 255.0
@@ -92,7 +100,6 @@ def training_seconds(records: list[dict]) -> float | None:
 
 def read_results(runs: dict) -> dict:
     """{key: the row's numbers} of evaluated runs ({key: run folder})."""
-    from gan_tf.evaluation.results import read_metrics
     rows = {}
     for seed, run in runs.items():
         if not (run / METRICS).is_file():
@@ -112,7 +119,6 @@ def read_results(runs: dict) -> dict:
 def _settings(r: dict) -> str:
     """The evaluated-on cell: samples, z seed and the precision the run trained in
     (results.json of an earlier version lacks them: '?')."""
-    from gan_tf.evaluation.results import sampling_cell
     return f"{sampling_cell(r.get('num_samples'), r.get('z_seed'))}, {r.get('precision', '?')}"
 
 
@@ -172,7 +178,6 @@ def table(rows: dict, real_quick: float, variants: dict | None = None) -> str:
 
 
 def plot_curves(rows: dict, real_quick: float, path: Path, variants: dict | None = None) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure
     fig = new_figure((8, 4.5))
     ax = fig.add_subplot(1, 1, 1)
     for seed, r in sorted(rows.items()):
@@ -195,9 +200,6 @@ def plot_curves(rows: dict, real_quick: float, path: Path, variants: dict | None
 def sample_panel(G, data, path: Path, seed: int = 0) -> None:
     """The paper's Figure 2a layout: SAMPLE_ROWS rows of SAMPLE_COLUMNS samples, and
     in the last column the training image nearest to the sample beside it."""
-    from gan_tf.evaluation.evaluate import generate
-    from gan_tf.evaluation.metrics import nearest_neighbours
-    from gan_tf.runs.pictures import save_rows
     samples, _ = generate(G, SAMPLE_ROWS * SAMPLE_COLUMNS, seed)
     grid = samples.reshape(SAMPLE_ROWS, SAMPLE_COLUMNS, -1)
     train = data.train_images.astype(np.float32) / 255.0
@@ -209,8 +211,6 @@ def sample_panel(G, data, path: Path, seed: int = 0) -> None:
 def results_rows(path, rows: dict, variants: dict) -> str:
     """The Results table's rows for these runs (evaluation.results' format): the
     sweep's mean ± std, each variant's own row."""
-    from gan_tf.evaluation.results import (CAPTION, HEADER, PAPER_ROW, merged_settings,
-                                           settings, spread_row, table_row)
     def cells(r):   # every run here trained on the paper's split (paper_study checks)
         return settings(r.get("num_samples"), r.get("z_seed"), "paper", r.get("precision"))
     name = Path(path).name
@@ -257,8 +257,6 @@ def diagnostics(G, data, num_samples: int | None = None, seed: int = 0,
                     nearest test image: does every centre sit near some test digit?
       specks        isolated ink pixels per image (isolated_pixels_removed), and the
                     full Parzen estimate once they are removed."""
-    from gan_tf.evaluation.evaluate import PARZEN_VALIDATION, generate
-    from gan_tf.evaluation.metrics import nearest_neighbours, parzen
     num_samples = num_samples or DIAGNOSTIC_SAMPLES
     samples, _ = generate(G, num_samples, seed)
     real = data.train_images[:num_samples].astype(np.float32) / 255.0
@@ -300,14 +298,11 @@ def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()
     seed's generator into docs/models. Prints the table.
     The output folder's lock is held from the first read to the last write: a second
     process making the same study is refused in one line."""
-    from gan_tf.runs.files import locked
     with locked(Path(out), "study folder"):
         return _paper_study(path, out, docs, keep_seed, data_dir, variants)
 
 
 def _paper_study(path, out, docs, keep_seed, data_dir, variants) -> str:
-    from gan_tf.data.datasets import load_dataset, with_split
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
     runs = seed_runs(path, TRAIN_FIX)
     base = next(iter(runs.values())).read_config()
     others = {}
@@ -344,7 +339,6 @@ def _paper_study(path, out, docs, keep_seed, data_dir, variants) -> str:
          "real_quick": real_quick, "diagnostics": diag,
          "paper": [PAPER_PARZEN, PAPER_SE]}, indent=2) + "\n")
     if docs:
-        from gan_tf.evaluation.results import update_section
         docs = Path(docs)
         for name in ("parzen-curve.png", "samples.png"):
             atomic_write_bytes(docs / f"paper-{name}", (out / name).read_bytes())

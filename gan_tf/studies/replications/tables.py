@@ -14,8 +14,11 @@ import math
 import signal
 from pathlib import Path
 
+import numpy as np
+
 from gan_tf.core import reading
 from gan_tf.core.errors import Stopped, UserError
+from gan_tf.runs.files import atomic_write_text
 
 
 def parse_runs(text: str, choices) -> tuple[str, ...]:
@@ -90,7 +93,6 @@ def merge_run(path: Path, protocol: str, run_ok, key: str, entry: dict,
               **top) -> dict:
     """results.json as it is on disk, with run `key` (and the top-level `top`) put in,
     written atomically; the merged whole is returned. Called under the folder's lock."""
-    from gan_tf.runs.files import atomic_write_text
     out = load_results(path, protocol, run_ok)
     if key is not None:
         out["runs"][key] = entry
@@ -103,7 +105,6 @@ def load_samples(path: Path, key: str, shape_ok, what: str):
     """A run's saved samples (an .npy the table wrote for its pictures), or one line
     naming the file and the fix: missing, far too large, damaged, pickled, or not the
     array `shape_ok` accepts (`what` describes it)."""
-    import numpy as np
     fix = (f"delete the entry {key!r} from {Path(path).parent / 'results.json'} to train "
            f"it again, or restore the file")
     reading.check_file(path, fix, 256 * reading.MIB)

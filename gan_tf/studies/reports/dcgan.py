@@ -30,8 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
+from gan_tf.evaluation.evaluate import generate
+from gan_tf.evaluation.results import read_metrics as read_checked, update_section
+from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
 from gan_tf.runs.folder import GENERATORS, METRICS, RunFolder
 from gan_tf.core.config import differences
+from gan_tf.runs.pictures import plot_quality, save_grid
 from gan_tf.runs.sweeps import seed_runs
 
 TRAIN_FIX = ('train it with make mnist-dcgan ARGS="--seeds 3", evaluate it with make '
@@ -78,7 +82,6 @@ def read_metrics(run: RunFolder) -> dict:
     path = run / METRICS
     if not path.is_file():
         raise UserError(f"no {path}: evaluate the sweep first (make evaluate RUN=...)")
-    from gan_tf.evaluation.results import read_metrics as read_checked
     return read_checked(path)
 
 
@@ -207,7 +210,6 @@ def inside_ablations(runs: dict) -> str:
 
 
 def plot_curves(runs: dict, path: Path, reference: dict | None = None) -> None:
-    from gan_tf.runs.pictures import plot_quality
     curves = {f"seed {s}": r.read_stats() for s, r in runs.items()}
     curves.update({f"first recipe, seed {s}": r.read_stats()
                    for s, r in (reference or {}).items()})
@@ -215,8 +217,6 @@ def plot_curves(runs: dict, path: Path, reference: dict | None = None) -> None:
 
 
 def sample_panel(G, path: Path) -> None:
-    from gan_tf.evaluation.evaluate import generate
-    from gan_tf.runs.pictures import save_grid
     images, _ = generate(G, 100, seed=0)
     save_grid(images, path)
 
@@ -240,13 +240,11 @@ def dcgan_study(path, out, docs=None, keep_seed=None, ablations=(), headline="em
     the kept seed's `headline` generator into docs/models. Prints the table.
     The output folder's lock is held from the first read to the last write: a second
     process making the same study is refused in one line."""
-    from gan_tf.runs.files import locked
     with locked(Path(out), "study folder"):
         return _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference)
 
 
 def _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference) -> str:
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
     runs = seed_runs(path, TRAIN_FIX)
     base = next(iter(runs.values())).read_config()
     if base.family != "dcgan" or base.conditional or not base.eval_every:
@@ -297,7 +295,6 @@ def _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference) -> 
         {"rows": {k: {str(s): m for s, m in v.items()} for k, v in rows.items()},
          "headline": headline}, indent=2) + "\n")
     if docs:
-        from gan_tf.evaluation.results import update_section
         docs = Path(docs)
         for name in ("quality.png", "samples.png"):
             atomic_write_bytes(docs / f"dcgan-{name}", (out / name).read_bytes())

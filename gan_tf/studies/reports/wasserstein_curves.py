@@ -21,8 +21,12 @@ import json
 import math
 from pathlib import Path
 
+from gan_tf import families
 from gan_tf.core.errors import UserError
+from gan_tf.families.base import WassersteinCritic
 from gan_tf.runs.files import atomic_write_text, locked
+from gan_tf.runs.pictures import new_figure, save_figure
+from gan_tf.runs.sweeps import seed_runs
 
 DEFAULT_RUNS = ("outputs/mnist-wgan-seeds", "outputs/mnist-wgan-dcgan-seeds",
                 "outputs/mnist-wgan-gp-seeds",
@@ -77,9 +81,6 @@ def paired(records: list[dict], critic: bool) -> dict:
 
 def curves(run_path) -> dict:
     """{seed: paired(...)} of a run or sweep, and whether its D is a critic."""
-    from gan_tf import families
-    from gan_tf.families.base import WassersteinCritic
-    from gan_tf.runs.sweeps import seed_runs
     runs = seed_runs(Path(run_path), f"train it first with its make target and "
                                      f"--seeds N (e.g. make mnist-wgan-gp ARGS=\"--seeds 3\")")
     out, critic = {}, None
@@ -120,7 +121,6 @@ def study(runs, out_dir) -> dict:
 
 
 def plot(table: dict, path: Path) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure
     fig = new_figure((4.2 * len(table), 6.4))
     for col, (name, row) in enumerate(table.items()):
         top = fig.add_subplot(2, len(table), col + 1)

@@ -18,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf.core.errors import UserError
+from gan_tf.runs.files import atomic_write_text, locked
+from gan_tf.runs.pictures import figure_rgb, new_figure, save_frames_gif, save_png
 from gan_tf.studies.toys.toy_gan import ToyGAN
 
 MU, SIGMA = 2.0, 0.5
@@ -66,7 +68,6 @@ def draw(ax, gan: ToyGAN, title: str) -> None:
 
 
 def _figure_rgb(draw_fn, figsize) -> np.ndarray:
-    from gan_tf.runs.pictures import figure_rgb, new_figure
     fig = new_figure(figsize)
     draw_fn(fig)
     fig.tight_layout()
@@ -74,8 +75,6 @@ def _figure_rgb(draw_fn, figsize) -> np.ndarray:
 
 
 def run(run_dir: Path, iters: int = 15000, seed: int = 0, frame_every: int = 300) -> dict:
-    from gan_tf.runs.files import atomic_write_text
-    from gan_tf.runs.pictures import save_frames_gif, save_png
     run_dir.mkdir(parents=True, exist_ok=True)
     gan = make_gan(seed)
     stages = {0, iters // 10, iters // 3, iters}
@@ -102,7 +101,6 @@ def gaussian_study(run_dir, iters: int = 15000, seed: int = 0) -> dict:
     """The experiment into run_dir; prints its measures."""
     if not iters > 0:
         raise UserError("--iters must be positive")
-    from gan_tf.runs.files import locked
     with locked(Path(run_dir), "study folder"):   # a second process is refused
         m = run(Path(run_dir), iters, seed)
     print(json.dumps(m, indent=2))

@@ -22,7 +22,8 @@ import numpy as np
 from gan_tf.core.errors import UserError
 from gan_tf.data import mixtures
 from gan_tf.evaluation.modes import mixture_modes
-from gan_tf.runs.pictures import mixture_clouds
+from gan_tf.runs.files import atomic_write_text, locked
+from gan_tf.runs.pictures import mixture_clouds, save_frames_gif, save_png
 from gan_tf.studies.toys.toy_gan import ToyGAN
 
 PACK = 2
@@ -50,8 +51,6 @@ def train_one(mixture: str, pack: int, seed: int, iters: int, frames: int = 0):
 
 def run(run_dir: Path, iters: int = 20000, seeds=(0, 1, 2, 3, 4), frames: int = 20,
         log=print) -> dict:
-    from gan_tf.runs.files import atomic_write_text
-    from gan_tf.runs.pictures import save_frames_gif, save_png
     run_dir.mkdir(parents=True, exist_ok=True)
     results, clouds = {}, {}
     for mixture in mixtures.MIXTURES:
@@ -101,7 +100,6 @@ def mode_collapse_study(run_dir, iters: int = 20000, seeds: int = 5) -> dict:
     """Every mixture and method over `seeds` seeds into run_dir; prints the table."""
     if not (iters >= 20 and seeds > 0):
         raise UserError("--iters must be at least 20 and --seeds positive")
-    from gan_tf.runs.files import locked
     with locked(Path(run_dir), "study folder"):   # a second process is refused
         out = run(Path(run_dir), iters, tuple(range(seeds)))
     print(format_table(out))

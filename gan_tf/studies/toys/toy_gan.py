@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from gan_tf.models.losses import xent_d_loss, xent_g_loss
 from gan_tf.models.packing import pack
-from gan_tf.training.streams import stream_seed
+from gan_tf.data.streams import stream_seed
 
 
 def mlp(name, in_dim, hidden, layers, out_dim, seed, activation="relu"):

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from gan_tf.core.errors import UserError
+from gan_tf.runs.files import locked
+from gan_tf.runs.pictures import figure_rgb, new_figure, save_figure, save_frames_gif
 
 
 def play(eta: float, steps: int, mode: str, start=(1.0, 0.0), dtype="float64") -> np.ndarray:
     """(steps + 1, 2) positions of (x, y) under SGD with step eta."""
-    import keras
-    import tensorflow as tf
     if mode not in ("simultaneous", "alternating"):
         raise ValueError(f"mode must be 'simultaneous' or 'alternating', got {mode!r}")
     x = tf.Variable(start[0], dtype=dtype)
@@ -59,7 +61,6 @@ def play(eta: float, steps: int, mode: str, start=(1.0, 0.0), dtype="float64") -
 
 
 def plot_trajectories(paths: dict, eta: float, path: Path) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure
     fig = new_figure((10, 5))
     for i, (mode, p) in enumerate(paths.items()):
         ax = fig.add_subplot(1, 2, i + 1)
@@ -77,7 +78,6 @@ def plot_trajectories(paths: dict, eta: float, path: Path) -> None:
 
 def orbit_gif(paths: dict, path: Path, frames: int = 40) -> None:
     """Both trajectories drawn up to step k, for k across the run."""
-    from gan_tf.runs.pictures import figure_rgb, new_figure, save_frames_gif
     n = len(next(iter(paths.values())))
     lim = max(np.abs(p).max() for p in paths.values()) * 1.1
     images = []
@@ -101,7 +101,6 @@ def xy_study(run_dir, eta: float = 0.1, steps: int = 200) -> dict:
     if not (eta > 0 and steps > 0):     # NaN fails both comparisons
         raise UserError("--eta and --steps must be positive")
     paths = {m: play(eta, steps, m) for m in ("simultaneous", "alternating")}
-    from gan_tf.runs.files import locked
     run = Path(run_dir)
     with locked(run, "study folder"):   # creates it; a second process is refused
         plot_trajectories(paths, eta, run / "trajectories.png")

@@ -25,8 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
+from gan_tf.evaluation.results import update_section
+from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
+from gan_tf.runs.folder import refuse_link
+from gan_tf.runs.pictures import figure_rgb, mixture_clouds, new_figure, save_png
 from gan_tf.studies.replications import tables
 from gan_tf.studies.replications.pacgan.protocol import EPOCHS, METHODS, NUM_SAMPLE, PAPER, Trials, summary
+from gan_tf.training.signals import StopRequests
 
 RUNS = tuple(f"{mixture}/{method}" for mixture in ("grid", "ring") for method in METHODS)
 MEASURES = (("modes", "modes"), ("high_quality", "high quality"), ("reverse_kl", "reverse KL"))
@@ -82,7 +87,6 @@ def check_budget(epochs, trials) -> None:
 def run(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
         num_sample: int = NUM_SAMPLE, log=print) -> dict:
     """Train what results.json lacks, under the folder's lock."""
-    from gan_tf.runs.files import locked
     check_budget(epochs, trials)
     with locked(Path(run_dir), "study folder"):
         return _train(Path(run_dir), keys, epochs, trials, num_sample, log)
@@ -91,8 +95,6 @@ def run(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
 def _train(run_dir: Path, keys, epochs: int, trials: int, num_sample: int, log) -> dict:
     """run()'s work; the caller holds the folder's lock. Each run is merged into
     results.json when it finishes; a signal stops after the current epoch."""
-    from gan_tf.runs.files import atomic_write_bytes
-    from gan_tf.training.signals import StopRequests
     check_budget(epochs, trials)
     path = run_dir / "results.json"
     out = _load(path)
@@ -165,7 +167,6 @@ def table(out: dict) -> str:
 
 
 def pictures(run_dir: Path, out: dict) -> None:
-    from gan_tf.runs.pictures import figure_rgb, mixture_clouds, new_figure, save_png
     keys = [k for k in RUNS if k in out["runs"]]
     if not keys:
         return
@@ -206,8 +207,6 @@ def pacgan_table(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
     """report: train nothing; the table and pictures of what results.json holds (runs
     trained with different budgets side by side, each row saying its own). The folder
     is locked from the first read to the last write: a second process is refused."""
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
-    from gan_tf.runs.folder import refuse_link
     run_dir = Path(run_dir)
     check_budget(epochs, trials)
     for name in ("results.json", "table.md", "samples.png", "curves.png"):
@@ -226,7 +225,6 @@ def pacgan_table(run_dir, keys=RUNS, epochs: int = EPOCHS, trials: int = 10,
         atomic_write_text(run_dir / "table.md", text + "\n")
         pictures(run_dir, out)
     if docs:
-        from gan_tf.evaluation.results import update_section
         update_section(docs, "pacgan", text)
         for name in ("samples.png", "curves.png"):
             atomic_write_bytes(Path(docs) / f"pacgan-{name}", (run_dir / name).read_bytes())

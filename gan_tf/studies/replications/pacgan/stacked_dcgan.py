@@ -59,6 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf.core.config import PRECISIONS
+from gan_tf.evaluation.classifier import predict
 from gan_tf.evaluation.modes import triple_modes
 from gan_tf.models.packing import pack
 from gan_tf.studies.replications.pacgan.protocol import adam_update
@@ -89,7 +90,6 @@ def stacked_indices(rng: np.random.Generator, num_images: int, n: int = NUM_TRAI
 
 def read_triples(classifier, samples: np.ndarray) -> np.ndarray:
     """(N, 28, 28, 3) samples -> (N, 3) digits, each channel read by the classifier."""
-    from gan_tf.evaluation.classifier import predict
     n = len(samples)
     flat = np.transpose(samples, (3, 0, 1, 2)).reshape(3 * n, 784)
     probs, _ = predict(classifier, flat)

@@ -33,10 +33,17 @@ import numpy as np
 
 from gan_tf.core.config import PRECISIONS
 from gan_tf.core.errors import UserError
+from gan_tf.data.datasets import load_mnist
+from gan_tf.evaluation.classifier import load_classifier
 from gan_tf.evaluation.modes import triple_modes
+from gan_tf.evaluation.results import update_section
+from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
+from gan_tf.runs.folder import refuse_link
+from gan_tf.runs.pictures import figure_rgb, new_figure, save_png
 from gan_tf.studies.replications.pacgan import stacked_dcgan as sm
 from gan_tf.studies.replications import tables
 from gan_tf.studies.replications.pacgan.protocol import summary
+from gan_tf.training.signals import StopRequests
 
 RUNS = tuple(sm.METHODS)
 PICTURE_SAMPLES = 64
@@ -122,7 +129,6 @@ def run(run_dir, keys=("dcgan", "pacdcgan2"), trials: int = 10, iters: int = sm.
     """Train what results.json lacks, under the folder's lock; num_training and num_test
     shrink the data and the measure for tests (num_test is part of the settings,
     num_training is not)."""
-    from gan_tf.runs.files import locked
     check_settings(iters, eval_every, trials, precision, num_test)
     with locked(Path(run_dir), "study folder"):
         return _train(Path(run_dir), keys, trials, iters, eval_every, precision, data,
@@ -133,8 +139,6 @@ def _train(run_dir: Path, keys, trials, iters, eval_every, precision, data, clas
            num_training, num_test, log) -> dict:
     """run()'s work; the caller holds the folder's lock. Each trial is merged into
     results.json as it finishes; a signal stops after the current measurement."""
-    from gan_tf.runs.files import atomic_write_bytes
-    from gan_tf.training.signals import StopRequests
     settings = check_settings(iters, eval_every, trials, precision, num_test)
     path = run_dir / "results.json"
     out = _load(path)
@@ -145,10 +149,8 @@ def _train(run_dir: Path, keys, trials, iters, eval_every, precision, data, clas
                             f"{settings}; pass those flags to keep it, or another "
                             "--run-dir")
     if data is None:
-        from gan_tf.data.datasets import load_mnist
         data = load_mnist()
     if classifier is None:
-        from gan_tf.evaluation.classifier import load_classifier
         classifier = load_classifier()
     images = all_images(data)
 
@@ -244,7 +246,6 @@ def load_samples(run_dir: Path, key: str) -> np.ndarray:
 
 
 def pictures(run_dir: Path, out: dict, images=None) -> None:
-    from gan_tf.runs.pictures import figure_rgb, new_figure, save_png
     keys = [k for k in RUNS if out["runs"].get(k, {}).get("trials")
             and (run_dir / f"samples-{k}.npy").exists()]
     if not keys:
@@ -285,9 +286,6 @@ def stacked_mnist(run_dir, keys=("dcgan", "pacdcgan2"), trials: int = 10,
                   precision: str = "float32", docs=None, report: bool = False) -> dict:
     """report: train nothing; the table and pictures of what results.json holds. The
     folder is locked from the first read to the last write."""
-    from gan_tf.data.datasets import load_mnist
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
-    from gan_tf.runs.folder import refuse_link
     run_dir = Path(run_dir)
     check_settings(iters, eval_every, trials, precision)
     for name in ("results.json", "table.md", "samples.png", "curves.png"):
@@ -306,7 +304,6 @@ def stacked_mnist(run_dir, keys=("dcgan", "pacdcgan2"), trials: int = 10,
         atomic_write_text(run_dir / "table.md", text + "\n")
         pictures(run_dir, out, all_images(data))
     if docs:
-        from gan_tf.evaluation.results import update_section
         update_section(docs, "stacked-mnist", text)
         for name in ("samples.png", "curves.png"):
             if (run_dir / name).exists():

@@ -13,14 +13,14 @@ import tensorflow as tf
 VALUES = ("d_loss", "d_real", "d_fake", "g_loss", "g_grad_norm")
 # Random streams; each is folded with a counter (iteration, epoch or frame).
 STREAM_Z_D, STREAM_Z_G, STREAM_EPOCH, STREAM_SAMPLES = 1, 2, 3, 4
-STREAM_EPS = 5   # the VAE's eps ~ N(0, I) (training/vae.py)
+STREAM_EPS = 5   # the VAE's eps ~ N(0, I) (families/vae.py)
 # Dropout masks of D's pass on the real and on the fake batch (arch 'maxout'), the
 # fixed z of the quick Parzen estimates during training, and the masks of an
 # alternating update's G step.
 STREAM_DROP_REAL, STREAM_DROP_FAKE, STREAM_PARZEN, STREAM_DROP_G = 6, 7, 8, 9
 STREAM_QUALITY = 10   # the fixed z of eval_every's samples (evaluation/tracking.py)
 STREAM_GP = 11   # where the gradient penalty looks between real and fake (WGAN-GP)
-STREAM_DOMAIN_B = 12   # CycleGAN's draws from its second domain (training/cycle.py)
+STREAM_DOMAIN_B = 12   # CycleGAN's draws from its second domain (families/cyclegan.py)
 # CycleGAN's history pools of fakes (models/cycle.pool_query): per image whether to
 # swap with a stored fake, and which one; one stream per pool.
 STREAM_POOL_B, STREAM_POOL_A = 13, 14

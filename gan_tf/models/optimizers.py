@@ -1,4 +1,5 @@
-"""Adam as one fused kernel per variable.
+"""The optimizers a run trains with (`make_optimizer`), and Adam as one fused kernel
+per variable.
 
 Keras 3's Adam updates each variable with a dozen element-wise ops (cast, power,
 subtract, multiply, assign_add, square, sqrt, divide, assign_sub...), each a pass
@@ -17,8 +18,12 @@ time (docs/speed.md, "Where the DCGAN's iteration goes").
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import tensorflow as tf
+
+from gan_tf.models.schedules import sgd
 
 
 class FusedAdam(keras.optimizers.Adam):
@@ -41,3 +46,23 @@ class FusedAdam(keras.optimizers.Adam):
             beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
             lr=tf.cast(learning_rate, tf.float32), beta1=beta_1, beta2=beta_2,
             epsilon=tf.cast(self.epsilon, tf.float32), grad=tf.cast(gradient, tf.float32))
+
+
+def make_optimizer(cfg, steps_per_epoch: int = 1, role: str = "generator"):
+    """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7), or
+    SGD with momentum as in the GAN paper, with its code's schedules if cfg has them
+    (an epoch, for the momentum's, is `steps_per_epoch` updates). The
+    'discriminator''s learning rate is cfg.d_lr where that is set (the two
+    time-scale rule), else cfg.lr as G's."""
+    if role == "discriminator" and getattr(cfg, "d_lr", 0.0):
+        cfg = dataclasses.replace(cfg, lr=cfg.d_lr)
+    if cfg.optimizer == "sgd":
+        return sgd(cfg, steps_per_epoch)
+    if cfg.optimizer == "rmsprop":
+        # The WGAN authors' torch.optim.RMSprop (martinarjovsky/WassersteinGAN, main.py):
+        # decay 0.99, no momentum, epsilon 1e-8 (Keras adds it inside the square root,
+        # PyTorch outside: a difference only for gradients below 1e-4).
+        return keras.optimizers.RMSprop(learning_rate=cfg.lr, rho=0.99, momentum=0.0,
+                                        epsilon=1e-8)
+    return FusedAdam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
+                     epsilon=cfg.adam_eps)
