@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from gan_tf.data.streams import epoch_permutation
+from gan_tf.data.streams import STREAM_EPOCH, epoch_permutation
 
 NUM_CLASSES = 10
 
@@ -22,7 +22,9 @@ class DeviceData:
     minibatch b in G's output range ('sigmoid': [0, 1], 'tanh': [-1, 1])."""
 
     def __init__(self, images, labels=None, *, seed: int, batch_size: int,
-                 output: str = "sigmoid"):
+                 output: str = "sigmoid", stream: int = STREAM_EPOCH):
+        """`stream`: the random stream of the epoch orders (a family that visits a
+        second copy of its data in an order of its own gives it one of its streams)."""
         self.images = tf.constant(images, tf.uint8)
         self.n = int(images.shape[0])
         self.labels = None if labels is None else tf.constant(labels, tf.int32)
@@ -31,6 +33,7 @@ class DeviceData:
         if self.n < batch_size:
             raise ValueError(f"batch_size {batch_size} exceeds the {self.n} images")
         self.seed, self.batch_size, self.output = seed, batch_size, output
+        self.stream = stream
         # A cache of the two epoch orders the current batch can touch; derived from
         # (seed, epoch), so it is rebuilt rather than checkpointed.
         self._cached_epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
@@ -43,8 +46,8 @@ class DeviceData:
         g = b * size + tf.range(size, dtype=tf.int64)
         epoch0 = (b * size) // n
         if tf.not_equal(epoch0, self._cached_epoch):
-            self._perm_a.assign(epoch_permutation(self.seed, epoch0, n))
-            self._perm_b.assign(epoch_permutation(self.seed, epoch0 + 1, n))
+            self._perm_a.assign(epoch_permutation(self.seed, epoch0, n, self.stream))
+            self._perm_b.assign(epoch_permutation(self.seed, epoch0 + 1, n, self.stream))
             self._cached_epoch.assign(epoch0)
         pos = tf.cast(g % n, tf.int32)
         return tf.where(g // n == epoch0, tf.gather(self._perm_a, pos),

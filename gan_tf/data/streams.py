@@ -24,6 +24,9 @@ STREAM_DOMAIN_B = 12   # CycleGAN's draws from its second domain (families/cycle
 # CycleGAN's history pools of fakes (models/cycle.pool_query): per image whether to
 # swap with a stored fake, and which one; one stream per pool.
 STREAM_POOL_B, STREAM_POOL_A = 13, 14
+# A family's own streams are numbered from here, in its own file: one family trains
+# in a run, so two families may use the same numbers.
+FAMILY_STREAMS = 100
 # ThreeFry, always compiled by XLA: on this CPU XLA draws it ~8x faster than Philox
 # (Philox took ~18% of an iteration), and TF's own kernels lack ThreeFry. Running
 # the draws as jit_compile functions everywhere (eager, plain graph or XLA loop)
@@ -79,19 +82,21 @@ def sample_z(seed: int, stream: int, counter, batch: int, z_dim: int):
 
 
 @tf.function(jit_compile=True)
-def _permutation(seed, epoch, n: int):
+def _permutation(seed, epoch, n: int, stream):
     # argsort of full-range random int64 keys: a uniform shuffle (ties have
     # probability ~n^2/2^64) that, unlike tf.random.experimental.stateless_shuffle,
     # XLA can compile.
     keys = tf.random.stateless_uniform([n],
-                                       stream_seed(seed, STREAM_EPOCH, epoch),
+                                       stream_seed(seed, stream, epoch),
                                        minval=None, maxval=None, dtype=tf.int64, alg=ALG)
     return tf.cast(tf.argsort(keys, stable=True), tf.int32)
 
 
-def epoch_permutation(seed: int, epoch, n: int):
-    """The order of the training set in `epoch`: a fresh shuffle every epoch."""
-    return _permutation(tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64), n)
+def epoch_permutation(seed: int, epoch, n: int, stream: int = STREAM_EPOCH):
+    """The order of the training set in `epoch`: a fresh shuffle every epoch (of
+    `stream`'s draws: STREAM_EPOCH, or a family's own for a second order)."""
+    return _permutation(tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64), n,
+                        tf.constant(stream, tf.int64))
 
 
 @tf.function(jit_compile=True)
