@@ -83,7 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = vars(build_parser().parse_args(argv))
+    # The parser lists every family's flags, so it imports the families, and TensorFlow
+    # with them (about 4 s): its start-up chatter off first, and a Ctrl-C meanwhile
+    # answered in one line, as later.
+    cli.quiet_start()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:
+        return cli.interrupted_exit("nothing was written")
+    args = vars(parser.parse_args(argv))
     experiment = args.pop("experiment", None)
     seeds = args.pop("seeds", None)
     run_dir = args.pop("run_dir", None) or (default_run_dir(experiment, args.get("dataset"))

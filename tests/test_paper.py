@@ -16,7 +16,7 @@ from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import with_split
 from gan_tf.evaluation import metrics
 from gan_tf.models import networks
-from gan_tf.training import schedules
+from gan_tf.models import schedules
 from gan_tf.training.build import build_trainer
 from gan_tf.data.streams import STREAM_DROP_FAKE, STREAM_DROP_REAL, STREAM_Z_D, stream_seed
 

@@ -135,9 +135,13 @@ def run(work: Callable[[], object], interrupted: str = "") -> int:
                      "command, or free memory", 2)
     except KeyboardInterrupt:
         # Every file is written atomically: what a command wrote before is whole.
-        return _fail("interrupted" + (f"; {interrupted}" if interrupted else ""),
-                     128 + signal.SIGINT)
+        return interrupted_exit(interrupted)
     return code if type(code) is int else 0
+
+
+def interrupted_exit(message: str = "") -> int:
+    """A Ctrl-C before any work began: the one line run() gives, and its exit code."""
+    return _fail("interrupted" + (f"; {message}" if message else ""), 128 + signal.SIGINT)
 
 
 def _fail(message: str, code: int) -> int:

@@ -18,12 +18,17 @@ learning test's ablation).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
+
+import tensorflow as tf
 
 from gan_tf.core.config import MlpParams, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks
+from gan_tf.models import networks
+from gan_tf.models.losses import get_losses
 
 MAX_CLASS_WEIGHT = 100.0
 
@@ -53,7 +58,6 @@ def d_loss(real, fake, source, class_weight=1.0):
     """real, fake: (B, 2) of (source logit, -log p(class | x)). -(L_S + L_C): D's
     `source` loss (cfg.loss's form of real as real and fake as fake) on the source
     logits, plus class_weight times the class terms of both batches (batch means)."""
-    import tensorflow as tf
     return source(real[:, :1], fake[:, :1]) + class_weight * (tf.reduce_mean(real[:, 1])
                                                               + tf.reduce_mean(fake[:, 1]))
 
@@ -61,7 +65,6 @@ def d_loss(real, fake, source, class_weight=1.0):
 def g_loss(fake, source, class_weight=1.0):
     """G's `source` loss (cfg.g_loss's: -log D(G(z, c)) non-saturating) plus
     class_weight * -log p(c | G(z, c)), batch means."""
-    import tensorflow as tf
     return source(fake[:, :1]) + class_weight * tf.reduce_mean(fake[:, 1])
 
 
@@ -69,14 +72,12 @@ class Acgan(MlpNetworks, AdversarialFamily):
     name, Params = "acgan", Params
 
     def discriminator(self, cfg, seeds):
-        from gan_tf.models import networks
         return networks.mlp("discriminator", cfg, networks.IMAGE_DIM, "x",
                             cfg.params.d_hidden, 1 + networks.NUM_CLASSES, None, seeds,
                             conditional=False)
 
     def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """(B, 2): the source logit and -log p(y | x) from D's class logits."""
-        import tensorflow as tf
         out = tf.cast(D(x, training=True), tf.float32)
         nll = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=out[:, 1:])
         return tf.concat([out[:, :1], nll[:, None]], axis=1)
@@ -84,16 +85,13 @@ class Acgan(MlpNetworks, AdversarialFamily):
     def losses(self, cfg):
         """The shared losses (cfg.loss, cfg.g_loss, cfg.real_label) on the source
         logit, and the class terms."""
-        import functools
 
-        from gan_tf.models.losses import get_losses
         source_d, source_g = get_losses(cfg)
         w = cfg.params.class_weight
         return (functools.partial(d_loss, source=source_d, class_weight=w),
                 functools.partial(g_loss, source=source_g, class_weight=w))
 
     def d_means(self, real_logits, fake_logits) -> dict:
-        import tensorflow as tf
         return {"d_real": tf.reduce_mean(tf.sigmoid(real_logits[:, 0])),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits[:, 0]))}
 

@@ -25,7 +25,10 @@ adversarial and the tutorial's mlp), never another family (the layering test che
 
 from __future__ import annotations
 
+import tensorflow as tf
+
 from gan_tf.data.order import DeviceData
+from gan_tf.models import conv_nets, networks, wasserstein
 
 
 class Family:
@@ -54,14 +57,12 @@ class Family:
     def build_generator(self, cfg):
         """z (batch, z_dim) in [-1, 1] [, one-hot label] -> image (batch, 784) in G's
         output range."""
-        from gan_tf.models import networks
         with networks.precision(cfg):
             return self.generator(cfg, networks.layer_seeds(cfg, "generator"))
 
     def build_discriminator(self, cfg):
         """x (batch, 784) [, one-hot label] -> D's output (batch, 1): a logit for the
         tutorials' losses."""
-        from gan_tf.models import networks
         with networks.precision(cfg):
             return self.discriminator(cfg, networks.layer_seeds(cfg, "discriminator"))
 
@@ -156,14 +157,12 @@ class DcganNetworks:
     convolutional = True
 
     def discriminator(self, cfg, seeds):
-        from gan_tf.models import conv_nets
         p = cfg.params
         return conv_nets.discriminator(cfg, seeds, p.conv_width, p.d_batch_norm,
                                        getattr(p, "dcgan_fc", 0),
                                        getattr(p, "conditional", False))
 
     def generator(self, cfg, seeds):
-        from gan_tf.models import conv_nets
         return conv_nets.generator(cfg, seeds, cfg.params.conv_width,
                                    getattr(cfg.params, "dcgan_fc", 0))
 
@@ -209,23 +208,19 @@ class WassersteinCritic:
     difference is the critic's Wasserstein estimate."""
 
     def losses(self, cfg):
-        from gan_tf.models import wasserstein
         return wasserstein.critic_loss, wasserstein.generator_loss
 
     def penalised(self, cfg) -> bool:
         return cfg.params.gp_weight > 0
 
     def d_penalty(self, cfg, d, real, fake, eps):
-        from gan_tf.models import wasserstein
         return cfg.params.gp_weight * wasserstein.gradient_penalty(d, real, fake, eps)
 
     def after_d_update(self, cfg, D):
         if cfg.params.clip > 0:
-            from gan_tf.models import wasserstein
             wasserstein.clip_weights(D.trainable_variables, cfg.params.clip)
 
     def d_means(self, real_logits, fake_logits) -> dict:
-        import tensorflow as tf
         return {"d_real": tf.reduce_mean(tf.cast(real_logits, tf.float32)),
                 "d_fake": tf.reduce_mean(tf.cast(fake_logits, tf.float32))}
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
+
 from gan_tf.core.config import FamilyParams, register_params
 from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.models.networks import IMAGE_DIM, batch_norm, float32_if_mixed, model_inputs
 
 
 @register_params
@@ -29,10 +32,7 @@ class DcganTutorial(AdversarialFamily):
         """make_generator_model: Dense 7x7x256 (no bias), BN, LeakyReLU; 5x5
         transposed convolutions 128 (stride 1), 64 (stride 2), each with BN and
         LeakyReLU, then 1 (stride 2, tanh)."""
-        import keras
 
-        from gan_tf.models.networks import (IMAGE_DIM, batch_norm, float32_if_mixed,
-                                            model_inputs)
         L = keras.layers
         init = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
         inputs, h = model_inputs(cfg, (cfg.z_dim,), "z")
@@ -55,9 +55,7 @@ class DcganTutorial(AdversarialFamily):
     def discriminator(self, cfg, seeds):
         """make_discriminator_model: 5x5 convolutions 64 and 128 (stride 2), each
         with LeakyReLU and Dropout(0.3), then Flatten and Dense(1); no batch norm."""
-        import keras
 
-        from gan_tf.models.networks import IMAGE_DIM, float32_if_mixed
         L = keras.layers
         init = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
         x = keras.Input((IMAGE_DIM,), name="x")

@@ -20,11 +20,17 @@ ablation).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+import tensorflow as tf
 
 from gan_tf.core.config import MlpParams, count_problems, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks
+from gan_tf.models import networks
+from gan_tf.models.losses import get_losses
+from gan_tf.models.networks import category_index
 
 MAX_INFO_WEIGHT = 100.0
 
@@ -65,9 +71,7 @@ def info_nll(q_out, z, noise: int, categorical: int, continuous: int):
     """-L_I per sample, up to a constant: -log Q(c1 | x) + 1/2 ||c_cont - mu(x)||^2, from
     Q's outputs (B, categorical + continuous) and the z the fakes were made from, whose
     value `noise` is the categorical code and whose last `continuous` the others."""
-    import tensorflow as tf
 
-    from gan_tf.models.networks import category_index
     z = tf.cast(z, tf.float32)
     code = tf.one_hot(category_index(z[:, noise], categorical), categorical)
     nll = tf.nn.softmax_cross_entropy_with_logits(labels=code, logits=q_out[:, :categorical])
@@ -79,13 +83,11 @@ def info_nll(q_out, z, noise: int, categorical: int, continuous: int):
 def d_loss(real, fake, source, info_weight=1.0):
     """D's (and Q's) loss: D's `source` loss on the source logits plus info_weight
     times the fakes' mean -L_I."""
-    import tensorflow as tf
     return source(real[:, :1], fake[:, :1]) + info_weight * tf.reduce_mean(fake[:, 1])
 
 
 def g_loss(fake, source, info_weight=1.0):
     """G's `source` loss plus info_weight times the mean -L_I of its fakes."""
-    import tensorflow as tf
     return source(fake[:, :1]) + info_weight * tf.reduce_mean(fake[:, 1])
 
 
@@ -93,13 +95,11 @@ class Infogan(MlpNetworks, AdversarialFamily):
     name, Params = "infogan", Params
 
     def generator(self, cfg, seeds):
-        from gan_tf.models import networks
         codes = networks.InfoCodes(noise_dim(cfg), cfg.params.categorical, name="codes")
         return networks.mlp("generator", cfg, cfg.z_dim, "z", cfg.params.g_hidden,
                             networks.IMAGE_DIM, cfg.g_output, seeds, first=codes)
 
     def discriminator(self, cfg, seeds):
-        from gan_tf.models import networks
         p = cfg.params
         D = networks.mlp("discriminator", cfg, networks.IMAGE_DIM, "x", p.d_hidden,
                          1 + p.categorical + p.continuous, None, seeds)
@@ -109,7 +109,6 @@ class Infogan(MlpNetworks, AdversarialFamily):
 
     def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """(B, 2): the source logit and -L_I of the codes in z (0 where z is None)."""
-        import tensorflow as tf
         out = tf.cast(D(x, training=True), tf.float32)
         if z is None:
             info = tf.zeros_like(out[:, 0])
@@ -118,16 +117,13 @@ class Infogan(MlpNetworks, AdversarialFamily):
         return tf.concat([out[:, :1], info[:, None]], axis=1)
 
     def losses(self, cfg):
-        import functools
 
-        from gan_tf.models.losses import get_losses
         source_d, source_g = get_losses(cfg)
         w = cfg.params.info_weight
         return (functools.partial(d_loss, source=source_d, info_weight=w),
                 functools.partial(g_loss, source=source_g, info_weight=w))
 
     def d_means(self, real_logits, fake_logits) -> dict:
-        import tensorflow as tf
         return {"d_real": tf.reduce_mean(tf.sigmoid(real_logits[:, 0])),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits[:, 0]))}
 

@@ -20,7 +20,10 @@ Everything but the losses is the generic loop's: this file is the whole variant.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+import tensorflow as tf
 
 from gan_tf.core.config import MlpParams, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
@@ -56,14 +59,12 @@ class Params(MlpParams):
 
 def d_loss(real_scores, fake_scores, a=-1.0, b=1.0):
     """1/2 mean((D(x) - b)^2) + 1/2 mean((D(G(z)) - a)^2)."""
-    import tensorflow as tf
     return 0.5 * (tf.reduce_mean(tf.square(real_scores - b))
                   + tf.reduce_mean(tf.square(fake_scores - a)))
 
 
 def g_loss(fake_scores, c=0.0):
     """1/2 mean((D(G(z)) - c)^2)."""
-    import tensorflow as tf
     return 0.5 * tf.reduce_mean(tf.square(fake_scores - c))
 
 
@@ -73,7 +74,6 @@ class Lsgan(MlpNetworks, AdversarialFamily):
 
 
     def losses(self, cfg):
-        import functools
         p = cfg.params
         return (functools.partial(d_loss, a=p.ls_a, b=p.ls_b),
                 functools.partial(g_loss, c=p.ls_c))

@@ -15,10 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from gan_tf.core.config import (MAX_WIDTH, MlpParams, count_problems, hidden_sizes, param,
                                 register_params)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks
+from gan_tf.models.networks import IMAGE_DIM, MaxoutDiscriminator
 
 MAX_PIECES = 64
 
@@ -58,9 +61,7 @@ class Maxout(MlpNetworks, AdversarialFamily):
     name, Params = "maxout", Params
 
     def discriminator(self, cfg, seeds):
-        import numpy as np
 
-        from gan_tf.models.networks import IMAGE_DIM, MaxoutDiscriminator
         p = cfg.params
         D = MaxoutDiscriminator(p.d_hidden, p.maxout_pieces, p.d_keep, cfg.init,
                                 next(seeds), name="discriminator")

@@ -16,9 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import tensorflow as tf
+
 from gan_tf.core.config import MlpParams, count_problems, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks
+from gan_tf.models import networks
+from gan_tf.models.networks import IMAGE_DIM
+from gan_tf.models.packing import pack
 
 MAX_PACK = 16
 
@@ -42,16 +47,12 @@ class Pacgan(MlpNetworks, AdversarialFamily):
     name, Params = "pacgan", Params
 
     def discriminator(self, cfg, seeds):
-        from gan_tf.models import networks
         return networks.mlp("discriminator", cfg, networks.IMAGE_DIM * cfg.params.pack,
                             "x", cfg.params.d_hidden, 1, None, seeds)
 
     def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """x (B, 784) -> D's logits on its B / pack packs of consecutive samples."""
-        import tensorflow as tf
 
-        from gan_tf.models.networks import IMAGE_DIM
-        from gan_tf.models.packing import pack
         m = D.inputs[0].shape[-1] // IMAGE_DIM
         return D(pack(tf.reshape(x, [-1, m, IMAGE_DIM]), slot_axis=1), training=True)
 

@@ -154,7 +154,9 @@ class RunWriter:
         the GIF and the loss plot from whatever the run has, also after a stop; a
         picture that cannot be made is a warning, never a lost run."""
         if complete:
-            about = families.get(self.cfg).generator_info(self.cfg)
+            family = families.get(self.cfg)
+            # What evaluate measures a saved file by (families/base.Family.measures)
+            about = {"measures": family.measures, **family.generator_info(self.cfg)}
             atomic_save(self.folder / GENERATOR, G.save)
             self.folder.write_generator_info(self.cfg.iters, info=about)
             for name, (model, info) in (extras or {}).items():
