@@ -14,6 +14,7 @@
 #   make mnist-wgan-gp-dcgan [ITERS=N] [ARGS=...]   WGAN-GP on the DCGAN's networks
 #   make mnist-acgan [ITERS=N] [ARGS=...]           AC-GAN: the cGAN's MLP, D predicting the class
 #   make mnist-infogan [ITERS=N] [ARGS=...]         InfoGAN: a 10-way and 2 continuous codes
+#   make mnist-semi-supervised [ITERS=N] [ARGS=...] Salimans et al.'s K+1-class D from 100 labels
 #   make mnist-srgan [ITERS=N] [ARGS=...]           SRGAN: 4x super-resolution of 7x7 digits (MSE + adversarial)
 #   make mnist-srresnet [ITERS=N] [ARGS=...]        SRResNet: the same network on the pixel MSE alone
 #   make mnist-cyclegan [ITERS=N] [ARGS=...]        CycleGAN: MNIST <-> MNIST rotated and inverted, unpaired
@@ -59,7 +60,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -76,7 +77,7 @@ $(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS) -r requirements-test.txt
 	touch $@
 
-mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20: venv
+mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20: venv
 	$(PY) -m gan_tf.train --experiment $@ $(if $(ITERS),--iters $(ITERS)) $(ARGS)
 
 info-codes: venv

@@ -44,6 +44,10 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
                    "init": "glorot_normal", "g_output": "tanh", "loss": "xent", "xla": False},
          # The history pools full after iteration 1 (2 x 16 images > 20), so their
          # swaps and the learning rate's fall both cross the resume.
+         # The labelled images (10 a digit) streamed beside the unlabelled ones, the
+         # average of D and the data-dependent init all cross the resume.
+         "semi_supervised": {"d_hidden": (16, 16), "g_hidden": (16,), "z_dim": 8,
+                             "average_rate": 0.1},
          "cyclegan": {"width": 2, "blocks": 1, "d_width": 2, "init": "dcgan_normal",
                       "g_output": "tanh", "xla": False, "pool_size": 20,
                       "decay_start": 1, "decay_iters": 3}}

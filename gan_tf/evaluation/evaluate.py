@@ -11,6 +11,11 @@ NAME.json beside it names (MNIST's tutorial split without one), and only the tab
 is printed. The Parzen sigma is chosen on the first 1,000 validation images of the
 run's split: the tutorial's (training images 55,000-55,999) or the paper's
 (50,000-50,999, as parzen_ll.py).
+
+What is measured is what the run's family declares (families/base.Family.measures):
+G's samples, its super-resolution or translation of test digits, or, for a family
+whose product is a classifier (the semi-supervised GAN), that classifier's errors on
+the test digits. A generator file says it in NAME.json's "measures".
 """
 
 from __future__ import annotations
@@ -168,6 +173,9 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
         results.append(result)
         reference = result.get("real")   # (an SR or translation G has none)
     print(f"--- {run_dir}: mean ± std over {len(results)} seeds")
+    if results and all(CLASSIFIER in r for r in results):
+        print(format_errors_spread([r[CLASSIFIER] for r in results]))
+        return results
     for task in TASKS:
         if results and all(task in r for r in results):
             print(_task_module(task).format_spread([r[task] for r in results]))
@@ -186,10 +194,59 @@ TASKS = ("super_resolution", "translation")
 INVERSE = "generator-inverse.keras"   # CycleGAN's F, beside its G
 
 
-def generator_task(G) -> str:
-    """'sample' (z -> image), 'super_resolution' (7x7 -> 28x28) or 'translation'
-    (image -> image): read from G's input, so saved generators tell it too."""
-    return {"lr": "super_resolution", "x": "translation"}.get(G.inputs[0].name, "sample")
+CLASSIFIER = "classifier"   # a run whose product is classifier.keras
+
+
+def run_measures(run) -> str:
+    """What the run's family declares evaluate measures: 'samples', one of TASKS or
+    CLASSIFIER."""
+    from gan_tf import families
+    return families.get(run.read_config()).measures if run.has_config() else "samples"
+
+
+def file_measures(info: dict, G) -> str:
+    """What NAME.json says a generator file is measured by. A NAME.json written before
+    it said so (2026-12-07) is read as then, from G's input layer: 'lr' upscales,
+    'x' translates, 'z' samples."""
+    if "measures" in info:
+        return info["measures"]
+    return {"lr": "super_resolution", "x": "translation"}.get(G.inputs[0].name, "samples")
+
+
+def count_errors(classifier, images: np.ndarray, labels: np.ndarray,
+                 batch: int = 1000) -> int:
+    """How many of `images` (uint8, (N, 784)) the classifier's argmax gets wrong, in
+    inference mode (a noisy D's noise off)."""
+    wrong = 0
+    for i in range(0, len(images), batch):
+        logits = np.asarray(classifier(images[i:i + batch].astype(np.float32) / 255.0,
+                                       training=False))
+        wrong += int(np.sum(np.argmax(logits, axis=1) != labels[i:i + batch]))
+    return wrong
+
+
+def measure_classifier(run, data_dir=None) -> dict:
+    """The run's classifier.keras on its split's test digits: errors and error rate."""
+    from gan_tf.data.datasets import load_dataset, with_split
+    from gan_tf.runs.folder import read_generator
+    t0 = time.time()
+    data = with_split(load_dataset(run.dataset(), data_dir), run.split())
+    model = read_generator(run / "classifier.keras", "train the run to its end "
+                                                     "(python -m gan_tf.train --resume)")
+    errors = count_errors(model, data.test_images, data.test_labels)
+    n = len(data.test_images)
+    info = run.generator_info("classifier.keras") or {}
+    return {"run": str(run), "iteration": info.get("iteration"), "dataset": run.dataset(),
+            "split": run.split(), CLASSIFIER: {"test_errors": errors, "test_error": errors / n,
+                                               "num_test_images": n},
+            "seconds": round(time.time() - t0, 1)}
+
+
+def format_errors_spread(measured: list[dict]) -> str:
+    v = np.array([m["test_errors"] for m in measured], np.float64)
+    sd = v.std(ddof=1) if len(v) > 1 else 0.0
+    return (f"     test errors: {v.mean():.1f} ± {sd:.1f} of {measured[0]['num_test_images']:,}"
+            f"   (seeds: {', '.join(str(int(x)) for x in v)})")
 
 
 def _task_module(task: str):
@@ -256,9 +313,17 @@ def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict
                         f"at: the run was resumed to {run.read_config().iters:,} iterations "
                         f"and has not finished again; finish it (python -m gan_tf.train "
                         f"--resume --run-dir {run}) and evaluate it then")
+    task = run_measures(run)
+    if task == CLASSIFIER:
+        result = measure_classifier(run, data_dir)
+        atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
+        m = result[CLASSIFIER]
+        print(f"classifier.keras: {m['test_errors']} errors on {m['num_test_images']:,} "
+              f"test digits ({100 * m['test_error']:.2f}%)")
+        print(f"wrote {run / METRICS} ({result['seconds']} s)")
+        return result
     G = run.load_generator()
-    task = generator_task(G)
-    if task != "sample":
+    if task != "samples":
         F = run.load_generator(INVERSE) if (run / INVERSE).is_file() else None
         domain_map = (getattr(run.read_config().params, "domain_map", "rotate_invert")
                       if run.has_config() else "rotate_invert")
@@ -323,8 +388,11 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
                         f"non-negative integer")
     G = read_generator(path, "use a generator file gan-tf saved (docs/models/, or a run's "
                              "generator.keras)")
-    task = generator_task(G)
-    if task != "sample":   # (a CycleGAN's G alone: A -> B measured, F not known here)
+    task = file_measures(info, G)
+    if task not in ("samples",) + TASKS:
+        raise UserError(f"{info_path} says measures {str(task)[:40]!r}; a generator file is "
+                        f"measured by one of samples, {', '.join(TASKS)}")
+    if task != "samples":   # (a CycleGAN's G alone: A -> B measured, F not known here)
         domain_map = info.get("domain_map", "rotate_invert")
         if domain_map not in DOMAIN_MAPS:
             raise UserError(f"{info_path} names domain_map {str(domain_map)[:40]!r}; "

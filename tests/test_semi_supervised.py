@@ -1,0 +1,161 @@
+"""The semi-supervised GAN (families/semi_supervised.py): its losses, weight norm,
+data-dependent init, Adam and labelled subset against hand computations; its run
+folder and evaluate's measure; and a learning test: with 100 labels, D's test error
+after a short run is clearly below the same D trained on the 100 labels alone."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_tf.core.config import Config, load_experiment, override
+from gan_tf.core.errors import UserError
+from gan_tf.evaluation.evaluate import count_errors, evaluate_folder
+from gan_tf.families import semi_supervised as ss
+from gan_tf.training import run as train_lib
+from gan_tf.training.build import build_trainer
+
+
+def test_the_k_plus_1_losses_against_the_eleven_class_softmax():
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(6, 10)) * 3, rng.normal(size=(5, 10)) * 3
+    labels = rng.integers(0, 10, 6)
+
+    def p_fake(logits):   # an 11th class whose logit is 0
+        z = np.concatenate([logits, np.zeros((len(logits), 1))], axis=1)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e[:, -1] / e.sum(axis=1)
+    want_unl = (-0.5 * np.mean(np.log(1 - p_fake(real)))
+                - 0.5 * np.mean(np.log(p_fake(fake))))
+    got_unl = float(ss.unlabelled_loss(tf.constant(real, tf.float32),
+                                       tf.constant(fake, tf.float32)))
+    assert got_unl == pytest.approx(want_unl, rel=1e-5)
+    e = np.exp(real - real.max(axis=1, keepdims=True))
+    want_lab = -np.mean(np.log(e[np.arange(6), labels] / e.sum(axis=1)))
+    got_lab = float(ss.labelled_loss(tf.constant(real, tf.float32), tf.constant(labels)))
+    assert got_lab == pytest.approx(want_lab, rel=1e-5)
+    assert int(ss.error_count(tf.constant(real), tf.constant(labels))) == int(
+        np.sum(real.argmax(axis=1) != labels))
+
+
+def test_feature_matching_is_the_squared_distance_of_the_batch_means():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(7, 4)), rng.normal(size=(9, 4)) + 1.0
+    want = np.mean((b.mean(axis=0) - a.mean(axis=0)) ** 2)
+    got = float(ss.feature_matching_loss(tf.constant(a), tf.constant(b)))
+    assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_weight_norm_and_the_data_dependent_init():
+    layer = ss.WeightNormDense(5, "relu", train_scale=False, seed=3)
+    x = tf.constant(np.random.default_rng(2).normal(size=(64, 8)), tf.float32)
+    layer(x)
+    v, g = layer.v.numpy(), np.arange(1.0, 6.0, dtype=np.float32)
+    layer.g.assign(g)
+    want = np.maximum(x.numpy() @ (v * g / np.sqrt((v ** 2).sum(axis=0))), 0.0)
+    np.testing.assert_allclose(layer(x).numpy(), want, rtol=1e-5, atol=1e-6)
+    assert [w.name for w in layer.trainable_weights] == ["v", "b"]   # g fixed
+    # The init: the first layer's pre-activations on the (noisy) init batch have zero
+    # mean and unit variance per unit; the noise is the stateless one, drawn again.
+    cfg = override(Config(family="semi_supervised"), {"d_hidden": (6, 4)})
+    D = ss.discriminator(cfg, iter(range(10)))
+    images = tf.constant(np.random.default_rng(3).uniform(size=(200, 784)), tf.float32)
+    seed = tf.constant([5, 7], tf.int64)
+    ss.init_from_data(D, images, seed)
+    first = D.get_layer("hidden1")
+    pre = first.pre_activation(ss._noisy(images, ss.SIGMA_INPUT, seed, 0)).numpy() \
+        + first.b.numpy()
+    np.testing.assert_allclose(pre.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(pre.std(axis=0), 1.0, rtol=1e-3)
+
+
+def test_adam_with_its_epsilon_inside_the_square_root():
+    """nn.adam_updates, written out in NumPy for three steps."""
+    opt = ss.SqrtEpsAdam(0.003, 0.5, 0.999, epsilon=1e-2)   # an epsilon that shows
+    w = tf.Variable([1.0, -2.0, 0.5])
+    opt.build([w])
+    want, m, v = np.array([1.0, -2.0, 0.5]), 0.0, 0.0
+    for t, grad in enumerate(([0.1, -0.3, 0.02], [0.2, 0.1, -0.05], [-0.1, 0.4, 0.0]), 1):
+        g = np.array(grad)
+        opt.apply([tf.constant(grad, tf.float32)], [w])
+        m, v = 0.5 * m + 0.5 * g, 0.999 * v + 0.001 * g * g
+        want = want - 0.003 * (m / (1 - 0.5 ** t)) / np.sqrt(v / (1 - 0.999 ** t) + 1e-2)
+        np.testing.assert_allclose(w.numpy(), want, rtol=1e-5)
+
+
+def test_the_labelled_images_are_the_first_of_each_digit_in_the_seeds_order():
+    labels = np.random.default_rng(4).integers(0, 10, 500)
+    chosen = ss.labelled_subset(labels, 3, 1)
+    order = np.random.RandomState(1).permutation(500)
+    for k in range(10):
+        assert list(chosen[3 * k:3 * k + 3]) == [i for i in order if labels[i] == k][:3]
+    assert list(ss.labelled_subset(labels, 3, 1)) == list(chosen)
+    assert list(ss.labelled_subset(labels, 3, 2)) != list(chosen)
+
+
+def small(**changes) -> Config:
+    return override(load_experiment("mnist-semi-supervised"),
+                    {"d_hidden": (64, 32), "g_hidden": (32,), "batch_size": 50,
+                     "iters": 4, "snapshot_every": 2, "log_every": 2, **changes})
+
+
+def test_every_labelled_batch_holds_the_labelled_images(mnist):
+    """20 labels in batches of 100: every batch holds each labelled image 5 times and
+    nothing else (the authors' 5 permutations a batch), in a new order each time."""
+    cfg = small(labels_per_class=2, batch_size=100)
+    steps = build_trainer(cfg, mnist.train_images, mnist.train_labels).steps
+    labelled = sorted(steps.labelled_indices.tolist())
+    assert len(labelled) == 20
+    assert sorted(np.bincount(mnist.train_labels[labelled], minlength=10)) == [2] * 10
+    orders = []
+    for t in range(3):
+        rows = steps.labelled_rows[steps.labelled.indices(tf.constant(t, tf.int64)).numpy()]
+        assert sorted(rows.tolist()) == sorted(labelled * 5)
+        orders.append(rows.tolist())
+    assert orders[0] != orders[1] != orders[2]
+
+
+def test_the_family_refuses_what_its_step_does_not_do():
+    for changes, words in (({"d_steps": 2}, "d_steps=2"), ({"g_ema": 0.9}, "g_ema=0.9"),
+                           ({"unlabeled_weight": -1.0}, "unlabeled_weight must be")):
+        with pytest.raises(UserError, match=words):
+            override(Config(family="semi_supervised"), changes)
+
+
+def test_evaluate_measures_the_runs_classifier(mnist, mnist_dir, tmp_path, capsys):
+    cfg = small(average_rate=0.0)
+    train_lib.train(cfg, tmp_path / "run", data=mnist, log=lambda line: None)
+    assert (tmp_path / "run" / "classifier.keras").is_file()
+    [result] = evaluate_folder(tmp_path / "run", data_dir=mnist_dir)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["classifier"] == result["classifier"]
+    steps = build_trainer(cfg, mnist.train_images, mnist.train_labels)
+    assert "test digits" in capsys.readouterr().out
+    assert 0 < result["classifier"]["test_errors"] <= 10_000
+    del steps
+
+
+LEARN_ITERS = 600
+
+
+def errors_after(mnist, unlabeled_weight: float) -> int:
+    """D's test errors after LEARN_ITERS iterations with 100 labels (D itself: the
+    average's 1e-4 rate needs tens of thousands of steps to forget its zero start)."""
+    cfg = override(load_experiment("mnist-semi-supervised"),
+                   {"iters": LEARN_ITERS, "unlabeled_weight": unlabeled_weight,
+                    "average_rate": 0.0})
+    driver = build_trainer(cfg, mnist.train_images, mnist.train_labels)
+    driver.chunk(LEARN_ITERS)
+    return count_errors(driver.classifier, mnist.test_images, mnist.test_labels)
+
+
+@pytest.mark.slow
+def test_the_unlabelled_images_teach_d_beyond_its_100_labels(mnist):
+    with_gan = errors_after(mnist, 1.0)
+    labels_alone = errors_after(mnist, 0.0)
+    print(f"test errors after {LEARN_ITERS}: {with_gan} with the GAN, {labels_alone} "
+          f"with the 100 labels alone")
+    assert with_gan < 0.75 * labels_alone, (with_gan, labels_alone)
