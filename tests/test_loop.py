@@ -7,7 +7,7 @@ import tensorflow as tf
 from gan_tf import families
 from gan_tf.core.config import Config
 from gan_tf.models import networks
-from gan_tf.models.losses import get_losses
+from gan_tf.families.mlp import get_losses
 from gan_tf.data import streams
 from gan_tf.models.optimizers import make_optimizer
 from gan_tf.training.build import build_trainer

@@ -15,7 +15,8 @@ from conftest import QUIET
 from gan_tf import families
 from gan_tf.core.config import Config, flat_values, load_experiment, override
 from gan_tf.core.errors import UserError
-from gan_tf.models import losses, networks
+from gan_tf.families import mlp as losses   # the tutorial's losses
+from gan_tf.models import networks
 from gan_tf.runs.folder import RunFolder
 from gan_tf.training import run as train_lib
 from gan_tf.training.build import build_trainer

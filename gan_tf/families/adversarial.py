@@ -28,13 +28,12 @@ from gan_tf.data.streams import (STREAM_DROP_FAKE, STREAM_DROP_G, STREAM_DROP_RE
                                  stream_seed)
 from gan_tf.families.base import Family, Steps
 from gan_tf.models import networks
-from gan_tf.models.losses import get_losses
 from gan_tf.models.optimizers import make_optimizer
 
 
 class AdversarialFamily(Family):
     """A GAN trained by the shared adversarial step: its hooks default to the
-    tutorials' (one logit, cfg.loss's losses, nothing after D's update)."""
+    tutorials' (one logit, nothing after D's update); it names its losses."""
 
     def steps_class(self, cfg):
         """The Steps this family's runs train with."""
@@ -61,9 +60,9 @@ class AdversarialFamily(Family):
     # --- the hooks
 
     def losses(self, cfg):
-        """(d_loss(real_logits, fake_logits), g_loss(fake_logits)): cfg.loss's form
-        of cfg.g_loss's objective (models/losses.py)."""
-        return get_losses(cfg)
+        """(d_loss(real_logits, fake_logits), g_loss(fake_logits)): pure functions of
+        D's outputs. The tutorial's (mlp.TutorialLosses) for most families."""
+        raise NotImplementedError
 
     def d_logits(self, D, x, y, dropout_seed=None, z=None):
         """D's outputs on x (with the one-hot labels y, or None) in training mode.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.base import DcganNetworks
+from gan_tf.families.mlp import TutorialLosses
 
 MAX_CONV_WIDTH, MAX_FC = 1024, 16_384
 
@@ -42,7 +43,7 @@ class Params(FamilyParams):
                 + count_problems("dcgan_fc", self.dcgan_fc, 0, MAX_FC))
 
 
-class Dcgan(DcganNetworks, AdversarialFamily):
+class Dcgan(DcganNetworks, TutorialLosses, AdversarialFamily):
     name, Params = "dcgan", Params
 
 

@@ -15,6 +15,7 @@ import keras
 
 from gan_tf.core.config import FamilyParams, register_params
 from gan_tf.families.adversarial import AdversarialFamily
+from gan_tf.families.mlp import TutorialLosses
 from gan_tf.models.networks import IMAGE_DIM, batch_norm, float32_if_mixed, model_inputs
 
 
@@ -24,7 +25,7 @@ class Params(FamilyParams):
     FAMILY = "dcgan_tutorial"
 
 
-class DcganTutorial(AdversarialFamily):
+class DcganTutorial(TutorialLosses, AdversarialFamily):
     name, Params = "dcgan_tutorial", Params
     convolutional = True
 

@@ -27,9 +27,8 @@ import tensorflow as tf
 
 from gan_tf.core.config import MlpParams, count_problems, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
-from gan_tf.families.mlp import MlpNetworks
+from gan_tf.families.mlp import MlpNetworks, get_losses
 from gan_tf.models import networks
-from gan_tf.models.losses import get_losses
 from gan_tf.models.networks import category_index
 
 MAX_INFO_WEIGHT = 100.0

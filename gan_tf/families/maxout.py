@@ -20,7 +20,7 @@ import numpy as np
 from gan_tf.core.config import (MAX_WIDTH, MlpParams, count_problems, hidden_sizes, param,
                                 register_params)
 from gan_tf.families.adversarial import AdversarialFamily
-from gan_tf.families.mlp import MlpNetworks
+from gan_tf.families.mlp import MlpNetworks, TutorialLosses
 from gan_tf.models.networks import IMAGE_DIM, MaxoutDiscriminator
 
 MAX_PIECES = 64
@@ -56,7 +56,7 @@ class Params(MlpParams):
         return out
 
 
-class Maxout(MlpNetworks, AdversarialFamily):
+class Maxout(MlpNetworks, TutorialLosses, AdversarialFamily):
     """G: the MLP (MlpNetworks.generator); D: models/networks.MaxoutDiscriminator."""
     name, Params = "maxout", Params
 

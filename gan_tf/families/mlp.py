@@ -4,17 +4,18 @@ Agustinus Kristiadi's "Generative Adversarial Nets in TensorFlow" trains, on MNI
   D(x)  = sigmoid(relu(x D_W1 + D_b1) D_W2 + D_b2)       784 -> 128 -> 1
   G(z)  = sigmoid(relu(z G_W1 + G_b1) G_W2 + G_b2)       100 -> 128 -> 784
 with every W drawn by its own `xavier_init`, N(0, 1 / sqrt(in_dim / 2)) untruncated
-(models/networks.TutorialXavier), every b zero, and z ~ U(-1, 1). Its losses, on
+(models/networks.TutorialXavier: D's and G's layers are models/networks.mlp's), every
+b zero, and z ~ U(-1, 1). Its losses, on
 D's probabilities:
   D_loss = -mean(log D(x) + log(1 - D(G(z))))      G_loss = -mean(log D(G(z)))
 or, in its second form, sigmoid_cross_entropy_with_logits of D's logits against 1 for
-real and 0 for fake (models/losses.py, `--loss log|xent`). Each iteration: one Adam
+real and 0 for fake (`--loss log|xent`). Each iteration: one Adam
 step of D on a real minibatch of 128 and a z batch, then one Adam step of G on a
 fresh z batch (`TutorialGan.step` below); a 4x4 grid of G's samples every 1,000.
 
 The later tutorials change this file's options, not its code: hidden sizes
 (`--d-hidden`, `--g-hidden`: the deeper MLP), G's tanh output, `same_z`, k D steps,
-the minimax G loss, and `conditional` (Mirza & Osindero's cGAN: G sees [z, y], D
+the minimax G loss (its losses here, shared by most GAN families), and `conditional` (Mirza & Osindero's cGAN: G sees [z, y], D
 sees [x, y]). Those run through the shared adversarial step (adversarial.py), of
 which the tutorial's step is the k = 1 case. The only family whose seeds train as
 one stacked program (training/stack.py).
@@ -22,6 +23,7 @@ one stacked program (training/stack.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import tensorflow as tf
@@ -40,6 +42,8 @@ class Params(MlpParams):
                                      "Osindero's cGAN); frames get one row per class")
 
 
+# --- the networks
+
 class MlpNetworks:
     """The tutorials' fully connected networks, a family's choice (mixed in before its
     family class): D 784 -> d_hidden (ReLU) -> 1 logit, G z -> g_hidden (ReLU) -> 784
@@ -57,6 +61,91 @@ class MlpNetworks:
         return networks.mlp("generator", cfg, cfg.z_dim, "z", cfg.params.g_hidden,
                             networks.IMAGE_DIM, cfg.g_output, seeds)
 
+
+# --- the losses: pure functions of D's logits on a real and a fake batch
+
+def log_d_loss(real_logits, fake_logits, eps=1e-7, real_label=1.0):
+    """The tutorial's D loss, -mean(log D(x) + log(1 - D(G(z)))), on probabilities.
+    With real_label t < 1 (one-sided label smoothing) the real term is the
+    cross-entropy to t: t log D(x) + (1 - t) log(1 - D(x)).
+
+    eps > 0 clips D's probabilities to [eps, 1 - eps] first, exactly as Keras'
+    binary cross-entropy does; eps = 0 is the literal formula, whose log(1 - D)
+    becomes log(0) = -inf once D's logit exceeds ~17 (1 - sigmoid rounds to 0 in
+    float32).
+    """
+    d_real = _prob(real_logits, eps)
+    d_fake = _prob(fake_logits, eps)
+    real = tf.math.log(d_real)
+    if real_label != 1.0:
+        real = real_label * real + (1.0 - real_label) * tf.math.log(1.0 - d_real)
+    return -tf.reduce_mean(real + tf.math.log(1.0 - d_fake))
+
+
+def log_g_loss(fake_logits, eps=1e-7):
+    """The tutorial's non-saturating G loss, -mean(log D(G(z))), on probabilities."""
+    return -tf.reduce_mean(tf.math.log(_prob(fake_logits, eps)))
+
+
+def _prob(logits, eps):
+    p = tf.sigmoid(logits)
+    return tf.clip_by_value(p, eps, 1.0 - eps) if eps > 0 else p
+
+
+def xent_d_loss(real_logits, fake_logits, real_label=1.0):
+    """mean(sce(real, t)) + mean(sce(fake, 0)), sce = sigmoid_cross_entropy_with_logits
+    and t = real_label: 1, or below for one-sided label smoothing (Salimans et al.
+    2016, section 3.4: only the real targets are smoothed)."""
+    real = tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(real_logits), tf.constant(real_label, real_logits.dtype)),
+        logits=real_logits)
+    fake = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(fake_logits),
+                                                   logits=fake_logits)
+    return tf.reduce_mean(real) + tf.reduce_mean(fake)
+
+
+def xent_g_loss(fake_logits):
+    """mean(sce(fake, 1)): G is trained to make D call its samples real."""
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.ones_like(fake_logits), logits=fake_logits))
+
+
+def log_g_loss_minimax(fake_logits, eps=1e-7):
+    """The GAN paper's original G objective, minimise mean(log(1 - D(G(z)))), on
+    probabilities. It saturates: when D rejects fakes confidently, D(G(z)) ~ 0 and
+    its gradient vanishes (the lecture's reason for the non-saturating loss)."""
+    return tf.reduce_mean(tf.math.log(1.0 - _prob(fake_logits, eps)))
+
+
+def xent_g_loss_minimax(fake_logits):
+    """The same minimax objective on logits: -mean(sce(fake, 0)) = mean(log(1 - D))."""
+    return -tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.zeros_like(fake_logits), logits=fake_logits))
+
+
+def get_losses(cfg):
+    """(d_loss_fn, g_loss_fn) for cfg.loss (form) and cfg.g_loss (objective)."""
+    minimax = cfg.g_loss == "minimax"
+    t = getattr(cfg, "real_label", 1.0)
+    if cfg.loss == "log":
+        g = log_g_loss_minimax if minimax else log_g_loss
+        return (functools.partial(log_d_loss, eps=cfg.log_eps, real_label=t),
+                functools.partial(g, eps=cfg.log_eps))
+    if cfg.loss == "xent":
+        return (functools.partial(xent_d_loss, real_label=t),
+                xent_g_loss_minimax if minimax else xent_g_loss)
+    raise ValueError(f"unknown loss {cfg.loss!r}")
+
+
+class TutorialLosses:
+    """The tutorial's losses as a family's `losses` hook (mixed in before its family
+    class): every GAN family that trains with them."""
+
+    def losses(self, cfg):
+        return get_losses(cfg)
+
+
+# --- the step
 
 class TutorialGan(AdversarialGan):
     """The tutorial's iteration, written out; other options take the shared step."""
@@ -94,7 +183,7 @@ def is_tutorial_step(cfg) -> bool:
             and cfg.strategy == "default")
 
 
-class Mlp(MlpNetworks, AdversarialFamily):
+class Mlp(MlpNetworks, TutorialLosses, AdversarialFamily):
     name, Params = "mlp", Params
     stackable = True
 

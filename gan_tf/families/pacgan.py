@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from gan_tf.core.config import MlpParams, count_problems, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
-from gan_tf.families.mlp import MlpNetworks
+from gan_tf.families.mlp import MlpNetworks, TutorialLosses
 from gan_tf.models import networks
 from gan_tf.models.networks import IMAGE_DIM
 from gan_tf.models.packing import pack
@@ -42,7 +42,7 @@ class Params(MlpParams):
         return out
 
 
-class Pacgan(MlpNetworks, AdversarialFamily):
+class Pacgan(MlpNetworks, TutorialLosses, AdversarialFamily):
     """G: the MLP (MlpNetworks.generator); D: the MLP on pack x 784 inputs."""
     name, Params = "pacgan", Params
 

@@ -34,8 +34,8 @@ import tensorflow as tf
 from gan_tf.core.config import FamilyParams, count_problems, param, register_params
 from gan_tf.families.adversarial import model_state, optimizer_state
 from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, Steps, option_problems
+from gan_tf.families.mlp import get_losses
 from gan_tf.models import super_resolution
-from gan_tf.models.losses import get_losses
 from gan_tf.models.optimizers import make_optimizer
 from gan_tf.models.super_resolution import content_loss, downsample, upsample_nearest
 

@@ -13,9 +13,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
+
+from gan_tf import families
+
+# TensorFlow, and the modules that bring it, are imported in the functions that use
+# them: a PyTorch measurement runs in a process (bench.measure's worker) that imports
+# this module, and must not have TensorFlow loaded beside torch. torch itself is an
+# optional dependency, imported where it is used.
 
 
 class HostBatches:
@@ -46,7 +54,7 @@ class Tf1StyleSteps:
     """One tf.function per step, fed NumPy arrays: the TF1 session-per-step pattern."""
 
     def __init__(self, G, D, g_opt, d_opt, loss_fns):
-        import tensorflow as tf
+        import tensorflow as tf  # lazy: see the note at the top
         d_loss_fn, g_loss_fn = loss_fns
 
         @tf.function
@@ -79,8 +87,7 @@ class Tf1StyleSteps:
 
 def time_tf1_style(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
     """Iterations per second of the TF1-style loop (host batches, host z)."""
-    from gan_tf import families
-    from gan_tf.models.losses import get_losses
+    from gan_tf.families.mlp import get_losses  # lazy: see the note at the top
     from gan_tf.models.optimizers import make_optimizer
     family = families.get(cfg)
     G, D = family.build_generator(cfg), family.build_discriminator(cfg)
@@ -101,7 +108,7 @@ def time_tf1_style(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> flo
 
 def torch_available() -> bool:
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401  (lazy: optional)
         return True
     except ImportError:
         return False
@@ -109,7 +116,7 @@ def torch_available() -> bool:
 
 def time_torch(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
     """Iterations per second of the same GAN in PyTorch eager on the CPU."""
-    import torch
+    import torch  # lazy: optional
     from torch import nn
     torch.manual_seed(cfg.seed)
 
@@ -199,7 +206,7 @@ def iteration_flops(cfg) -> dict:
 def time_matmul(n: int = 2048, repeats: int = 20, dtype: str = "float32") -> float:
     """GFLOP/s of an n x n matmul in TensorFlow (float32, or bfloat16 on the CPU's
     bfloat16 units where it has them): the machine's practical peak."""
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: see the note at the top
     a = tf.cast(tf.random.normal([n, n]), dtype)
     b = tf.cast(tf.random.normal([n, n]), dtype)
 
@@ -220,7 +227,7 @@ def time_iteration_gemms(cfg, iters: int) -> float:
     transposes), alone in an XLA while-loop: the ceiling the matmul shapes of this
     small model allow, without activations, losses, Adam, RNG or data gathering.
     Each result feeds the loop's carried tensors, so none is optimised away."""
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: see the note at the top
     b, zd, h, x = cfg.batch_size, cfg.z_dim, cfg.params.d_hidden[0], 784
     rnd = lambda *s: tf.random.normal(s, stddev=0.01)            # noqa: E731
     mm = tf.linalg.matmul
@@ -282,7 +289,7 @@ def _torch_dcgan(width: int, z_dim: int, fc: int = 0):
     """mnist-dcgan's networks (models/networks.py) in PyTorch: the same layers,
     shapes, N(0, 0.02) weights and batch norm settings (Keras' momentum 0.99 is
     PyTorch's 0.01, epsilon 1e-3); `fc` as dcgan_fc."""
-    from torch import nn
+    from torch import nn  # lazy: optional
     w = width
     bn2, bn1 = (lambda c: nn.BatchNorm2d(c, eps=1e-3, momentum=0.01),
                 lambda c: nn.BatchNorm1d(c, eps=1e-3, momentum=0.01))
@@ -309,9 +316,7 @@ def time_torch_dcgan(images: np.ndarray, iters: int, bfloat16: bool, warmup: int
     """it/s of mnist-dcgan's iteration in PyTorch eager on the CPU: a D step on a real
     and a fake batch, then a G step on fresh z (Adam 2e-4, beta1 0.5), with
     bfloat16 autocast (torch.autocast('cpu', torch.bfloat16)) or in float32."""
-    import contextlib
-
-    import torch
+    import torch  # lazy: optional
     from torch import nn
     torch.manual_seed(0)
     G, D = _torch_dcgan(width, z_dim, fc)
@@ -353,9 +358,7 @@ def time_tf_tutorial_dcgan(cfg, images: np.ndarray, iters: int, warmup: int = 3)
     @tf.function train_step that draws normal noise, makes one forward pass under two
     GradientTapes and applies both optimizers; its networks are family
     'dcgan_tutorial' (cfg: experiments/mnist_dcgan_tf_tutorial.py)."""
-    import tensorflow as tf
-
-    from gan_tf import families
+    import tensorflow as tf  # lazy: see the note at the top
     family = families.get(cfg)
     G, D = family.build_generator(cfg), family.build_discriminator(cfg)
     bce = tf.keras.losses.BinaryCrossentropy(from_logits=True)

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf.models.losses import xent_d_loss, xent_g_loss
+from gan_tf.families.mlp import xent_d_loss, xent_g_loss
 from gan_tf.models.packing import pack
 from gan_tf.data.streams import stream_seed
 
