@@ -294,8 +294,8 @@ def _from_tfds(name: str, src: DatasetSource, internet_probe) -> Mnist:
     its "first 55,000" differ from the IDX files' first 55,000.
     """
     try:
-        # lazy: only for GAN_TF_DATA_SOURCE=tfds, its failure a one-line error; this
-        # module is imported by gan_tf.classifier's and gan_tf.gan_vs_vae's --help
+        # lazy: only for GAN_TF_DATA_SOURCE=tfds (it brings TensorFlow), and a failed
+        # import is the one-line error below
         import tensorflow_datasets as tfds
     except ImportError as e:
         raise UserError(f"no local {src.title} and tensorflow-datasets is unusable ({e}); "

@@ -144,8 +144,8 @@ def _socket_timeout(seconds: float):
 
 def _get(url: str, folder: Path, name: str, log, which: str = "") -> None:
     """url -> folder/name with keras' get_file; raises on any failure, leaving no file."""
-    # lazy: keras imports TensorFlow, wanted only when something is downloaded; this
-    # module is imported (through data.datasets) by gan_tf.classifier's --help
+    # lazy: keras brings TensorFlow, which reading the IDX files does not need; the
+    # PyTorch benchmark workers (studies/benchmarks) load MNIST without it
     from keras.utils import get_file
     terminal = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
     if not terminal:

@@ -22,8 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
-from gan_tf.data.datasets import load_dataset
-from gan_tf.runs.files import atomic_save, atomic_write_text, locked
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 FEATURES_LAYER = "features"
@@ -108,6 +106,7 @@ def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed
     """Train, test and (if it reaches MIN_TEST_ACCURACIES) save a dataset's classifier
     with its JSON note; 1 if it fell short (nothing saved), else 0. The lock of the
     folder it saves into is held from the check for an existing file to the save."""
+    from gan_tf.runs.files import locked  # lazy: imported by gan_tf.classifier's --help
     if dataset not in MIN_TEST_ACCURACIES:
         raise UserError(f"unknown dataset {dataset!r}; choose one of "
                         f"{', '.join(sorted(MIN_TEST_ACCURACIES))}")
@@ -119,6 +118,8 @@ def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed
 
 
 def _make_classifier(dataset, data_dir, epochs, seed, out: Path, overwrite, command) -> int:
+    from gan_tf.data.datasets import load_dataset  # lazy: imported by gan_tf.classifier's --help
+    from gan_tf.runs.files import atomic_save, atomic_write_text
     minimum = MIN_TEST_ACCURACIES[dataset]
     if out.exists() and not overwrite:
         raise UserError(f"{out} exists: every committed metric depends on it; pass "

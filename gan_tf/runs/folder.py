@@ -31,13 +31,11 @@ import hashlib
 import json
 import os
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from gan_tf.core import reading
-from gan_tf.core.config import Config
 from gan_tf.core.errors import UserError, os_error_line
 from gan_tf.runs import files
 from gan_tf.runs.files import FolderLock, atomic_save, atomic_write_text, remove_temporaries
@@ -250,6 +248,7 @@ class RunFolder:
     def read_config(self):
         """The run's Config; a one-line error for a missing, unreadable, non-JSON or
         invalid config.json."""
+        from gan_tf.core.config import Config  # lazy: imported by gan_tf.train's --help
         path = self.path / CONFIG
         if not (path.exists() or path.is_symlink()):
             raise UserError(f"nothing to resume: {path} does not exist (start a new run "
@@ -372,8 +371,7 @@ class RunFolder:
         if ck["iteration"] != cfg.iters:
             raise UserError(f"{self.path} stopped at iteration {ck['iteration']:,} of "
                             f"{cfg.iters:,}; finish it with --resume")
-        # lazy: TensorFlow; this module is imported by gan_tf.train's --help
-        from gan_tf.models.vae import vae_from_checkpoint
+        from gan_tf.models.vae import vae_from_checkpoint  # lazy: imported by gan_tf.train's --help
         return (cfg, *vae_from_checkpoint(cfg, ck, self.path))
 
     def write_generator_info(self, iteration: int, name: str = GENERATOR,
@@ -433,6 +431,7 @@ def read_generator(path: Path, fix: str):
     the file: missing, far too large, not a zip (a truncated copy: Keras itself says
     "File not found"), lacking the Keras archive's parts, or holding code that Keras'
     safe mode refuses to run (a Lambda layer, a pickled function)."""
+    import zipfile  # lazy: imported by gan_tf.train's --help
     path = Path(path)
     reading.check_file(path, fix, GENERATOR_LIMIT)
     if not zipfile.is_zipfile(path):
@@ -452,8 +451,7 @@ def read_generator(path: Path, fix: str):
                f"it lacks {' and '.join(missing)}" if missing else
                f"its parts would unpack to {declared:,} bytes")
         raise UserError(f"{path} is not a whole Keras model file ({why}); {fix}")
-    # lazy: TensorFlow; this module is imported by gan_tf.train's --help
-    from gan_tf.models.networks import load_generator
+    from gan_tf.models.networks import load_generator  # lazy: imported by gan_tf.train's --help
     try:
         return load_generator(path)
     except Exception as e:

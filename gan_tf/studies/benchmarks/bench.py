@@ -27,10 +27,15 @@ from pathlib import Path
 
 from gan_tf.core.config import MAX_SEEDS, Config
 from gan_tf.core.errors import UserError
+from gan_tf.data.datasets import load_mnist
+from gan_tf.evaluation.results import update_section
 from gan_tf.runs.files import atomic_write_text, locked
 from gan_tf.runs.folder import RunFolder
 from gan_tf.runs.outputs import BENCH, OUTPUTS
 from gan_tf.studies.benchmarks import baselines
+
+# The training modules (TensorFlow) are imported in the functions that use them: the
+# PyTorch measurement (--worker c) runs in a process that imports this module.
 
 
 def child_env() -> dict:
@@ -47,7 +52,7 @@ TARGETS = {"a_over_b": 2.5, "a_over_c": 2.5, "matmul_fraction": 0.60,
 def time_project_loop(cfg: Config, mnist, iters: int) -> float:
     """it/s of train() itself, snapshots included; the first (compiling) chunk is
     excluded by train()'s own clock."""
-    from gan_tf.training.run import train
+    from gan_tf.training.run import train  # lazy: see the note at the top
     with tempfile.TemporaryDirectory() as tmp:
         cfg = dataclasses.replace(cfg, iters=iters)
         return train(cfg, Path(tmp) / "run", data=mnist, log=lambda line: None)["it_per_s"]
@@ -56,7 +61,7 @@ def time_project_loop(cfg: Config, mnist, iters: int) -> float:
 def time_loop_only(cfg: Config, mnist, iters: int) -> float:
     """it/s of the compiled loop alone (Trainer.chunk), without train()'s snapshots,
     checkpoints and logs: (a) minus this is what the bookkeeping costs."""
-    from gan_tf.training.build import build_trainer
+    from gan_tf.training.build import build_trainer  # lazy: see the note at the top
     trainer = build_trainer(cfg, mnist.train_images)
     trainer.chunk(cfg.log_every)                      # compile
     calls = max(1, iters // cfg.log_every)
@@ -131,7 +136,6 @@ def run_worker(method: str, iters: int, data_dir=None, extra=()) -> str:
 
 def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> float:
     if method.startswith("seed_loops_"):
-        from gan_tf.data.datasets import load_mnist
         return time_seed_loops(seeds, load_mnist(data_dir), iters,
                                stacked=method.endswith("stacked"))
     if method == "matmul":
@@ -140,7 +144,6 @@ def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> flo
         return baselines.time_matmul(dtype="bfloat16")
     if method == "gemm_shapes":
         return baselines.time_iteration_gemms(Config(loss=loss), iters)
-    from gan_tf.data.datasets import load_mnist
     mnist = load_mnist(data_dir)
     cfg = Config(loss=loss)
     if method == "a":
@@ -167,7 +170,7 @@ def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> flo
 def time_seed_loops(n_seeds: int, mnist, iters: int, stacked: bool) -> float:
     """Seed-iterations/s of the compiled loops alone (compilation excluded): N single
     Trainers one after another, or one SeedStack of N seeds."""
-    from gan_tf.training.build import build_trainer
+    from gan_tf.training.build import build_trainer  # lazy: see the note at the top
     from gan_tf.training.stack import SeedStack
     cfg = Config()
     trainers = ([SeedStack(cfg, list(range(n_seeds)), mnist.train_images)] if stacked
@@ -266,7 +269,7 @@ def run_bench(repeats=3, iters_a=5000, iters_b=1000, iters_c=1000, memory_iters=
               data_dir=None, log=print) -> dict:
     use_torch = baselines.torch_available()
     flops = baselines.iteration_flops(Config())
-    from gan_tf.training.threads import cpu_description
+    from gan_tf.training.threads import cpu_description  # lazy: see the note at the top
     results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                            "cpu": cpu_description()},
                "flops_per_iteration": flops, "torch": use_torch, "variants": {},
@@ -387,7 +390,6 @@ def bench(repeats: int = 3, iters: int = 5000, baseline_iters: int = 1000, data_
     if worker:
         print(_worker(worker, loss, iters, data_dir, seeds or 8))
         return 0
-    from gan_tf.data.datasets import load_mnist
     if min(repeats, iters, baseline_iters) <= 0:
         raise UserError("--repeats, --iters and --baseline-iters must be positive")
     if seeds is not None and not 2 <= seeds <= MAX_SEEDS:
@@ -418,6 +420,5 @@ def publish_report(out, docs, name: str, res: dict, report: str) -> int:
     print(report)
     print(f"wrote {out / f'{name}.json'}")
     if docs:
-        from gan_tf.evaluation.results import update_section
         update_section(docs, name, f"```\n$ make {name}\n{report}\n```")
     return 0

@@ -31,7 +31,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from gan_tf.core.config import load_experiment
+from gan_tf.data.datasets import load_mnist
+from gan_tf.runs.files import locked
 from gan_tf.studies.benchmarks import baselines
+# bench.py as a module (this one has a bench() of its own), its functions looked up
+# at each call
+from gan_tf.studies.benchmarks import bench as mlp_bench
+
+# The training modules (TensorFlow) are imported in the functions that use them: the
+# PyTorch measurements (dcgan:torch_*) run in processes that import this module.
 
 # Issue 35's targets: ratios of medians measured in the same run, and each gan-tf
 # loop's share of the machine's own large-matmul peak in its precision.
@@ -46,13 +55,11 @@ BATCH = {"tf_tutorial": 256, "tf_tutorial_project": 256}
 def dcgan_cfg(precision: str):
     """mnist-dcgan's training config at `precision` (its quality curve is measured
     between chunks, outside the loop timed here)."""
-    from gan_tf.core.config import load_experiment
     return dataclasses.replace(load_experiment("mnist-dcgan"), precision=precision,
                                eval_every=0)
 
 
 def _tutorial_cfg(precision: str = "float32"):
-    from gan_tf.core.config import load_experiment
     return dataclasses.replace(load_experiment("mnist-dcgan-tf-tutorial"),
                                precision=precision)
 
@@ -60,7 +67,7 @@ def _tutorial_cfg(precision: str = "float32"):
 def time_trainer(cfg, images, iters: int) -> float:
     """it/s of the project's compiled loop alone (the first, compiling chunk excluded),
     in chunks of log_every as the training loop runs them."""
-    from gan_tf.training import threads
+    from gan_tf.training import threads  # lazy: see the note at the top
     from gan_tf.training.build import build_trainer
     threads.configure(cfg)
     trainer = build_trainer(cfg, images)
@@ -77,7 +84,6 @@ def measure_one(method: str, iters: int, data_dir) -> float:
     """One measurement (in its own process): it/s, or GFLOP/s for the matmuls."""
     if method.startswith("matmul_"):
         return baselines.time_matmul(dtype=method.split("_", 1)[1])
-    from gan_tf.data.datasets import load_mnist
     images = load_mnist(data_dir).train_images
     if method in ("tf_float32", "tf_bfloat16"):
         return time_trainer(dcgan_cfg("mixed_bfloat16" if method == "tf_bfloat16"
@@ -95,17 +101,16 @@ def measure_one(method: str, iters: int, data_dir) -> float:
 def peak_rss(data_dir, iters: int) -> float:
     """GiB: the peak RSS of `python -m gan_tf.train --experiment mnist-dcgan` (bfloat16,
     its moving average and quality curve included) over `iters` iterations."""
-    from gan_tf.studies.benchmarks.bench import child_env, peak_rss_kib
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "gan_tf.train", "--experiment", "mnist-dcgan",
                "--iters", str(iters), "--eval-every", str(iters), "--log-every",
                str(iters), "--snapshot-every", str(iters), "--no-tensorboard",
                "--run-dir", f"{tmp}/run"] + (["--data-dir", str(data_dir)] if data_dir else [])
-        proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, env=mlp_bench.child_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         peak = 0
         while proc.poll() is None:
-            peak = max(peak, peak_rss_kib(proc.pid))
+            peak = max(peak, mlp_bench.peak_rss_kib(proc.pid))
             time.sleep(0.05)
         if proc.returncode != 0:
             raise RuntimeError(f"training subprocess failed: {' '.join(cmd)}")
@@ -113,22 +118,21 @@ def peak_rss(data_dir, iters: int) -> float:
 
 
 def run(repeats: int, iters: int, data_dir=None, log=print) -> dict:
-    from gan_tf.studies.benchmarks.bench import measure, spread_summary
     methods = [m for m in METHODS
                if baselines.torch_available() or not m.startswith("torch")]
     raw = {m: [] for m in methods + ["matmul_float32", "matmul_bfloat16"]}
     for r in range(repeats):   # interleaved: drift hits every method alike
         for m in raw:
-            raw[m].append(measure(f"dcgan:{m}", "log", 1 if m.startswith("matmul") else iters,
-                                  data_dir))
+            raw[m].append(mlp_bench.measure(f"dcgan:{m}", "log",
+                                            1 if m.startswith("matmul") else iters, data_dir))
         log(f"repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in raw.items()))
-    from gan_tf.training.threads import cpu_description
+    from gan_tf.training.threads import cpu_description  # lazy: see the note at the top
     res = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                        "cpu": cpu_description()},
            "iters": iters, "torch": baselines.torch_available(),
            "flops_per_iteration": baselines.dcgan_iteration_flops(
                fc=dcgan_cfg("float32").params.dcgan_fc),
-           **{k: spread_summary(v) for k, v in raw.items()}}
+           **{k: mlp_bench.spread_summary(v) for k, v in raw.items()}}
     med = {k: res[k]["median"] for k in raw}
     res["ratios"] = {"bf16_over_f32": med["tf_bfloat16"] / med["tf_float32"],
                      "tutorial_project_over_tutorial": med["tf_tutorial_project"]
@@ -201,14 +205,12 @@ def bench(repeats: int, iters: int, data_dir=None, out=None, docs=None,
     `docs`, into its section; `worker` (METHODS, or a matmul) is the internal mode of
     one measurement in a subprocess (`python -m gan_tf.bench --worker dcgan:NAME`,
     which bench.measure runs): it prints one number."""
-    from gan_tf.studies.benchmarks.bench import publish_report
     if worker:
         print(measure_one(worker, iters, data_dir))
         return 0
-    from gan_tf.data.datasets import load_mnist
-    from gan_tf.runs.files import locked
     load_mnist(data_dir)   # fail here, in one line, not in a worker
     with locked(Path(out), "benchmark folder"):   # as bench.bench: one at a time
         res = run(repeats, iters, data_dir,
                   log=lambda line: print(line, file=sys.stderr, flush=True))
-        return publish_report(Path(out), docs, "bench-dcgan", res, format_report(res))
+        return mlp_bench.publish_report(Path(out), docs, "bench-dcgan", res,
+                                        format_report(res))

@@ -27,9 +27,23 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
+import json
 import re
+import sys
 import tempfile
 import time
+from pathlib import Path
+
+from gan_tf.data.datasets import load_mnist
+from gan_tf.runs.files import locked
+# bench.py as a module (this one has a bench() of its own), its functions looked up
+# at each call
+from gan_tf.studies.benchmarks import bench as mlp_bench
+from gan_tf.studies.benchmarks.bench_dcgan import dcgan_cfg, time_trainer
+
+# TensorFlow and the training modules are imported in the functions that use them:
+# `python -m gan_tf.bench --profile` imports this module before it starts, and
+# refuses missing MNIST or an output folder in use at once in one line.
 
 # Op name: "while/body/_1/[gradient_tape/]while/{discriminator|generator}_N/LAYER_1/...".
 _LAYER = re.compile(r"(gradient_tape/)?(?:while/)?(discriminator|generator)(?:_\d+)?/"
@@ -112,7 +126,7 @@ def classify(name: str, op_type: str) -> tuple[str, str, str]:
 
 def op_times(logdir: str) -> list[tuple[str, str, int]]:
     """(op name, op type, picoseconds) of every op the executor ran in the trace."""
-    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2  # lazy: see the note at the top
     files = sorted(glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True))
     if not files:
         raise RuntimeError(f"the profiler wrote no trace under {logdir}")
@@ -136,9 +150,8 @@ def op_times(logdir: str) -> list[tuple[str, str, int]]:
 def profile_one(precision: str, iters: int, data_dir=None) -> dict:
     """The profile of `iters` iterations of mnist-dcgan's loop at `precision` (run in
     its own process: bench.measure's worker)."""
-    import tensorflow as tf
-    from gan_tf.data.datasets import load_mnist
-    from gan_tf.studies.benchmarks.bench_dcgan import dcgan_cfg
+    import tensorflow as tf  # lazy: see the note at the top
+
     from gan_tf.training import threads
     from gan_tf.training.build import build_trainer
     cfg = dcgan_cfg(precision)
@@ -183,8 +196,6 @@ def profile_one(precision: str, iters: int, data_dir=None) -> dict:
 
 def loop_speed(precision: str, xla: bool, iters: int, data_dir=None) -> float:
     """it/s of mnist-dcgan's compiled loop at `precision`, with or without XLA."""
-    from gan_tf.data.datasets import load_mnist
-    from gan_tf.studies.benchmarks.bench_dcgan import dcgan_cfg, time_trainer
     cfg = dataclasses.replace(dcgan_cfg(precision), xla=xla)
     return time_trainer(cfg, load_mnist(data_dir).train_images, iters)
 
@@ -195,7 +206,6 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 def worker(method: str, iters: int, data_dir=None) -> str:
     """One measurement of `python -m gan_tf.bench --profile`, in its own process:
     'profile:PRECISION' (JSON) or 'loop:PRECISION:xla|no_xla' (it/s)."""
-    import json
     kind, precision, *rest = method.split(":")
     if kind == "profile":
         return json.dumps(profile_one(precision, iters, data_dir))
@@ -205,22 +215,21 @@ def worker(method: str, iters: int, data_dir=None) -> str:
 def run(iters: int, data_dir=None, log=print) -> dict:
     """Each precision's profile, then the loop with and without XLA and the matmul
     peaks, each in its own process (the bench's rule)."""
-    import json
-    from gan_tf.studies.benchmarks.bench import run_worker
-    from gan_tf.training.threads import cpu_description
+    from gan_tf.training.threads import cpu_description  # lazy: see the note at the top
     res = {"iters": iters, "cpu": cpu_description(), "profiles": {}, "loops": {}, "peaks": {}}
     for p in PRECISIONS:
         log(f"profiling {iters} iterations of mnist-dcgan in {p}")
-        res["profiles"][p] = json.loads(run_worker(f"profile:profile:{p}", iters, data_dir))
+        res["profiles"][p] = json.loads(mlp_bench.run_worker(f"profile:profile:{p}", iters,
+                                                             data_dir))
     for p in PRECISIONS:
         for xla in ("no_xla", "xla"):
             # XLA's CPU convolutions are slow: a few iterations tell.
             n = max(3, iters // 4) if xla == "xla" else iters
             log(f"timing {n} iterations of the loop in {p}, {xla.replace('_', ' ')}")
-            res["loops"][f"{p} {xla}"] = float(run_worker(f"profile:loop:{p}:{xla}", n,
-                                                          data_dir))
+            res["loops"][f"{p} {xla}"] = float(mlp_bench.run_worker(
+                f"profile:loop:{p}:{xla}", n, data_dir))
     for dtype in ("float32", "bfloat16"):
-        res["peaks"][dtype] = float(run_worker(f"dcgan:matmul_{dtype}", 1, data_dir))
+        res["peaks"][dtype] = float(mlp_bench.run_worker(f"dcgan:matmul_{dtype}", 1, data_dir))
     return res
 
 
@@ -262,12 +271,8 @@ def format_report(res: dict) -> str:
 def bench(iters: int, data_dir=None, out=None, docs=None) -> int:
     """The profile report on stdout, profile-dcgan.json into `out` and, with `docs`,
     into its section of docs/speed.md; the output folder locked throughout."""
-    import sys
-    from pathlib import Path
-    from gan_tf.data.datasets import load_mnist
-    from gan_tf.runs.files import locked
-    from gan_tf.studies.benchmarks.bench import publish_report
     load_mnist(data_dir)   # fail here, in one line, not in a worker
     with locked(Path(out), "benchmark folder"):
         res = run(iters, data_dir, log=lambda line: print(line, file=sys.stderr, flush=True))
-        return publish_report(Path(out), docs, "profile-dcgan", res, format_report(res))
+        return mlp_bench.publish_report(Path(out), docs, "profile-dcgan", res,
+                                        format_report(res))
