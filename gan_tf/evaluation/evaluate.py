@@ -27,8 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_tf import families
+from gan_tf.core.config import DATASETS, SPLITS
 from gan_tf.core.errors import UserError
+from gan_tf.core.reading import read_json
+from gan_tf.data.datasets import load_dataset, with_split
 from gan_tf.evaluation import metrics
+from gan_tf.runs.files import atomic_write_text
+from gan_tf.runs.folder import (GENERATOR_INFO_LIMIT, GENERATORS, METRICS, NEIGHBOURS,
+                                RunFolder, read_generator)
+from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
+
+# TensorFlow, Keras and matplotlib are imported inside the functions that use them
+# (`# lazy`): a refused run folder is answered in one line without their start-up.
 
 PAPER_PARZEN = "225 ± 2 (Goodfellow et al. 2014, Table 1)"
 PARZEN_VALIDATION = 1000   # validation images for the sigma search, as the paper
@@ -40,7 +51,7 @@ def evaluate_images(images: np.ndarray, mnist, classifier, *, reference: dict | 
     'real': {...}}; pass `reference` (an earlier 'real') to skip recomputing it. With
     `labels` (a conditional G's conditioning labels) also how often the classifier
     agrees with them, per label."""
-    from gan_tf.evaluation.classifier import predict
+    from gan_tf.evaluation.classifier import predict  # lazy
     images = check_range(images)
     test = mnist.test_images.astype(np.float32) / 255.0
     train = mnist.train_images[:len(test)].astype(np.float32) / 255.0
@@ -98,7 +109,8 @@ def generate(G, num_samples: int, seed: int):
     """(images, labels): num_samples images in [0, 1] from the run's final generator;
     a conditional generator's are conditioned on every label in turn (labels None
     otherwise)."""
-    from gan_tf.models.networks import NUM_CLASSES, is_conditional, unit_images, z_dim_of
+    from gan_tf.models.networks import (NUM_CLASSES, is_conditional,  # lazy
+                                        unit_images, z_dim_of)
     z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim_of(G)))
     z = z.astype(np.float32)
     labels = np.arange(num_samples) % NUM_CLASSES if is_conditional(G) else None
@@ -109,7 +121,7 @@ def generate(G, num_samples: int, seed: int):
 
 
 def write_neighbours(samples, mnist, path: Path, count: int = 8, k: int = 3) -> None:
-    from gan_tf.runs.pictures import save_rows
+    from gan_tf.runs.pictures import save_rows  # lazy
     train = mnist.train_images.astype(np.float32) / 255.0
     idx, _ = metrics.nearest_neighbours(samples[:count], train, k)
     rows = [np.concatenate([samples[i:i + 1], train[idx[i]]]) for i in range(count)]
@@ -150,13 +162,10 @@ def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
                     data_dir=None) -> list[dict]:
     """Evaluate a run folder, or every seed of a sweep folder (the real-data measures,
     the same for all, once) and print their mean ± std. Returns the results."""
-    from gan_tf.runs.folder import RunFolder
-    from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
     if not 100 <= num_samples <= 100_000:
         raise UserError(f"--num-samples must be 100 to 100000, got {num_samples}")
     if seed < 0:
         raise UserError(f"--seed must be non-negative, got {seed}")
-    from pathlib import Path
     if Path(run_dir).suffix == ".keras" and not Path(run_dir).is_dir():
         return [evaluate_file(Path(run_dir), num_samples, seed, data_dir)]
     if not is_sweep(run_dir):
@@ -200,7 +209,6 @@ CLASSIFIER = "classifier"   # a run whose product is classifier.keras
 def run_measures(run) -> str:
     """What the run's family declares evaluate measures: 'samples', one of TASKS or
     CLASSIFIER."""
-    from gan_tf import families
     return families.get(run.read_config()).measures if run.has_config() else "samples"
 
 
@@ -227,8 +235,6 @@ def count_errors(classifier, images: np.ndarray, labels: np.ndarray,
 
 def measure_classifier(run, data_dir=None) -> dict:
     """The run's classifier.keras on its split's test digits: errors and error rate."""
-    from gan_tf.data.datasets import load_dataset, with_split
-    from gan_tf.runs.folder import read_generator
     t0 = time.time()
     data = with_split(load_dataset(run.dataset(), data_dir), run.split())
     model = read_generator(run / "classifier.keras", "train the run to its end "
@@ -250,7 +256,7 @@ def format_errors_spread(measured: list[dict]) -> str:
 
 
 def _task_module(task: str):
-    from gan_tf.evaluation import super_resolution, translation
+    from gan_tf.evaluation import super_resolution, translation  # lazy
     return {"super_resolution": super_resolution, "translation": translation}[task]
 
 
@@ -259,8 +265,7 @@ def measure_task(task: str, G, F, dataset: str, split: str, data_dir=None,
     """G (and CycleGAN's F, or None) measured on the split's test digits by its task's
     module (a translation against the true `domain_map`); prints the table. The
     result holds the measures under `task`, beside `about` (run, iteration)."""
-    from gan_tf.data.datasets import load_dataset, with_split
-    from gan_tf.evaluation.classifier import load_classifier
+    from gan_tf.evaluation.classifier import load_classifier  # lazy
     t0 = time.time()
     data = with_split(load_dataset(dataset, data_dir), split)
     module = _task_module(task)
@@ -279,8 +284,7 @@ def measure_generator(G, dataset: str, split: str, num_samples: int, seed: int,
                       data_dir=None, reference: dict | None = None, **about):
     """Samples of G measured on `dataset` split as `split`: (result, samples, data).
     `about` (run, iteration, ...) goes into the result beside the sampling's facts."""
-    from gan_tf.data.datasets import load_dataset, with_split
-    from gan_tf.evaluation.classifier import load_classifier
+    from gan_tf.evaluation.classifier import load_classifier  # lazy
     t0 = time.time()
     mnist = with_split(load_dataset(dataset, data_dir), split)
     samples, labels = generate(G, num_samples, seed)
@@ -305,8 +309,6 @@ def evaluate_run(run, num_samples: int, seed: int, data_dir=None,
 
 
 def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict:
-    from gan_tf.runs.files import atomic_write_text
-    from gan_tf.runs.folder import GENERATORS, METRICS, NEIGHBOURS
     iteration = run.generator_iteration()
     if iteration is None and run.has_config():
         raise UserError(f"cannot tell which iteration {run / 'generator.keras'} was saved "
@@ -331,7 +333,6 @@ def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict
                               run=str(run), iteration=iteration)
         atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
         module = _task_module(task)
-        from gan_tf.data.datasets import load_dataset, with_split
         test = with_split(load_dataset(run.dataset(), data_dir), run.split()).test_images
         if task == "translation":
             module.write_picture(G, F, test, run / module.PICTURE, domain_map=domain_map)
@@ -368,10 +369,7 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
     """Measure a saved generator file; its dataset and split from NAME.json beside it
     (written with it: see docs/models/), else MNIST's tutorial split. Prints the table,
     writes nothing."""
-    from gan_tf.core.config import DATASETS, SPLITS
-    from gan_tf.core.reading import read_json
-    from gan_tf.families.cyclegan import DOMAIN_MAPS
-    from gan_tf.runs.folder import GENERATOR_INFO_LIMIT, read_generator
+    from gan_tf.families.cyclegan import DOMAIN_MAPS  # lazy
     if not (path.exists() or path.is_symlink()):
         raise UserError(f"no generator file at {path}")
     info_path = path.with_suffix(".json")
