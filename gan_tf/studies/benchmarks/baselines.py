@@ -9,6 +9,8 @@
   * for the DCGAN (`make bench-dcgan`): `time_torch_dcgan` (the same DCGAN in PyTorch
     eager, float32 or bfloat16 autocast), `time_tf_tutorial_dcgan` (TensorFlow's DCGAN
     tutorial's train_step and tf.data input) and `dcgan_iteration_flops`.
+They stay outside the family seam on purpose: each is another project's way of
+running the same model, measured against ours, so it must not share our driver.
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ non-saturating); one D step then one G step per iteration, Adam, as the MNIST GA
 `pack` > 1 is PacGAN (Lin et al. 2018): D judges `pack` samples at once, all real
 or all fake, concatenated into one input, which lets it see a lack of variety.
 Data are drawn inside the compiled loop by `sample_data(n, seed)`.
+
+Why it is not a model family (gan_tf/families/): a family trains on MNIST images in
+a run folder, one model a run, under the shared driver; the toy experiments train
+many small GANs on 1-D and 2-D points drawn on the fly, each trial a few seconds, and
+report pictures of the points, not a run folder. The driver's run discipline (resume,
+snapshots, signals) would cost more than a trial does.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 tool; each choice below names the line it follows. The project's older toy
 (mode_collapse.py: ReLU MLPs 128 wide, alternating steps, z 16-d) stays as the
 tutorial-style demo; this module is the faithful one, and the two are labelled apart.
+Why its GAN is not a model family: the protocol trains its 2-D trials batched as one
+compiled program (trials stacked on a leading axis, as the paper's table needs dozens
+of them), on points, not MNIST images, and scores modes, not a run folder's G.
 
 Data (2DGrid_GAN&PacGAN/config.py, 2DRing_GAN&PacGAN/config.py, pacgan/datasets.py)
   - the grid: centres (i, j) for i, j in range(-4, 5, 2), std 0.05; the ring: 8

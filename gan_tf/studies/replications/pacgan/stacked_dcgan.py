@@ -5,6 +5,11 @@ generator's modes are the distinct digit triples the MNIST classifier reads in i
 samples, channel by channel. `fjxmlzn/PacGAN` (commit b331f4f),
 stacked_MNIST_experiments/VEEGAN_experiment/, read with the search tool, is followed
 line by line; it is Taehoon Kim's DCGAN-tensorflow with packing added.
+Why it is not a model family: its data are not a dataset of the run folder's (three
+MNIST digits stacked as channels, drawn with replacement, train and test together),
+its G draws 3-channel images that no family's measures read, and the paper's Table 2
+scores a trial by the modes of its final G alone; the family seam would add a run
+folder and a second data path for no measure of its own.
 
 Data (model.py load_mnist, config.py)
   - the 70,000 MNIST images (train and test together, `np.concatenate((trX, teX))`),
