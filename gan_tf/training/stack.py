@@ -62,7 +62,7 @@ def stackable(cfg) -> str | None:
         return f"strategy {cfg.strategy!r} (a stack runs on one device)"
     if cfg.precision != "float32":
         return f"precision {cfg.precision!r} (a stack computes in float32)"
-    # The GAN paper's options are implemented by the single run's Trainer only.
+    # The GAN paper's options are implemented by the single run's adversarial step only.
     for name, plain in (("noise", "uniform"), ("update", "alternating"), ("lr_decay", 1.0),
                         ("momentum_saturate", 0), ("d_loss_scale", 1.0), ("parzen_every", 0),
                         ("eval_every", 0), ("g_ema", 0.0), ("real_label", 1.0), ("d_lr", 0.0),

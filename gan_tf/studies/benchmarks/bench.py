@@ -59,7 +59,7 @@ def time_project_loop(cfg: Config, mnist, iters: int) -> float:
 
 
 def time_loop_only(cfg: Config, mnist, iters: int) -> float:
-    """it/s of the compiled loop alone (Trainer.chunk), without train()'s snapshots,
+    """it/s of the compiled loop alone (Driver.chunk), without train()'s snapshots,
     checkpoints and logs: (a) minus this is what the bookkeeping costs."""
     from gan_tf.training.build import build_trainer  # lazy: see the note at the top
     trainer = build_trainer(cfg, mnist.train_images)

@@ -3,7 +3,7 @@
 
 One process per measurement, the methods interleaved within each repeat (these
 machines are noisy: compare ratios measured in the same run, not absolute times):
-  tf_float32     the project's compiled DCGAN loop (Trainer.chunk) as mnist-dcgan
+  tf_float32     the project's compiled DCGAN loop (Driver.chunk) as mnist-dcgan
                  trains (its networks with dcgan_fc 1024, its moving average of G),
                  batch 128, in float32
   tf_bfloat16    the same loop with precision mixed_bfloat16

@@ -2,7 +2,7 @@
 --profile`, `make profile-dcgan`).
 
 For each precision, in its own process (as the bench: one measurement per process):
-the project's compiled loop (Trainer.chunk, mnist-dcgan's networks and moving
+the project's compiled loop (Driver.chunk, mnist-dcgan's networks and moving
 average, batch 128) runs a warm-up chunk, then `iters` iterations under TensorFlow's
 profiler (tf.profiler.experimental). The trace's XPlane is read back here with the
 protobuf TensorFlow ships (no TensorBoard plugin needed): every op the executor ran,
