@@ -202,7 +202,7 @@ def critic_problems(params, cfg) -> list:
 
 
 class WassersteinCritic:
-    """The WGAN's losses and Lipschitz constraint as the loop's hooks (mixed in
+    """The WGAN's losses and Lipschitz constraint as the adversarial step's hooks (mixed in
     before Family); the family's Params has `clip` and `gp_weight`. D's output is a
     score: the steps report its mean on the real and the fake batch, whose
     difference is the critic's Wasserstein estimate."""

@@ -15,7 +15,7 @@ far they sit from the decision boundary, even on its right side, so G's gradient
 does not vanish when D is confident (the paper's Figure 1), where the sigmoid
 cross-entropy saturates.
 
-Everything but the losses is the generic loop's: this file is the whole variant.
+Everything but the losses is the shared adversarial step's: this file is the whole variant.
 """
 
 from __future__ import annotations

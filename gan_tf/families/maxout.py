@@ -6,7 +6,7 @@ ReLU and a sigmoid output. Its training choices (simultaneous updates, SGD with 
 schedules, the uniform init, the noise) are shared options, set by
 experiments/mnist_paper.py, which names the line of mnist.yaml each follows.
 
-Its hook: D's training passes draw their dropout masks from the generic loop's
+Its hook: D's training passes draw their dropout masks from the adversarial step's
 stateless streams (the real, fake and G passes each their own).
 """
 

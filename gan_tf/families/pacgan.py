@@ -3,7 +3,7 @@ adversarial networks") on MNIST: the tutorials' MLP GAN whose D judges packs of
 `pack` samples at once, concatenated (models/packing.pack), so that a G that puts
 out few modes makes packs that look alike, and D can tell them from real packs.
 
-Its hook: D's input. The generic loop draws batch_size real images and batch_size z
+Its hook: D's input. The adversarial step draws batch_size real images and batch_size z
 as for any GAN; d_logits packs consecutive samples, so D sees batch_size / pack
 packs, all real or all fake (the authors' packed D: fjxmlzn/PacGAN, which draws pack
 times the batch, one pack a row: give --batch-size pack x 128 to judge 128 packs).

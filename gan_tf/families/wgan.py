@@ -1,7 +1,7 @@
 """The Wasserstein GAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017) on
 the tutorials' MLP networks: D is a critic, its last layer linear and its output a
 score; the losses, the weight clipping and the gradient penalty are
-models/wasserstein.py's, hooked into the generic loop by base.WassersteinCritic.
+models/wasserstein.py's, hooked into the shared adversarial step (adversarial.py) by base.WassersteinCritic.
 
   clip       every critic weight to [-clip, clip] after each update (the WGAN: 0.01)
   gp_weight  lambda of the gradient penalty (WGAN-GP: 10); 0 with clip 0 leaves the
