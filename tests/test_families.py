@@ -536,21 +536,9 @@ def test_a_run_folder_of_the_flat_version_resumes_bit_identically(name, mnist_di
     """tests/saved_runs/NAME: stopped at 10 by the version before the families (its
     config.json flat). Resumed here to 20, every array equals that version's own
     uninterrupted run at 20; the config is then saved in today's form."""
-    import shutil
-
-    from gan_tf.runs.folder import RunFolder
-    saved = Path(__file__).parent / "saved_runs"
-    run = tmp_path / name
-    shutil.copytree(saved / name, run)
-    assert "arch" in json.loads((run / "config.json").read_text())
-    out = subprocess.run([sys.executable, "-m", "gan_tf.train", "--resume", "--iters", "20",
-                          "--run-dir", str(run), "--data-dir", str(mnist_dir)], env=ENV,
-                         capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = RunFolder(run).read_checkpoint()
-    want = dict(np.load(saved / f"{name}-iteration-20.npz"))
-    assert sorted(got) == sorted(want) and int(got["iteration"]) == 20
-    assert [k for k in want if not np.array_equal(got[k], want[k])] == []
+    run = resume_saved_run(name, mnist_dir, tmp_path,
+                           check_saved=lambda r: "arch" in json.loads(
+                               (r / "config.json").read_text()))
     again = json.loads((run / "config.json").read_text())
     assert "params" in again and "arch" not in again
 
@@ -565,12 +553,19 @@ def test_a_run_folder_of_the_trainer_version_resumes_bit_identically(name, mnist
     version's uninterrupted run at 20: SRGAN crossing its switch from MSE to the
     adversarial steps (at 15), CycleGAN its pools and falling learning rate, WGAN-GP
     its 5 critic steps and penalty draws, InfoGAN its codes read back."""
+    resume_saved_run(name, mnist_dir, tmp_path)
+
+
+def resume_saved_run(name, mnist_dir, tmp_path, check_saved=lambda run: True) -> Path:
+    """A copy of tests/saved_runs/NAME (stopped at 10) resumed to 20 by today's code;
+    every array must equal NAME-iteration-20.npz, the saving version's own run at 20."""
     import shutil
 
     from gan_tf.runs.folder import RunFolder
     saved = Path(__file__).parent / "saved_runs"
     run = tmp_path / name
     shutil.copytree(saved / name, run)
+    assert check_saved(run)
     out = subprocess.run([sys.executable, "-m", "gan_tf.train", "--resume", "--iters", "20",
                           "--run-dir", str(run), "--data-dir", str(mnist_dir)], env=ENV,
                          capture_output=True, text=True, timeout=600, cwd=REPO)
@@ -579,4 +574,5 @@ def test_a_run_folder_of_the_trainer_version_resumes_bit_identically(name, mnist
     want = dict(np.load(saved / f"{name}-iteration-20.npz"))
     assert sorted(got) == sorted(want) and int(got["iteration"]) == 20
     assert [k for k in want if not np.array_equal(got[k], want[k])] == []
+    return run
 
