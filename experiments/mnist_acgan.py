@@ -8,4 +8,4 @@ from gan_tf.core.config import Config
 
 
 def get_config() -> Config:
-    return Config(family="acgan", loss="xent", batch_size=64)
+    return Config.of(family="acgan", loss="xent", batch_size=64)

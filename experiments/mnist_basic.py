@@ -4,4 +4,4 @@ from gan_tf.core.config import Config
 
 
 def get_config() -> Config:
-    return Config(loss="log")
+    return Config.of(loss="log")

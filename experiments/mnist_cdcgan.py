@@ -3,7 +3,9 @@ y], D sees the image with y as 10 constant feature maps. Frames are the cGAN's 1
 grid, one row per digit. (Not one of the tutorials: the two ideas combined, to see
 whether convolutions make the conditioning more reliable than the cGAN's MLP.)"""
 
-from gan_tf.core.config import Config, load_experiment, override
+from gan_tf.core.config import Config, override
+
+from gan_tf.core.experiments import load_experiment
 
 
 def get_config() -> Config:

@@ -9,4 +9,4 @@ from gan_tf.families import mlp
 
 
 def get_config() -> Config:
-    return Config(params=mlp.Params(conditional=True), loss="xent", batch_size=64)
+    return Config.of(params=mlp.Params(conditional=True), loss="xent", batch_size=64)

@@ -21,7 +21,7 @@ ITERS = 3_000
 
 
 def get_config() -> Config:
-    return Config(family="cyclegan",
+    return Config.of(family="cyclegan",
                   params=cyclegan.Params(decay_start=ITERS // 2, decay_iters=ITERS // 2),
-                  init="dcgan_normal", g_output="tanh", batch_size=16, lr=2e-4, beta1=0.5,
+                  init="dcgan_normal", batch_size=16, lr=2e-4, beta1=0.5,
                   xla=False, iters=ITERS, snapshot_every=250, log_every=50)

@@ -21,7 +21,9 @@ what the measured ablations support (docs/dcgan.md):
     about 12% per half epoch (docs/dcgan.md).
 """
 
-from gan_tf.core.config import Config, load_experiment, override
+from gan_tf.core.config import Config, override
+
+from gan_tf.core.experiments import load_experiment
 
 ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 EPOCHS = 16

@@ -16,7 +16,7 @@ ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 
 
 def get_config() -> Config:
-    return Config(family="dcgan", params=dcgan.Params(conv_width=64), init="dcgan_normal", g_output="tanh",
+    return Config.of(family="dcgan", params=dcgan.Params(conv_width=64), init="dcgan_normal", g_output="tanh",
                   loss="xent", lr=2e-4, beta1=0.5, xla=False,
                   iters=10 * ITERS_PER_EPOCH, snapshot_every=ITERS_PER_EPOCH // 2,
                   log_every=43)

@@ -17,7 +17,7 @@ ITERS_PER_EPOCH = 215   # ceil(55,000 / 256)
 
 
 def get_config() -> Config:
-    return Config(family="dcgan_tutorial", g_output="tanh", loss="xent", noise="gaussian",
+    return Config.of(family="dcgan_tutorial", g_output="tanh", loss="xent", noise="gaussian",
                   update="simultaneous", lr=1e-4, beta1=0.9, beta2=0.999, adam_eps=1e-7,
                   batch_size=256, xla=False, iters=50 * ITERS_PER_EPOCH,
                   snapshot_every=ITERS_PER_EPOCH, log_every=43)

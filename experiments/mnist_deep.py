@@ -10,7 +10,7 @@ ITERS_PER_EPOCH = 430   # ceil(55,000 / 128)
 
 
 def get_config() -> Config:
-    return Config(loss="xent", params=mlp.Params(d_hidden=(256, 128), g_hidden=(256, 512)),
+    return Config.of(loss="xent", params=mlp.Params(d_hidden=(256, 128), g_hidden=(256, 512)),
                   g_output="tanh",
                   lr=1e-4, same_z=True, iters=100 * ITERS_PER_EPOCH,
                   snapshot_every=5 * ITERS_PER_EPOCH, log_every=43)

@@ -12,6 +12,6 @@ from gan_tf.families import infogan
 
 
 def get_config() -> Config:
-    return Config(family="infogan", params=infogan.Params(categorical=10, continuous=2,
+    return Config.of(family="infogan", params=infogan.Params(categorical=10, continuous=2,
                                                           info_weight=1.0),
                   z_dim=65, loss="xent", batch_size=64)

@@ -9,4 +9,4 @@ from gan_tf.core.config import Config
 
 
 def get_config() -> Config:
-    return Config(family="lsgan", lr=2e-4, beta1=0.5)
+    return Config.of(family="lsgan", lr=2e-4, beta1=0.5)

@@ -9,4 +9,4 @@ from gan_tf.families import pacgan
 
 
 def get_config() -> Config:
-    return Config(family="pacgan", params=pacgan.Params(pack=2), batch_size=256)
+    return Config.of(family="pacgan", params=pacgan.Params(pack=2), batch_size=256)

@@ -79,7 +79,7 @@ ITERS_PER_EPOCH = 500    # 50,000 images / batch 100
 
 
 def get_config() -> Config:
-    return Config(
+    return Config.of(
         split="paper", batch_size=100, z_dim=100, noise="uniform_sqrt3",
         g_output="sigmoid", init="uniform",
         family="maxout", params=maxout.Params(d_hidden=(240, 240), g_hidden=(1200, 1200),

@@ -8,6 +8,6 @@ from gan_tf.core.config import Config
 
 
 def get_config() -> Config:
-    return Config(family="semi_supervised", batch_size=100, z_dim=100, lr=0.003,
+    return Config.of(family="semi_supervised", batch_size=100, z_dim=100, lr=0.003,
                   beta1=0.5, beta2=0.999, iters=300 * 600, snapshot_every=550,
                   log_every=550)

@@ -7,7 +7,7 @@ from gan_tf.families import srgan
 
 
 def get_config() -> Config:
-    return Config(family="srgan", params=srgan.Params(adv_weight=0.0),
-                  init="glorot_normal", g_output="tanh", loss="xent", batch_size=16,
+    return Config.of(family="srgan", params=srgan.Params(adv_weight=0.0),
+                  init="glorot_normal", loss="xent", batch_size=16,
                   lr=1e-4, beta1=0.9, xla=False, iters=4_000, snapshot_every=250,
                   log_every=50)

@@ -8,4 +8,4 @@ from gan_tf.core.config import Config
 
 
 def get_config() -> Config:
-    return Config(family="vae")
+    return Config.of(family="vae")

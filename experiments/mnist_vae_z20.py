@@ -5,4 +5,4 @@ from gan_tf.core.config import Config
 
 
 def get_config() -> Config:
-    return Config(family="vae", z_dim=20)
+    return Config.of(family="vae", z_dim=20)

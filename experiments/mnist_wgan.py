@@ -17,6 +17,6 @@ from gan_tf.families import wgan
 
 
 def get_config() -> Config:
-    return Config(family="wgan", params=wgan.Params(clip=0.01, gp_weight=0.0), d_steps=5,
+    return Config.of(family="wgan", params=wgan.Params(clip=0.01, gp_weight=0.0), d_steps=5,
                   optimizer="rmsprop", lr=5e-5, iters=40_000, eval_every=2_000,
                   snapshot_every=1_000)

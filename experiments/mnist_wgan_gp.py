@@ -13,6 +13,6 @@ from gan_tf.families import wgan
 
 
 def get_config() -> Config:
-    return Config(family="wgan", params=wgan.Params(clip=0.0, gp_weight=10.0), d_steps=5,
+    return Config.of(family="wgan", params=wgan.Params(clip=0.0, gp_weight=10.0), d_steps=5,
                   lr=1e-4, beta1=0.0, beta2=0.9, iters=40_000, eval_every=2_000,
                   snapshot_every=1_000)

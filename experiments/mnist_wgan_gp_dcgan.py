@@ -12,7 +12,7 @@ from gan_tf.families import wgan_dcgan
 
 
 def get_config() -> Config:
-    return Config(family="wgan_dcgan",
+    return Config.of(family="wgan_dcgan",
                   params=wgan_dcgan.Params(conv_width=64, d_batch_norm=False, clip=0.0,
                                            gp_weight=10.0),
                   init="dcgan_normal", g_output="tanh", d_steps=5, lr=1e-4, beta1=0.0,

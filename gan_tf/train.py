@@ -13,7 +13,9 @@ import dataclasses
 import sys
 
 from gan_tf.core import cli
-from gan_tf.core.config import Config, experiment_names, field_help, param_fields
+from gan_tf.core.config import Config, param_fields
+from gan_tf.core.experiments import experiment_names
+from gan_tf.core.help import field_help
 from gan_tf.runs.outputs import default_run_dir
 from gan_tf.training.launch import launch  # light: TensorFlow comes after parsing
 

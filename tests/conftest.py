@@ -39,7 +39,7 @@ def pytest_collection_finish(session):
 
 
 # The tiny run the fault and refusal tests damage, resume and refuse.
-TINY = Config(iters=40, snapshot_every=20, log_every=10, tensorboard=False)
+TINY = Config.of(iters=40, snapshot_every=20, log_every=10, tensorboard=False)
 
 
 def cli(run, mnist_dir, *args):

@@ -41,7 +41,7 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
          # MSE-only for the first 2 iterations: the switch to the adversarial steps
          # falls on the resume.
          "srgan": {"width": 4, "blocks": 1, "d_width": 4, "pretrain_iters": 2,
-                   "init": "glorot_normal", "g_output": "tanh", "loss": "xent", "xla": False},
+                   "init": "glorot_normal", "loss": "xent", "xla": False},
          # The history pools full after iteration 1 (2 x 16 images > 20), so their
          # swaps and the learning rate's fall both cross the resume.
          # The labelled images (10 a digit) streamed beside the unlabelled ones, the
@@ -49,7 +49,7 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
          "semi_supervised": {"d_hidden": (16, 16), "g_hidden": (16,), "z_dim": 8,
                              "average_rate": 0.1},
          "cyclegan": {"width": 2, "blocks": 1, "d_width": 2, "init": "dcgan_normal",
-                      "g_output": "tanh", "xla": False, "pool_size": 20,
+                      "xla": False, "pool_size": 20,
                       "decay_start": 1, "decay_iters": 3}}
 
 

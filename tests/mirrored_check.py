@@ -20,7 +20,8 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 from gan_tf import families
-from gan_tf.core.config import Config, load_experiment, override  # noqa: E402
+from gan_tf.core.config import Config, override  # noqa: E402
+from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError  # noqa: E402
 from gan_tf.data.datasets import load_mnist  # noqa: E402
 from gan_tf.models import networks
@@ -30,7 +31,7 @@ from gan_tf.training import run as train_lib  # noqa: E402  (after the split)
 MIRRORED = {"strategy": "mirrored", "devices": "/cpu:0,/cpu:1"}
 CASES = {
     # The tutorial's GAN, Adam, 30 iterations.
-    "vanilla": Config(iters=30, snapshot_every=30, log_every=10, tensorboard=False),
+    "vanilla": Config.of(iters=30, snapshot_every=30, log_every=10, tensorboard=False),
     # The DCGAN: batch norm statistics must be the global batch's. SGD with a small
     # step, because Adam divides tiny gradients by their own size and so turns
     # rounding-level differences into full-size steps.

@@ -2,20 +2,22 @@ import dataclasses
 
 import pytest
 
-from gan_tf.core.config import Config, experiment_names, load_experiment, override
+from gan_tf.core.config import Config, override
+
+from gan_tf.core.experiments import experiment_names, load_experiment
 from gan_tf.core.errors import UserError
 
 
 def test_defaults_are_the_tutorials():
     c = Config()
-    assert (c.loss, c.z_dim, c.batch_size, c.iters) == ("log", 100, 128, 100_000)
-    assert (c.params.d_hidden, c.params.g_hidden, c.g_output, c.same_z) == ((128,), (128,), "sigmoid", False)
-    assert (c.lr, c.beta1, c.beta2, c.adam_eps) == (1e-3, 0.9, 0.999, 1e-8)
-    assert (c.snapshot_every, c.init, c.log_eps) == (1000, "xavier_tutorial", 1e-7)
+    assert (c.params.loss, c.z_dim, c.batch_size, c.iters) == ("log", 100, 128, 100_000)
+    assert (c.params.d_hidden, c.params.g_hidden, c.g_output, c.params.same_z) == ((128,), (128,), "sigmoid", False)
+    assert (c.params.lr, c.params.beta1, c.params.beta2, c.params.adam_eps) == (1e-3, 0.9, 0.999, 1e-8)
+    assert (c.snapshot_every, c.params.init, c.params.log_eps) == (1000, "xavier_tutorial", 1e-7)
 
 
 def test_config_is_frozen_and_round_trips_through_json():
-    c = Config(loss="xent", iters=7)
+    c = Config.of(loss="xent", iters=7)
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.iters = 3
     assert Config.from_json(c.to_json()) == c
@@ -47,13 +49,13 @@ def test_unknown_and_mistyped_keys_are_errors():
         override(Config(), {"iters": "100"})
     with pytest.raises(UserError, match="must be bool"):
         override(Config(), {"xla": 1})
-    assert override(Config(), {"lr": 1}).lr == 1.0  # an int where a float is meant is fine
+    assert override(Config(), {"lr": 1}).params.lr == 1.0  # an int where a float is meant is fine
 
 
 def test_experiments_change_only_the_loss():
     assert {"mnist-basic", "mnist-xent", "mnist-deep"} <= set(experiment_names())
     assert load_experiment("mnist-basic") == Config()
-    assert load_experiment("mnist_xent") == Config(loss="xent")
+    assert load_experiment("mnist_xent") == Config.of(loss="xent")
     with pytest.raises(UserError, match="unknown experiment 'nope'"):
         load_experiment("nope")
 

@@ -110,7 +110,7 @@ def test_two_workers_train_write_once_and_resume(mnist, tmp_path):
 
     # The same algorithm as one device: an uninterrupted single-process run of 60.
     single = tmp_path / "single"
-    train_lib.train(Config(iters=60, snapshot_every=20, log_every=10), single, data=mnist,
+    train_lib.train(Config.of(iters=60, snapshot_every=20, log_every=10), single, data=mnist,
                     log=lambda line: None)
     a = RunFolder(run).read_checkpoint()
     b = RunFolder(single).read_checkpoint()
@@ -136,7 +136,7 @@ def test_a_signal_to_the_chief_stops_every_worker_with_a_checkpoint(tmp_path):
 
 
 def test_who_writes_follows_tf_config(monkeypatch):
-    cfg = Config(strategy="multiworker")
+    cfg = Config.of(strategy="multiworker")
     cases = [({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}},
               True),
              ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}},
@@ -154,13 +154,13 @@ def test_who_writes_follows_tf_config(monkeypatch):
 def test_strategy_input_errors_name_the_fix(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(UserError, match="needs the TF_CONFIG environment variable"):
-        distribute.make_strategy(Config(strategy="multiworker"))
+        distribute.make_strategy(Config.of(strategy="multiworker"))
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(UserError, match="TF_CONFIG is not valid JSON"):
-        distribute.make_strategy(Config(strategy="multiworker"))
+        distribute.make_strategy(Config.of(strategy="multiworker"))
     with pytest.raises(UserError, match=r"no such device\(s\) /gpu:7; this machine has .*cpu:0"):
-        distribute.make_strategy(Config(strategy="mirrored", devices="/gpu:7"))
+        distribute.make_strategy(Config.of(strategy="mirrored", devices="/gpu:7"))
     with pytest.raises(UserError, match="--devices applies to --strategy mirrored only"):
-        distribute.make_strategy(Config(devices="/cpu:0"))
+        distribute.make_strategy(Config.of(devices="/cpu:0"))
     with pytest.raises(UserError, match="unknown strategy 'tpu'"):
-        Config(strategy="tpu")
+        Config.of(strategy="tpu")

@@ -76,7 +76,7 @@ def test_evaluate_command_on_a_short_run(mnist, mnist_dir, tmp_path, capsys):
     from gan_tf.core.config import Config
     from gan_tf.training import run as train_lib
     run = tmp_path / "run"
-    train_lib.train(Config(iters=200, snapshot_every=100, log_every=50), run, data=mnist,
+    train_lib.train(Config.of(iters=200, snapshot_every=100, log_every=50), run, data=mnist,
                     log=lambda line: None)
     assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",
                           str(mnist_dir)]) == 0
@@ -157,7 +157,7 @@ def test_latent_walks_and_arithmetic_on_a_trained_generator(mnist, mnist_dir, tm
     from gan_tf.evaluation import latent
     from gan_tf.training import run as train_lib
     run = tmp_path / "run"
-    train_lib.train(Config(iters=3000), run, data=mnist, log=lambda line: None)
+    train_lib.train(Config.of(iters=3000), run, data=mnist, log=lambda line: None)
     from gan_tf.models.networks import load_generator
     G = load_generator(run / "generator.keras")
     walks, z = latent.interpolations(G, 100, 3, 5, np.random.default_rng(0))
@@ -220,7 +220,7 @@ def test_fashion_mnist_runs_are_measured_against_fashion_mnist(fashion_dir, tmp_
     assert acc >= MIN_TEST_ACCURACIES["fashion_mnist"]
     assert acc == pytest.approx(note["test_accuracy"], abs=1e-4)
     run = tmp_path / "run"
-    train_lib.train(Config(dataset="fashion_mnist", iters=100, snapshot_every=100), run,
+    train_lib.train(Config.of(dataset="fashion_mnist", iters=100, snapshot_every=100), run,
                     data=fashion, log=lambda line: None)
     assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",
                           str(fashion_dir)]) == 0

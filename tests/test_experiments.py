@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gan_tf import families
-from gan_tf.core.config import Config, experiment_names, load_experiment, override
+from gan_tf.core.config import Config, override
+from gan_tf.core.experiments import experiment_names, load_experiment
 from gan_tf.models import networks
 from gan_tf.train import default_run_dir
 from gan_tf.training import run as train_lib

@@ -13,9 +13,11 @@ import pytest
 
 from conftest import ENV, REPO
 from gan_tf import families
-from gan_tf.core import config as config_module
-from gan_tf.core.config import (ADDED_LATER, Config, flat_values, load_experiment, migrate,
-                                override)
+from gan_tf.core import migrate as migrate_module
+from gan_tf.core import params as params_module
+from gan_tf.core.config import Config, flat_values, override
+from gan_tf.core.experiments import load_experiment
+from gan_tf.core.migrate import ADDED_LATER, migrate
 from gan_tf.core.errors import UserError
 from gan_tf.families.adversarial import AdversarialFamily
 from test_learning import Z, pca_fd  # noqa: F401  (pca_fd: the learning tests' fixture)
@@ -47,20 +49,27 @@ def test_every_family_keeps_the_contract(family, mnist_dir, tmp_path):
 
 
 def test_the_registry_and_the_configs_name_the_same_families():
-    assert set(families.FAMILIES) == set(config_module.FAMILY_PARAMS)
+    assert set(families.FAMILIES) == set(params_module.FAMILY_PARAMS)
     assert {"mlp", "dcgan", "dcgan_tutorial", "maxout", "vae", "lsgan", "pacgan", "wgan",
             "wgan_dcgan", "acgan", "infogan"} <= set(families.FAMILIES)
     for name, family in families.FAMILIES.items():
         assert family.name == name and family.Params.FAMILY == name
-        cfg = Config(family=name, **family.needs)
+        cfg = Config.of(family=name)      # every family's defaults are a valid config
         assert type(cfg.params) is family.Params
         assert Config.from_json(cfg.to_json()) == cfg
 
 
 def test_a_parameter_of_another_family_is_refused_by_name():
     with pytest.raises(UserError, match="conv_width is a parameter of families dcgan, "
-                                        "wgan_dcgan, not of 'mlp'; add --family dcgan"):
+                                        r"wgan_dcgan, not of 'mlp': drop conv_width \(or "
+                                        "choose one of those families"):
         override(Config(), {"conv_width": 32})
+    # the options only some families have: the GANs' shared step's, the tutorial's losses
+    with pytest.raises(UserError, match="lr_decay is a parameter of families .*, not of "
+                                        "'semi_supervised'"):
+        override(Config.of(family="semi_supervised"), {"lr_decay": 1.5})
+    with pytest.raises(UserError, match="loss is a parameter of families .*, not of 'lsgan'"):
+        override(Config.of(family="lsgan"), {"loss": "xent"})
     with pytest.raises(UserError, match="info_weight is a parameter of family infogan, not of "
                                         r"'mlp'; add --family infogan \(or drop info_weight\)"):
         override(Config(), {"info_weight": 0.5})
@@ -69,9 +78,9 @@ def test_a_parameter_of_another_family_is_refused_by_name():
     with pytest.raises(UserError, match="not family 'dcgan''s"):
         Config(family="dcgan", params=Config().params)
     # A new family starts from its own defaults; the flat flags still choose one.
-    assert override(Config(), {"arch": "dcgan"}) == Config(family="dcgan")
+    assert override(Config(), {"arch": "dcgan"}) == Config.of(family="dcgan")
     assert override(Config(), {"model": "vae"}).family == "vae"
-    assert override(Config(family="vae"), {"model": "gan"}).family == "mlp"
+    assert override(Config.of(family="vae"), {"model": "gan"}).family == "mlp"
     with pytest.raises(UserError, match="disagree"):
         override(Config(), {"family": "lsgan", "arch": "dcgan"})
 
@@ -108,8 +117,10 @@ def test_a_config_saved_by_every_earlier_version_loads_as_it_trained(path):
                 assert flat["d_hidden"] == flat["g_hidden"] == (value,)
             elif key in flat:
                 assert flat[key] == (tuple(value) if type(value) is list else value), key
-            else:   # a flat key the family does not own (it did nothing for it)
-                assert key in config_module.FLAT_FAMILY_KEYS, key
+            else:   # a flat key the family does not own (it did nothing for it), or
+                # an option the family does not have now, at the default it had then
+                assert (key in migrate_module.FLAT_FAMILY_KEYS
+                        or value == migrate_module.SHARED_TO_PARAMS[key]), key
         for key, value in ADDED_LATER.items():
             if key not in values and key in flat and not (key.endswith("hidden")
                                                           and "hidden" in values):
@@ -127,7 +138,7 @@ def test_the_saved_versions_cover_every_field_set_in_history():
     last = json.loads(SAVED[-1].read_text())["config"]
     # the flat version: today's shared fields and the keys the families took over
     assert set(last) == (set(flat_values(Config())) - {"family"}) | set(
-        config_module.FLAT_FAMILY_KEYS)
+        migrate_module.FLAT_FAMILY_KEYS)
     assert migrate(last)["family"] == "mlp"
 
 
@@ -150,7 +161,7 @@ def test_least_squares_losses_against_hand_computed_values():
     # c = 0: 1/2 ((-1)^2 + 1^2)/2 = 0.5; the 0-1 coding's c = 1: 1/2 (4 + 0)/2 = 1
     assert float(lsgan.g_loss(fake, c=0.0)) == pytest.approx(0.5)
     assert float(lsgan.g_loss(fake, c=1.0)) == pytest.approx(1.0)
-    d_loss, g_loss = families.get("lsgan").losses(override(Config(family="lsgan"),
+    d_loss, g_loss = families.get("lsgan").losses(override(Config.of(family="lsgan"),
                                                            {"ls_a": 0.0, "ls_c": 1.0}))
     # a = 0, b = 1: 1/2 ((2-1)^2 + (0-1)^2)/2 + 1/2 ((-1-0)^2 + (1-0)^2)/2 = 0.5 + 0.5
     assert float(d_loss(real, fake)) == pytest.approx(1.0)
@@ -158,12 +169,12 @@ def test_least_squares_losses_against_hand_computed_values():
 
 
 def test_least_squares_refuses_what_it_cannot_mean():
-    for changes, words in (({"loss": "xent"}, "its own least-squares loss: drop loss='xent'"),
-                           ({"g_loss": "minimax"}, "drop g_loss='minimax'"),
+    for changes, words in (({"loss": "xent"}, "loss is a parameter of families"),
+                           ({"g_loss": "minimax"}, "g_loss is a parameter of families"),
                            ({"ls_a": 1.0}, "ls_a and ls_b must differ"),
                            ({"ls_c": float("nan")}, "must be finite numbers")):
         with pytest.raises(UserError, match=None) as e:
-            override(Config(family="lsgan"), changes)
+            override(Config.of(family="lsgan"), changes)
         assert words in str(e.value)
 
 
@@ -205,12 +216,12 @@ def test_wasserstein_losses_against_hand_computed_values():
     assert float(wasserstein.generator_loss(fake)) == pytest.approx(-1.0)
     fake = np.array([[-1.0], [-3.0]], np.float32)
     assert float(wasserstein.critic_loss(real, fake)) == pytest.approx(-3.0)   # -2 - 1
-    assert families.get("wgan").losses(Config(family="wgan")) == (
+    assert families.get("wgan").losses(Config.of(family="wgan")) == (
         wasserstein.critic_loss, wasserstein.generator_loss)
 
 
 def _critic(hidden=(16,), seed=3):
-    cfg = override(Config(family="wgan"), {"d_hidden": hidden, "clip": 0.0,
+    cfg = override(Config.of(family="wgan"), {"d_hidden": hidden, "clip": 0.0,
                                            "gp_weight": 10.0, "seed": seed})
     return cfg, families.get(cfg).build_discriminator(cfg)
 
@@ -260,7 +271,7 @@ def test_the_critic_step_adds_the_penalty_and_clips_after_the_update(mnist):
     d_real - d_fake is the critic's Wasserstein estimate, -d_loss."""
     from gan_tf.training.build import build_trainer
     from gan_tf.data.streams import interpolation_weights
-    cfg = override(Config(family="wgan"), {"d_hidden": (16,), "g_hidden": (16,),
+    cfg = override(Config.of(family="wgan"), {"d_hidden": (16,), "g_hidden": (16,),
                                            "clip": 0.0, "gp_weight": 10.0, "batch_size": 8})
     trainer = build_trainer(cfg, mnist.train_images[:64])
     x, _ = trainer.batch(0)
@@ -298,14 +309,14 @@ def test_the_wasserstein_families_refuse_what_they_cannot_mean():
             ("wgan", {"gp_weight": 10.0}, "choose one way to keep the critic Lipschitz"),
             ("wgan", {"clip": float("nan")}, "clip must be a number in [0, 10]"),
             ("wgan", {"gp_weight": -1.0, "clip": 0.0}, "gp_weight must be a number"),
-            ("wgan", {"loss": "xent"}, "with its own losses: drop loss='xent'"),
+            ("wgan", {"loss": "xent"}, "loss is a parameter of families"),
             ("wgan", {"update": "simultaneous"}, "drop update='simultaneous'"),
             ("wgan_dcgan", {"gp_weight": 10.0, "clip": 0.0}, "add --no-d-batch-norm")):
         with pytest.raises(UserError) as e:
-            override(Config(family=family), changes)
+            override(Config.of(family=family), changes)
         assert words in str(e.value), str(e.value)
     # An unconstrained critic is allowed: it is the ablation below.
-    assert override(Config(family="wgan"), {"clip": 0.0}).params.clip == 0.0
+    assert override(Config.of(family="wgan"), {"clip": 0.0}).params.clip == 0.0
 
 
 def test_rmsprop_is_the_wgan_authors():
@@ -368,7 +379,7 @@ def test_acgan_losses_against_hand_computed_values():
 
 def test_acgans_d_predicts_the_label_it_is_not_shown():
     import tensorflow as tf
-    cfg = override(Config(family="acgan"), {"d_hidden": (8,), "loss": "xent"})
+    cfg = override(Config.of(family="acgan"), {"d_hidden": (8,), "loss": "xent"})
     family = families.get(cfg)
     D = family.build_discriminator(cfg)
     assert cfg.conditional and len(D.inputs) == 1 and D.output_shape == (None, 11)
@@ -516,7 +527,7 @@ def test_infogans_code_picks_digits_and_not_without_the_information_term(mnist, 
 
 def test_the_packed_d_judges_packs_of_consecutive_samples():
     import tensorflow as tf
-    cfg = override(Config(family="pacgan"), {"pack": 3, "batch_size": 6, "d_hidden": (8,)})
+    cfg = override(Config.of(family="pacgan"), {"pack": 3, "batch_size": 6, "d_hidden": (8,)})
     family = families.get(cfg)
     D = family.build_discriminator(cfg)
     assert D.inputs[0].shape[-1] == 3 * 784

@@ -59,7 +59,7 @@ def test_a_second_process_is_refused_until_the_first_dies(run, mnist_dir, capsys
     (["--lr", "nan"], "lr must be finite"),
     (["--adam-eps", "inf"], "adam_eps must be finite"),
     (["--z-dim", "1000000000"], "z_dim must be a positive integer up to 10,000"),
-    (["--d-steps", "100000"], "d_steps must be a positive integer up to 100"),
+    (["--d-steps", "100000"], "d_steps must be from 1 to 100"),
     (["--g-hidden", "100000"], "g_hidden must be 1 to 8 layer sizes"),
     (["--experiment", "../../tmp/evil"], "unknown experiment"),
 ])

@@ -56,7 +56,7 @@ def learned(fd_before, fd_after):
 
 @pytest.mark.slow
 def test_training_brings_samples_close_to_real_digits(pca_fd, mnist, tmp_path):
-    cfg = Config(iters=ITERS)
+    cfg = Config.of(iters=ITERS)
     before = pca_fd(families.build_generator(cfg)(Z).numpy())
     train_lib.train(cfg, tmp_path / "run", data=mnist, log=lambda line: None)
     G = keras.saving.load_model(tmp_path / "run" / "generator.keras")
@@ -67,7 +67,7 @@ def test_training_brings_samples_close_to_real_digits(pca_fd, mnist, tmp_path):
 @pytest.mark.slow
 def test_the_criterion_fails_when_the_g_update_is_broken(pca_fd, mnist):
     """Negative control: the same run with G's Adam step set to zero must not pass."""
-    cfg = Config(iters=ITERS)
+    cfg = Config.of(iters=ITERS)
     G, D = families.build_generator(cfg), families.build_discriminator(cfg)
     broken_g_opt = keras.optimizers.Adam(learning_rate=0.0)
     trainer = Driver(AdversarialGan(G, D, broken_g_opt, make_optimizer(cfg), get_losses(cfg),
@@ -88,7 +88,8 @@ PAPER_ITERS = 3000
 
 
 def paper_small():
-    from gan_tf.core.config import load_experiment, override
+    from gan_tf.core.config import override
+    from gan_tf.core.experiments import load_experiment
     return override(load_experiment("mnist-paper"),
                     {"g_hidden": (1200,), "d_hidden": (120, 120), "parzen_every": 0})
 

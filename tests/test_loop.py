@@ -39,7 +39,7 @@ def test_batches_follow_tf1_next_batch_epoch_by_epoch():
     whole permutations of the 10 images, each epoch's order different."""
     n, b = 10, 4
     images = np.repeat(np.arange(n, dtype=np.uint8)[:, None], 784, axis=1)
-    trainer = make_trainer(Config(batch_size=b, xla=False), images)
+    trainer = make_trainer(Config.of(batch_size=b, xla=False), images)
     seen = []
     for t in range(15):  # 60 samples = 6 epochs
         x = trainer.batch(tf.constant(t, tf.int64))[0].numpy()
@@ -65,7 +65,7 @@ def test_xla_and_plain_graph_compute_the_same_training(mnist, loss):
     images = mnist.train_images[:2000]
     results = []
     for xla in (True, False):
-        trainer = make_trainer(Config(loss=loss, xla=xla), images)
+        trainer = make_trainer(Config.of(loss=loss, xla=xla), images)
         out = trainer.chunk(20)
         results.append((out, [w.numpy() for w in trainer.G.weights + trainer.D.weights]))
     (a, wa), (b, wb) = results
@@ -84,10 +84,10 @@ def test_one_chunk_equals_many_small_ones(mnist, xla):
     records: summing each chunk from zero and adding the chunks' sums differed in
     the last bits)."""
     images = mnist.train_images[:2000]
-    a = make_trainer(Config(xla=xla), images)
+    a = make_trainer(Config.of(xla=xla), images)
     out = a.chunk(30)
     for sizes in ((10, 10, 10), (7, 1, 22)):
-        b = make_trainer(Config(xla=xla), images)
+        b = make_trainer(Config.of(xla=xla), images)
         outs, sums = [], None
         for n in sizes:
             outs.append(b.chunk(n, sums))
@@ -108,7 +108,7 @@ def test_fast_loop_matches_the_plain_reference_steps(mnist, loss, xla):
     step, NumPy batches from a host-side next_batch) fed the same random numbers:
     same losses, same weights, across three epoch boundaries of a small data set."""
     images = mnist.train_images[:1000]
-    cfg = Config(loss=loss, xla=xla)
+    cfg = Config.of(loss=loss, xla=xla)
     fast = make_trainer(cfg, images)
     out = fast.chunk(25)
     G, D, ref, batches = reference(cfg, images)
@@ -145,7 +145,7 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
     import dataclasses
     images = mnist.train_images[:1000]
     cfg = dataclasses.replace(Config(), **changes)
-    k = cfg.d_steps
+    k = cfg.params.d_steps
     fast = make_trainer(cfg, images)
     out = fast.chunk(12)
     G, D, ref, batches = reference(cfg, images)
@@ -159,14 +159,14 @@ def test_algorithm_options_match_the_reference_steps(mnist, changes):
         g_sum += g
     assert out["sums"]["g_loss"] == pytest.approx(g_sum, rel=1e-4)
     assert_same_weights(fast, G, D)
-    if cfg.optimizer == "sgd":
+    if cfg.params.optimizer == "sgd":
         assert type(fast.g_opt).__name__ == "SGD" and fast.g_opt.momentum == 0.9
 
 
 def test_mnist_deep_shapes_ranges_and_same_z(mnist):
     """The second tutorial's GAN: its layer sizes, data and samples in [-1, 1], and
     the same z for both steps (checked against the reference steps)."""
-    from gan_tf.core.config import load_experiment
+    from gan_tf.core.experiments import load_experiment
     cfg = load_experiment("mnist-deep")
     images = mnist.train_images[:1000]
     fast = make_trainer(cfg, images)
@@ -192,7 +192,7 @@ def test_the_fused_adam_is_tf1_s_adam_in_one_kernel_per_variable():
     TF1's Adam written out in NumPy (float64) to float32 rounding, and each float32
     variable's update is one ResourceApplyAdam (not Keras' dozen element-wise ops)."""
     from gan_tf.models.optimizers import FusedAdam
-    cfg = Config(lr=2e-4, beta1=0.5)
+    cfg = Config.of(lr=2e-4, beta1=0.5)
     opt = make_optimizer(cfg)
     assert isinstance(opt, FusedAdam)
     rng = np.random.default_rng(0)
@@ -200,12 +200,12 @@ def test_the_fused_adam_is_tf1_s_adam_in_one_kernel_per_variable():
     var = tf.Variable(w0.astype(np.float32))
     opt.build([var])
     w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
-    b1, b2, eps = cfg.beta1, cfg.beta2, cfg.adam_eps
+    b1, b2, eps = cfg.params.beta1, cfg.params.beta2, cfg.params.adam_eps
     for t in range(1, 6):
         g = rng.normal(size=w0.shape).astype(np.float32)
         opt.apply([tf.constant(g)], [var])
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-        w = w - cfg.lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
+        w = w - cfg.params.lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
     assert np.abs(w - w0).max() > 5e-4                    # it moved, by five steps of lr
     np.testing.assert_allclose(var.numpy(), w, rtol=0, atol=1e-6)
     grad = tf.zeros_like(var)

@@ -62,9 +62,9 @@ def test_clipping_matches_keras_binary_crossentropy():
 
 
 def test_get_losses_dispatches_on_the_config():
-    d, g = losses.get_losses(Config(loss="xent"))
+    d, g = losses.get_losses(Config.of(loss="xent"))
     assert float(d(t(REAL), t(FAKE))) == float(losses.xent_d_loss(t(REAL), t(FAKE)))
-    d, g = losses.get_losses(Config(loss="log", log_eps=0.0))
+    d, g = losses.get_losses(Config.of(loss="log", log_eps=0.0))
     assert math.isinf(float(g(t([-200.0]))))
 
 
@@ -72,7 +72,7 @@ def test_minimax_g_losses_match_hand_values():
     want = (math.log(1 - sig(-1)) + math.log(1 - sig(3))) / 2     # mean log(1 - D(G(z)))
     assert float(losses.log_g_loss_minimax(t(FAKE), eps=0)) == pytest.approx(want, rel=1e-6)
     assert float(losses.xent_g_loss_minimax(t(FAKE))) == pytest.approx(want, rel=1e-6)
-    d, g = losses.get_losses(Config(loss="xent", g_loss="minimax"))
+    d, g = losses.get_losses(Config.of(loss="xent", g_loss="minimax"))
     assert float(g(t(FAKE))) == pytest.approx(want, rel=1e-6)
 
 

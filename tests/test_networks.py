@@ -47,8 +47,8 @@ def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
 def test_glorot_option_is_different_and_seeds_are_reproducible():
     def first(cfg):
         return families.build_discriminator(cfg).get_layer("hidden").kernel.numpy()
-    a, b, c = first(Config()), first(Config()), first(Config(seed=1))
-    g = first(Config(init="glorot_normal"))
+    a, b, c = first(Config()), first(Config()), first(Config.of(seed=1))
+    g = first(Config.of(init="glorot_normal"))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     # Keras' GlorotNormal: truncated at 2 sigma, rescaled so the std is sqrt(2/(in+out)).
     assert g.std() == pytest.approx(math.sqrt(2 / (784 + 128)), rel=0.05)
@@ -226,7 +226,7 @@ def test_mnist_dcgan_uses_the_fast_layers_where_they_pay():
     """D's fc and conv2 and G's deconv1 (measured faster, docs/speed.md); not the
     one-channel conv1 and deconv2 (measured slower); every batch norm fused."""
     import keras
-    from gan_tf.core.config import load_experiment
+    from gan_tf.core.experiments import load_experiment
     from gan_tf.models import fast_ops
     from gan_tf.families import build_discriminator, build_generator
     cfg = load_experiment("mnist-dcgan")

@@ -3,7 +3,6 @@ its authors' code (goodfeli/adversarial on pylearn2): the maxout layer, pylearn2
 dropout, the SGD schedules, the simultaneous update, the data split, the Parzen
 protocol; then a short learning test."""
 
-import dataclasses
 import math
 
 import numpy as np
@@ -11,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from gan_tf import families
-from gan_tf.core.config import Config, flat_values, load_experiment, override
+from gan_tf.core.config import Config, flat_values, override
+from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import with_split
 from gan_tf.evaluation import metrics
@@ -137,7 +137,7 @@ def test_both_nets_step_from_the_same_pass_with_the_pre_update_discriminator(mni
     """One iteration of the Trainer against the update computed here from the paper's
     objectives: D's gradient of 0.5 (xent real + xent fake), G's of -log D(G(z)),
     both at the weights before the step, both from the dropped-out pass."""
-    cfg = dataclasses.replace(SMALL, momentum_saturate=0, momentum=0.0, lr_decay=1.0)
+    cfg = override(SMALL, {"momentum_saturate": 0, "momentum": 0.0, "lr_decay": 1.0})
     data = with_split(mnist, "paper")
     tr = build_trainer(cfg, data.train_images[:200])
     louder(tr)
@@ -176,10 +176,10 @@ def louder(trainer):
 def test_alternating_update_differs_so_the_test_above_can_fail(mnist):
     """The same check fails for the tutorials' alternating update: G's step there
     is taken through the updated D, with other masks."""
-    cfg = dataclasses.replace(SMALL, momentum_saturate=0, momentum=0.0, lr_decay=1.0)
+    cfg = override(SMALL, {"momentum_saturate": 0, "momentum": 0.0, "lr_decay": 1.0})
     data = with_split(mnist, "paper")
     a = build_trainer(cfg, data.train_images[:200])
-    b = build_trainer(dataclasses.replace(cfg, update="alternating"), data.train_images[:200])
+    b = build_trainer(override(cfg, {"update": "alternating"}), data.train_images[:200])
     louder(a), louder(b)
     g0 = [v.numpy() for v in a.G.trainable_variables]
     a.chunk(1), b.chunk(1)
@@ -263,7 +263,7 @@ def test_a_config_saved_before_these_options_keeps_its_behaviour():
              if k not in ("family", "noise", "split", "update", "d_keep", "d_loss_scale",
                           "lr_decay", "momentum_saturate", "parzen_every", "maxout_pieces")}
     cfg = Config.from_dict(saved)
-    assert (cfg.family, cfg.noise, cfg.split, cfg.update, cfg.d_loss_scale) == \
+    assert (cfg.family, cfg.params.noise, cfg.split, cfg.params.update, cfg.params.d_loss_scale) == \
         ("mlp", "uniform", "tutorial", "alternating", 1.0)
     assert cfg == Config()
 
@@ -385,7 +385,7 @@ def test_the_papers_noise_is_uniform_with_unit_variance_from_the_same_z():
     z = G.get_layer("to_unit_variance")(u).numpy()
     np.testing.assert_allclose(z, math.sqrt(3) * u, rtol=1e-6)
     assert abs(z.std() - 1) < 0.01 and abs(np.abs(z).max() - math.sqrt(3)) < 0.01
-    gauss = families.build_generator(dataclasses.replace(SMALL, noise="gaussian"))
+    gauss = families.build_generator(override(SMALL, {"noise": "gaussian"}))
     n = gauss.get_layer("to_normal")(u).numpy()
     assert abs(n.std() - 1) < 0.01 and abs(((n > 1) & (n < 2)).mean() - 0.1359) < 0.005
 

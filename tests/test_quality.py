@@ -13,7 +13,8 @@ import tensorflow as tf
 
 from conftest import QUIET
 from gan_tf import families
-from gan_tf.core.config import Config, flat_values, load_experiment, override
+from gan_tf.core.config import Config, flat_values, override
+from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.families import mlp as losses   # the tutorial's losses
 from gan_tf.models import networks
@@ -76,11 +77,11 @@ def test_a_bfloat16_generator_saves_and_loads_as_bfloat16(tmp_path, mnist):
 
 def test_precision_refuses_what_it_was_not_measured_with():
     with pytest.raises(UserError, match="unknown precision 'float16'"):
-        Config(precision="float16")
+        Config.of(precision="float16")
     with pytest.raises(UserError, match="precision 'mixed_bfloat16' is measured on one"):
-        Config(precision=BF16, strategy="mirrored")
+        Config.of(precision=BF16, strategy="mirrored")
     from gan_tf.training.stack import stackable
-    assert "precision" in stackable(Config(precision=BF16))
+    assert "precision" in stackable(Config.of(precision=BF16))
 
 
 # --- one-sided label smoothing, the two time-scale rule
@@ -99,7 +100,7 @@ def test_label_smoothing_targets_real_images_only():
     # t = 1 is the unsmoothed loss, and G's loss never sees the smoothing.
     assert float(losses.xent_d_loss(real, fake, real_label=1.0)) == \
         pytest.approx(float(losses.xent_d_loss(real, fake)))
-    d_loss, g_loss = losses.get_losses(Config(loss="xent", real_label=0.9))
+    d_loss, g_loss = losses.get_losses(Config.of(loss="xent", real_label=0.9))
     assert float(d_loss(real, fake)) == pytest.approx(by_hand, rel=1e-6)
     assert float(g_loss(fake)) == pytest.approx(float(losses.xent_g_loss(fake)))
 
@@ -120,9 +121,10 @@ def test_the_discriminator_gets_its_own_learning_rate(mnist):
     ({"d_lr": -1.0}, "d_lr must be in [0, 10]"),
     ({"eval_every": 15, "log_every": 10, "snapshot_every": 10}, "eval_every (15) must be a"),
     ({"eval_every": -1}, "eval_every must be an integer from 0"),
-    ({"g_ema": 0.9, "strategy": "mirrored"}, "g_ema runs on one device"),
+    ({"g_ema": 0.9, "strategy": "mirrored"}, "g_ema 0.9 run on one device"),
     ({"eval_every": 100, "strategy": "mirrored"}, "eval_every runs on one device"),
-    ({"model": "vae", "g_ema": 0.9}, "family 'vae' needs the defaults"),
+    ({"model": "vae", "g_ema": 0.9}, "g_ema is a parameter of families"),
+    ({"model": "vae", "eval_every": 100}, "family 'vae' needs eval_every=0"),
     ({"dcgan_fc": 1024}, "dcgan_fc is a parameter of family dcgan, not of 'mlp'"),
     ({"arch": "dcgan", "dcgan_fc": -1}, "dcgan_fc must be an integer from 0"),
 ])
@@ -217,7 +219,7 @@ def quality_runs(mnist, tmp_path_factory):
     stopped at 20 then resumed: what both leave."""
     from gan_tf.evaluation import tracking
     root = tmp_path_factory.mktemp("quality")
-    cfg = Config(iters=30, snapshot_every=10, log_every=5, eval_every=10, g_ema=0.9,
+    cfg = Config.of(iters=30, snapshot_every=10, log_every=5, eval_every=10, g_ema=0.9,
                  tensorboard=False)
     with pytest.MonkeyPatch.context() as mp:   # 1,000 samples a measure: a faster test
         mp.setattr(tracking, "QUALITY_SAMPLES", TEST_SAMPLES)
@@ -301,7 +303,7 @@ def test_the_tf_tutorials_dcgan_has_its_published_shapes():
         [0.3, 0.3]
     # Keras' LeakyReLU default, as the tutorial leaves it.
     assert G.get_layer("project_lrelu").negative_slope == pytest.approx(0.3)
-    assert cfg.batch_size == 256 and cfg.update == "simultaneous" and cfg.noise == "gaussian"
+    assert cfg.batch_size == 256 and cfg.params.update == "simultaneous" and cfg.params.noise == "gaussian"
     with pytest.raises(UserError, match="conditional is a parameter of families dcgan, mlp, "
                                         "not of 'dcgan_tutorial'"):
         override(cfg, {"conditional": True})
@@ -381,11 +383,11 @@ def test_a_curve_flattens_where_it_stays_within_ten_percent_of_its_best():
 def test_ablations_are_paired_with_the_same_seed_at_the_same_iteration(tmp_path):
     from gan_tf.core.config import differences
     from gan_tf.studies.reports.dcgan import ablation_rows
-    base = Config(family="dcgan", g_output="tanh", eval_every=10, log_every=10,
+    base = Config.of(family="dcgan", g_output="tanh", eval_every=10, log_every=10,
                   snapshot_every=10, iters=40, tensorboard=False)
     runs = {s: fake_run(tmp_path / f"main-{s}", dataclasses.replace(base, seed=s),
                         [80.0, 60.0, 50.0 + s, 40.0]) for s in (0, 1)}
-    smooth = dataclasses.replace(base, real_label=0.9, iters=30)
+    smooth = override(base, {"real_label": 0.9, "iters": 30})
     short = {s: fake_run(tmp_path / f"smooth-{s}", dataclasses.replace(smooth, seed=s),
                          [80.0, 60.0, 47.0 + s]) for s in (0, 1)}
     label = differences(smooth, base, ignore=("iters",))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import QUIET, TINY, cli, one_line_error
-from gan_tf.core import config as config_module
+from gan_tf.core import migrate as migrate_module
 from gan_tf.core.config import Config
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import RunFolder
@@ -168,30 +168,74 @@ def test_a_sweep_config_missing_keys_is_refused(sweep, mnist_dir, capsys):
     assert tree(sweep) == before
 
 
+def shared_layout(cfg: Config) -> dict:
+    """cfg as the shared layout (2026-12-02 .. 2026-12-07) saved it: the options that
+    are family parameters now at the top, beside family and params."""
+    saved = json.loads(cfg.to_json())
+    params = saved.pop("params")
+    moved = {k: params.pop(k) for k in list(params) if k in migrate_module.SHARED_TO_PARAMS}
+    return {**saved, **moved, "params": params}
+
+
 def test_a_key_added_later_is_filled_from_the_recorded_value_not_todays_default(
         monkeypatch):
-    saved = json.loads(TINY.to_json())
+    saved = shared_layout(TINY)
     del saved["g_loss"], saved["same_z"]          # as a run saved before they existed
     assert Config.from_dict(saved) == TINY
     # The fill is the recorded value: were today's default to change, a saved run
     # would not; were the record to say otherwise, the saved run would follow it.
-    monkeypatch.setitem(config_module.ADDED_LATER, "g_loss", "minimax")
-    assert Config.from_dict(saved).g_loss == "minimax"
-    assert Config().g_loss == "nonsaturating"
+    monkeypatch.setitem(migrate_module.ADDED_LATER, "g_loss", "minimax")
+    assert Config.from_dict(saved).params.g_loss == "minimax"
+    assert Config().params.g_loss == "nonsaturating"
+
+
+def test_a_saved_config_missing_a_family_parameter_is_refused_not_filled():
+    """Only a parameter that names its `before` value may be missing (cyclegan's
+    pool_size); any other is refused, never filled with today's default (a WGAN-GP
+    without gp_weight would have trained on as a clipped WGAN)."""
+    for saved in (json.loads(TINY.to_json()), shared_layout(TINY)):
+        del saved["params"]["d_hidden"]
+        with pytest.raises(UserError, match=r"params lack d_hidden \(family 'mlp'"):
+            Config.from_dict(saved)
+    gp = Config.of(family="wgan", clip=0.0, gp_weight=10.0, d_steps=5)
+    saved = json.loads(gp.to_json())
+    del saved["params"]["gp_weight"]
+    with pytest.raises(UserError, match="params lack gp_weight"):
+        Config.from_dict(saved)
+    cyc = Config.of(family="cyclegan", decay_start=10, decay_iters=0, pool_size=7)
+    saved = json.loads(cyc.to_json())
+    del saved["params"]["pool_size"], saved["params"]["decay_start"]
+    assert Config.from_dict(saved).params.pool_size == 0         # its `before`
+    assert Config.from_dict(saved).params.decay_start == 0
+
+
+def test_a_saved_option_a_family_no_longer_takes_is_refused_unless_it_was_the_default():
+    """The shared layout's options that a family does not have now were refused or
+    ignored by it: dropped at the value it trained with, refused at any other."""
+    saved = shared_layout(Config.of(family="semi_supervised"))
+    for key in ("loss", "log_eps", "init", "d_steps", "optimizer", "adam_eps"):
+        saved.setdefault(key, migrate_module.SHARED_TO_PARAMS[key])
+    assert Config.from_dict(saved) == Config.of(family="semi_supervised")
+    with pytest.raises(UserError, match="sets d_steps 5, which family 'semi_supervised' "
+                                        "does not take"):
+        Config.from_dict({**saved, "d_steps": 5})
 
 
 def test_every_field_is_either_required_or_recorded():
     import dataclasses
     # family and params replaced the flat keys in 2026-12: a config without them is
-    # flat, and config.migrate makes them from those keys (each recorded).
-    names = {f.name for f in dataclasses.fields(Config)} - {"family", "params"}
-    required, recorded = set(config_module.SAVED_SINCE_FIRST), set(config_module.ADDED_LATER)
-    assert required | recorded == names | set(config_module.FLAT_FAMILY_KEYS)
+    # flat, and core/migrate makes them from those keys (each recorded); the options
+    # that moved into params then were at the top before.
+    names = ({f.name for f in dataclasses.fields(Config)} - {"family", "params"}
+             | set(migrate_module.SHARED_TO_PARAMS))
+    required = set(migrate_module.SAVED_SINCE_FIRST)
+    recorded = set(migrate_module.ADDED_LATER)
+    assert required | recorded == names | set(migrate_module.FLAT_FAMILY_KEYS)
     assert not required & recorded
     # the recorded values are valid ones: a flat config of the first version's keys
-    first = {k: v for k, v in json.loads(Config().to_json()).items()
-             if k in config_module.SAVED_SINCE_FIRST}
-    assert Config.from_dict({**first, **config_module.ADDED_LATER}) == Config()
+    first = {k: v for k, v in shared_layout(Config()).items()
+             if k in migrate_module.SAVED_SINCE_FIRST}
+    assert Config.from_dict({**first, **migrate_module.ADDED_LATER}) == Config()
 
 
 # --- 4. a generator is measured and reported at the iteration it was saved at
@@ -309,7 +353,7 @@ def test_the_dcgan_command_is_bit_reproducible_and_resumes_bit_identically(mnist
 @pytest.fixture(scope="module")
 def finished_vae(mnist, tmp_path_factory):
     run = tmp_path_factory.mktemp("vae") / "run"
-    train_lib.train(Config(family="vae", iters=40, snapshot_every=20, log_every=10,
+    train_lib.train(Config.of(family="vae", iters=40, snapshot_every=20, log_every=10,
                            tensorboard=False), run, data=mnist, **QUIET)
     return run
 
@@ -413,7 +457,7 @@ def test_a_stopped_sequential_sweep_says_to_resume_the_sweep_not_its_seed(mnist,
         lines.append(line)
         if line.startswith("Iter: 20"):
             os.kill(os.getpid(), signal.SIGTERM)   # StopRequests holds it to the chunk's end
-    cfg = Config(iters=200, snapshot_every=20, log_every=10, tensorboard=False)
+    cfg = Config.of(iters=200, snapshot_every=20, log_every=10, tensorboard=False)
     summary = sweep.train_sweep(cfg, [0, 1], tmp_path / "sw", sequential=True, data=mnist,
                                 log=log)
     assert summary["signal"] == signal.SIGTERM

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf.core.config import Config, load_experiment, override
+from gan_tf.core.config import Config, override
+
+from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation.evaluate import count_errors, evaluate_folder
 from gan_tf.families import semi_supervised as ss
@@ -60,7 +62,7 @@ def test_weight_norm_and_the_data_dependent_init():
     assert [w.name for w in layer.trainable_weights] == ["v", "b"]   # g fixed
     # The init: the first layer's pre-activations on the (noisy) init batch have zero
     # mean and unit variance per unit; the noise is the stateless one, drawn again.
-    cfg = override(Config(family="semi_supervised"), {"d_hidden": (6, 4)})
+    cfg = override(Config.of(family="semi_supervised"), {"d_hidden": (6, 4)})
     D = ss.discriminator(cfg, iter(range(10)))
     images = tf.constant(np.random.default_rng(3).uniform(size=(200, 784)), tf.float32)
     seed = tf.constant([5, 7], tf.int64)
@@ -119,10 +121,13 @@ def test_every_labelled_batch_holds_the_labelled_images(mnist):
 
 
 def test_the_family_refuses_what_its_step_does_not_do():
-    for changes, words in (({"d_steps": 2}, "d_steps=2"), ({"g_ema": 0.9}, "g_ema=0.9"),
+    for changes, words in (({"d_steps": 2}, "d_steps is a parameter of families"),
+                           ({"g_ema": 0.9}, "g_ema is a parameter of families"),
+                           ({"lr_decay": 1.5}, "lr_decay is a parameter of families"),
+                           ({"eval_every": 100}, "needs eval_every=0"),
                            ({"unlabeled_weight": -1.0}, "unlabeled_weight must be")):
         with pytest.raises(UserError, match=words):
-            override(Config(family="semi_supervised"), changes)
+            override(Config.of(family="semi_supervised"), changes)
 
 
 def test_evaluate_measures_the_runs_classifier(mnist, mnist_dir, tmp_path, capsys):

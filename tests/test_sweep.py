@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from conftest import ENV, QUIET, one_line_error
-from gan_tf.core.config import Config, load_experiment, override
+from gan_tf.core.config import Config, override
+from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import RunFolder
 from gan_tf.runs.sweeps import read_sweep
@@ -68,7 +69,7 @@ def test_each_seed_of_a_stack_of_mnist_basic_is_its_single_run(mnist):
 
 @pytest.mark.slow
 def test_a_stack_of_one_seed_is_bit_identical_to_its_single_run(mnist):
-    cfg = Config(seed=1)
+    cfg = Config.of(seed=1)
     s = stack.SeedStack(cfg, [1], mnist.train_images)
     s.chunk(30)
     s.chunk(20)
@@ -106,8 +107,8 @@ def test_a_stack_reports_one_value_per_seed(mnist):
 
 
 def test_what_cannot_stack_is_named():
-    assert "dcgan" in stack.stackable(Config(family="dcgan"))
-    assert "vae" in stack.stackable(Config(family="vae"))
+    assert "dcgan" in stack.stackable(Config.of(family="dcgan"))
+    assert "vae" in stack.stackable(Config.of(family="vae"))
     assert stack.stackable(load_experiment("mnist-cgan")) is None
     with pytest.raises(UserError, match="distinct seeds"):
         stack.SeedStack(Config(), [1, 1], np.zeros((200, 784), np.uint8))
@@ -271,9 +272,14 @@ def test_hand_edited_sweep_files_are_named(finished_sweep, mnist_dir, tmp_path, 
     one_line_error(capsys, "sweep.json", "diverged")
     shutil.copy(finished_sweep / "sweep.json", path / "sweep.json")
     cfg = json.loads((path / "seed-4" / "config.json").read_text())
-    (path / "seed-4" / "config.json").write_text(json.dumps({**cfg, "lr": 0.5}))
+    (path / "seed-4" / "config.json").write_text(
+        json.dumps({**cfg, "params": {**cfg["params"], "lr": 0.5}}))
     assert sweep_cli(path, mnist_dir, "--resume", "--iters", "80") == 2
     one_line_error(capsys, "config differs", "seed-4")
+    # an option put back at the top, where the layout before the run options had it
+    (path / "seed-4" / "config.json").write_text(json.dumps({**cfg, "lr": 0.5}))
+    assert sweep_cli(path, mnist_dir, "--resume", "--iters", "80") == 2
+    one_line_error(capsys, "seed-4", "lr", "twice")
 
 
 def test_a_second_process_cannot_write_into_a_running_sweep(finished_sweep, mnist_dir,
@@ -344,7 +350,7 @@ def test_a_stack_with_a_diverging_seed_stops_and_keeps_every_checkpoint(mnist, t
     """lr 10 with the literal log-loss sends the losses to NaN; the sweep stops with a
     TrainingDiverged naming the seeds, their last good checkpoints on disk."""
     from gan_tf.core.errors import TrainingDiverged
-    cfg = Config(lr=10.0, log_eps=0.0, iters=400, snapshot_every=10, log_every=10,
+    cfg = Config.of(lr=10.0, log_eps=0.0, iters=400, snapshot_every=10, log_every=10,
                  tensorboard=False)
     with pytest.raises(TrainingDiverged, match="seed"):
         sweep.train_sweep(cfg, [0, 1], tmp_path / "sw", data=mnist, **QUIET)

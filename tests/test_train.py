@@ -20,7 +20,7 @@ from gan_tf.train import main
 from gan_tf.training import run as train_lib
 
 # Short but complete: 4 snapshots, 6 stats records; the real defaults otherwise.
-SHORT = Config(iters=300, snapshot_every=100, log_every=50)
+SHORT = Config.of(iters=300, snapshot_every=100, log_every=50)
 
 
 def weights(run_dir):
@@ -90,7 +90,7 @@ def test_resume_may_extend_but_not_change_a_run(mnist, tmp_path):
 
 def test_nan_stops_the_run_naming_iteration_and_loss_keeping_good_outputs(mnist, tmp_path):
     # The literal log-loss with a large step: D saturates and log(1 - D) hits log(0).
-    cfg = Config(iters=1000, snapshot_every=100, log_every=50, loss="log", log_eps=0.0,
+    cfg = Config.of(iters=1000, snapshot_every=100, log_every=50, loss="log", log_eps=0.0,
                  lr=0.01)
     run = tmp_path / "run"
     with pytest.raises(TrainingDiverged, match=r"loss 'log' became NaN or Inf at iteration "
@@ -197,7 +197,7 @@ def test_help_documents_every_flag():
     from gan_tf.families import FAMILIES
     # every shared field, 'family', and every family's every parameter
     names = {n for name, family in FAMILIES.items()
-             for n in flat_values(Config(family=name, **family.needs))}
+             for n in flat_values(Config.of(family=name))}
     assert {"family", "conv_width", "maxout_pieces", "d_keep", "ls_a", "conditional"} <= names
     for name in names:
         assert "--" + name.replace("_", "-") in out
@@ -243,7 +243,7 @@ def test_minimax_g_loss_saturates_where_nonsaturating_does_not(mnist, tmp_path):
     smaller than under the non-saturating one. (Full run, 5,000 iterations: the
     minimax gradient falls to ~1e-4 while the other stays ~3.)"""
     from gan_tf.studies.reports import saturation
-    recs = saturation.run(tmp_path, iters=1200, base=Config(snapshot_every=600,
+    recs = saturation.run(tmp_path, iters=1200, base=Config.of(snapshot_every=600,
                                                             log_every=50),
                           data=mnist, log=lambda line: None, seeds=(0, 1))
     for s in range(2):   # in every seed of the stack

@@ -22,7 +22,7 @@ from gan_tf.runs.folder import RunFolder
 from gan_tf.training import run as train_lib
 from gan_tf.training.loop import Driver
 
-SHORT = Config(family="vae", iters=300, snapshot_every=100, log_every=50)
+SHORT = Config.of(family="vae", iters=300, snapshot_every=100, log_every=50)
 LEARN_ITERS = 400
 TRAIN_SUBSET = 10_000
 
@@ -94,7 +94,7 @@ def _z_free_baseline(train, test):
 
 
 def _trained(mnist, **variant):
-    cfg = Config(family="vae")
+    cfg = Config.of(family="vae")
     trainer = Driver(families.get(cfg).build(cfg, mnist.train_images[:TRAIN_SUBSET], **variant))
     test = mnist.test_images[:1000].astype(np.float32) / 255.0
     before = lik.summary(lik.likelihood(trainer.E, trainer.decoder, test, 1))["elbo"]
@@ -197,8 +197,11 @@ def test_vae_stopped_and_resumed_equals_uninterrupted(mnist, tmp_path):
 
 def test_vae_refuses_gan_only_options():
     for change in ({"g_output": "tanh"}, {"d_steps": 2}, {"g_ema": 0.9}):
-        with pytest.raises(UserError, match="family 'vae' needs"):
+        with pytest.raises(UserError, match=f"{next(iter(change))} is a parameter of "
+                                            f"families .*, not of 'vae'"):
             override(SHORT, change)
+    with pytest.raises(UserError, match="family 'vae' needs strategy='default'"):
+        override(SHORT, {"strategy": "mirrored"})
     # The VAE's networks are MLPs of its own, unconditional: no such parameters.
     with pytest.raises(UserError, match="conditional is a parameter of families dcgan, mlp"):
         override(SHORT, {"conditional": True})
@@ -210,7 +213,7 @@ def test_vae_refuses_gan_only_options():
 
 def test_load_vae_refuses_a_gan_run(mnist, tmp_path):
     run = tmp_path / "gan"
-    train_lib.train(Config(iters=100, snapshot_every=100, log_every=50), run, data=mnist,
+    train_lib.train(Config.of(iters=100, snapshot_every=100, log_every=50), run, data=mnist,
                     log=lambda line: None)
     with pytest.raises(UserError, match="not a VAE"):
         RunFolder(run).load_vae()

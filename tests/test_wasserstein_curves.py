@@ -27,7 +27,7 @@ def _run(folder, family, rows):
     """A run folder with config.json and stats.jsonl: rows of (iter, d_real, d_fake,
     d_loss, fd or None)."""
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(Config(family=family).to_json())
+    (folder / "config.json").write_text(Config.of(family=family).to_json())
     with open(folder / "stats.jsonl", "w") as f:
         for it, real, fake, loss, fd in rows:
             rec = {"iter": it, "d_loss": loss, "d_real": real, "d_fake": fake,

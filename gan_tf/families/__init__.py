@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from gan_tf.core import config
+from gan_tf.core import params
 
 # Modules of this folder that are not families of their own.
 SHARED = ("base", "adversarial")
@@ -26,7 +26,7 @@ def _module(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
 
-config.FAMILY_PARAMS.provide(NAMES, _module)
+params.FAMILY_PARAMS.provide(NAMES, _module)
 
 
 class _Families(Mapping):

@@ -7,7 +7,7 @@ not see the label; it has 1 + 10 outputs, the source logit and the class logits
 (784-128-11), and is trained to tell real from fake *and* to classify both. With
 L_S the log-likelihood of the right source and L_C that of the right class (the
 paper's Eqs. 2-3), D maximises L_S + L_C and G maximises L_C - L_S; the source terms
-are the shared losses (cfg.loss, and cfg.g_loss's non-saturating form by default:
+are the shared losses (cfg.params.loss, and cfg.params.g_loss's non-saturating form by default:
 G minimises -log D(G(z, c)) - lambda log p(c | G(z, c))).
 
 Its hook: D's output on a labelled batch is (source logit, -log p(class | x)) per
@@ -24,7 +24,8 @@ from typing import ClassVar
 
 import tensorflow as tf
 
-from gan_tf.core.config import MlpParams, param, register_params
+from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams, param,
+                                register_params)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks, get_losses
 from gan_tf.models import networks
@@ -34,7 +35,7 @@ MAX_CLASS_WEIGHT = 100.0
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "acgan"
     # G is always conditioned (labels are loaded, frames get one row per class); D
     # never sees the label.
@@ -47,22 +48,22 @@ class Params(MlpParams):
         v = self.class_weight
         if not (type(v) is float and 0.0 <= v <= MAX_CLASS_WEIGHT):
             out.append(f"class_weight must be a number in [0, {MAX_CLASS_WEIGHT:g}], got {v}")
-        if cfg.update != "alternating":
+        if cfg.params.update != "alternating":
             out.append("family 'acgan' trains with alternating updates: drop "
-                       f"update={cfg.update!r}")
+                       f"update={cfg.params.update!r}")
         return out
 
 
 def d_loss(real, fake, source, class_weight=1.0):
     """real, fake: (B, 2) of (source logit, -log p(class | x)). -(L_S + L_C): D's
-    `source` loss (cfg.loss's form of real as real and fake as fake) on the source
+    `source` loss (cfg.params.loss's form of real as real and fake as fake) on the source
     logits, plus class_weight times the class terms of both batches (batch means)."""
     return source(real[:, :1], fake[:, :1]) + class_weight * (tf.reduce_mean(real[:, 1])
                                                               + tf.reduce_mean(fake[:, 1]))
 
 
 def g_loss(fake, source, class_weight=1.0):
-    """G's `source` loss (cfg.g_loss's: -log D(G(z, c)) non-saturating) plus
+    """G's `source` loss (cfg.params.g_loss's: -log D(G(z, c)) non-saturating) plus
     class_weight * -log p(c | G(z, c)), batch means."""
     return source(fake[:, :1]) + class_weight * tf.reduce_mean(fake[:, 1])
 
@@ -82,7 +83,7 @@ class Acgan(MlpNetworks, AdversarialFamily):
         return tf.concat([out[:, :1], nll[:, None]], axis=1)
 
     def losses(self, cfg):
-        """The shared losses (cfg.loss, cfg.g_loss, cfg.real_label) on the source
+        """The tutorial's losses (the params' loss, g_loss, real_label) on the source
         logit, and the class terms."""
 
         source_d, source_g = get_losses(cfg)

@@ -42,7 +42,7 @@ class AdversarialFamily(Family):
     def build(self, cfg, train_images, train_labels=None, strategy=None):
         with strategy.scope() if strategy else contextlib.nullcontext():
             G, D = self.build_generator(cfg), self.build_discriminator(cfg)
-            if cfg.init == "uniform" and cfg.g_output == "sigmoid":
+            if cfg.params.init == "uniform" and cfg.g_output == "sigmoid":
                 # mnist.yaml: the output layer's init_bias from the training pixels'
                 # marginals
                 G.get_layer("out").bias.assign(
@@ -50,7 +50,7 @@ class AdversarialFamily(Family):
             steps = math.ceil(len(train_images) / cfg.batch_size)   # an epoch, for momentum
             # Copies of G's architecture for the moving average and the best G (the
             # Steps give them G's initial weights).
-            G_ema = self.build_generator(cfg) if cfg.g_ema else None
+            G_ema = self.build_generator(cfg) if cfg.params.g_ema else None
             G_best = self.build_generator(cfg) if cfg.eval_every else None
             return self.steps_class(cfg)(
                 G, D, make_optimizer(cfg, steps), make_optimizer(cfg, steps, role="discriminator"),
@@ -98,7 +98,7 @@ class AdversarialGan(Steps):
 
     def __init__(self, G, D, g_opt, d_opt, loss_fns, cfg, train_images, train_labels=None,
                  strategy=None, G_ema=None, G_best=None, family=None):
-        """`G_ema` (cfg.g_ema) and `G_best` (cfg.eval_every) are models of G's
+        """`G_ema` (cfg.params.g_ema) and `G_best` (cfg.eval_every) are models of G's
         architecture that hold the moving average of G's weights and the best G
         measured so far; both start as G. `family` answers the step's hooks (default:
         cfg's)."""
@@ -145,9 +145,9 @@ class AdversarialGan(Steps):
 
     def step(self, t):
         cfg = self.cfg
-        if cfg.update == "simultaneous":
+        if cfg.params.update == "simultaneous":
             return self._replicated(self.joint_step, t)
-        k = cfg.d_steps
+        k = cfg.params.d_steps
         # k D steps (Algorithm 1's k; the tutorial's is 1), each on its own minibatch
         # and z; the values reported are the last step's. Steps after the first run
         # in a graph loop, so tracing (and a stop request's wait) does not grow with k.
@@ -164,7 +164,7 @@ class AdversarialGan(Steps):
         # G step through the just-updated D, on a fresh z batch (the first tutorial)
         # or on the last D step's z (same_z, the second tutorial); a cGAN keeps the
         # last D step's labels.
-        if not cfg.same_z:
+        if not cfg.params.same_z:
             z = self.z_batch(STREAM_Z_G, t)
         g = self._replicated(self.g_step, z, y, t)
         self._average_g(t)
@@ -186,7 +186,7 @@ class AdversarialGan(Steps):
         with tf.GradientTape() as tape:
             real_logits = self._d(x, y, (STREAM_DROP_REAL, b))
             fake_logits = self._d(fake, y, (STREAM_DROP_FAKE, b), z)
-            d_loss = self.cfg.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
+            d_loss = self.cfg.params.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
             if self.family.penalised(self.cfg):
                 # A term on D's gradients (WGAN-GP), so it sees D, not only its outputs.
                 eps = self._local(interpolation_weights(self.cfg.seed, b,
@@ -225,7 +225,7 @@ class AdversarialGan(Steps):
         with tf.GradientTape(persistent=True) as tape:
             real_logits = self._d(x, y, (STREAM_DROP_REAL, t))
             fake_logits = self._d(self._g(z, y), y, (STREAM_DROP_FAKE, t), z)
-            d_loss = self.cfg.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
+            d_loss = self.cfg.params.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
             g_loss = self.g_loss_fn(fake_logits)
         d_grads = tape.gradient(d_loss, d_vars)
         g_grads = tape.gradient(g_loss, g_vars)
@@ -245,7 +245,8 @@ class AdversarialGan(Steps):
         if self.G_ema is None:
             return
         n = tf.cast(t + 1, tf.float32)
-        decay = tf.minimum(tf.constant(self.cfg.g_ema, tf.float32), (1.0 + n) / (10.0 + n))
+        g_ema = tf.constant(self.cfg.params.g_ema, tf.float32)
+        decay = tf.minimum(g_ema, (1.0 + n) / (10.0 + n))
         for e, w in zip(self.G_ema.weights, self.G.weights):
             e.assign(decay * e + (1.0 - decay) * w)
 
@@ -293,7 +294,7 @@ class AdversarialGan(Steps):
     def extra_generators(self) -> dict:
         out = {}
         if self.G_ema is not None:
-            out["generator-ema.keras"] = (self.G_ema, {"g_ema": self.cfg.g_ema})
+            out["generator-ema.keras"] = (self.G_ema, {"g_ema": self.cfg.params.g_ema})
         if self.G_best is not None and int(self.best_iteration.numpy()) >= 0:
             out["generator-best.keras"] = (self.G_best, {
                 "iteration": int(self.best_iteration.numpy()),

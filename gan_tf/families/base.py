@@ -41,10 +41,6 @@ class Family:
     # 'translation', G maps a digit to another domain (evaluation/translation.py);
     # 'classifier', D is the product (its test error).
     measures = "samples"
-    # The shared options whose defaults (the tutorial's MLP: its xavier_init, a sigmoid
-    # output) this family refuses, with the values it needs: Config(family=NAME,
-    # **needs) is the family's smallest valid config.
-    needs: dict = {}
     stackable = False        # N seeds train as one program (training/stack.py)
     convolutional = False    # off XLA on CPUs; one inter-op thread to be reproducible
 
@@ -89,7 +85,7 @@ class Family:
 
     def describe_loss(self, cfg) -> str:
         """What the run trains, for its first line and its errors."""
-        return f"loss {cfg.loss!r}"
+        return f"loss {cfg.params.loss!r}"     # the tutorial's losses' (mlp.TutorialLosses)
 
 
 class Steps:
@@ -177,7 +173,7 @@ GP_HELP = ("weight of the gradient penalty on the critic (WGAN-GP's lambda: 10);
 
 
 def critic_problems(params, cfg) -> list:
-    """The critic's parameters (clip, gp_weight) and the shared options a critic
+    """The critic's parameters (clip, gp_weight) and the shared step's options a critic
     cannot mean."""
     out = []
     for name, high in (("clip", MAX_CLIP), ("gp_weight", MAX_GP_WEIGHT)):
@@ -192,9 +188,9 @@ def critic_problems(params, cfg) -> list:
         out.append("the gradient penalty is taken per sample, which batch norm in the "
                    "critic breaks (Gulrajani et al. 2017, section 4): add "
                    "--no-d-batch-norm")
-    odd = {"loss": "log", "g_loss": "nonsaturating", "real_label": 1.0,
-           "update": "alternating", "d_loss_scale": 1.0}
-    bad = [f"{k}={getattr(cfg, k)!r}" for k, v in odd.items() if getattr(cfg, k) != v]
+    # a critic's own losses are not the sigmoid's, nor scaled, nor simultaneous
+    odd = {"update": "alternating", "d_loss_scale": 1.0}
+    bad = [f"{k}={getattr(params, k)!r}" for k, v in odd.items() if getattr(params, k) != v]
     if bad:
         out.append(f"family {params.FAMILY!r} trains a Wasserstein critic with its own "
                    f"losses: drop {', '.join(bad)}")
@@ -231,22 +227,9 @@ class WassersteinCritic:
         return f"Wasserstein critic ({how})"
 
 
-# --- the image-to-image families (SRGAN, CycleGAN): a G that maps images, trained by
-# a trainer of its own, which implements none of the sampling GANs' loop options
+# --- the run options that the families with steps of their own (SRGAN, CycleGAN, the
+# semi-supervised GAN, the VAE) do not implement: the driver's quality measures, other
+# devices and precisions
 
-IMAGE_TO_IMAGE_OPTIONS = {
-    "g_output": "tanh", "g_loss": "nonsaturating", "d_steps": 1, "update": "alternating",
-    "d_loss_scale": 1.0, "real_label": 1.0, "g_ema": 0.0, "eval_every": 0,
-    "parzen_every": 0, "strategy": "default", "precision": "float32", "same_z": False,
-    "fresh_sample_noise": False, "noise": "uniform", "d_lr": 0.0}
-
-
-def option_problems(cfg, family: str, options: dict, why: str) -> list:
-    """One sentence naming every shared option of cfg that differs from `options`
-    (name -> the value the family needs), with the values found, and `why`."""
-    wrong = [k for k, v in options.items() if getattr(cfg, k) != v]
-    if not wrong:
-        return []
-    return [f"family {family!r} needs {', '.join(f'{k}={options[k]!r}' for k in wrong)} "
-            f"(got {', '.join(f'{k}={getattr(cfg, k)!r}' for k in wrong)}): {why}"]
-
+OWN_STEP_RUN_OPTIONS = {"eval_every": 0, "parzen_every": 0, "strategy": "default",
+                        "precision": "float32"}

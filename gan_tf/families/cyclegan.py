@@ -42,11 +42,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf.core.config import FamilyParams, count_problems, param, register_params
+from gan_tf.core.params import (OptimizerParams, count_problems, param, register_params,
+                                run_option_problems, shared)
 from gan_tf.data.streams import (STREAM_DOMAIN_B, STREAM_POOL_A, STREAM_POOL_B, pool_draws,
                                  sample_indices)
 from gan_tf.families.adversarial import optimizer_state
-from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, Steps, option_problems
+from gan_tf.families.base import OWN_STEP_RUN_OPTIONS, Family, Steps
 from gan_tf.models import cycle, networks
 from gan_tf.models.networks import IMAGE_DIM
 from gan_tf.models.optimizers import make_optimizer
@@ -58,8 +59,10 @@ DOMAIN_MAPS = ("rotate_invert", "invert", "rotate")
 
 @register_params
 @dataclass(frozen=True)
-class Params(FamilyParams):
+class Params(OptimizerParams):
     FAMILY = "cyclegan"
+    g_output = "tanh"     # both domains' images in [-1, 1]
+    init: str = shared("init", "dcgan_normal")
     width: int = param(16, "channels of the ResNet generators' first convolution (the "
                            "paper's 64); 2x and 4x after each stride-2 stage")
     blocks: int = param(2, "residual blocks of each generator at 7x7 (the paper's 6 at "
@@ -83,9 +86,10 @@ class Params(FamilyParams):
                                              "'invert' or 'rotate' alone",
                             before="rotate_invert")
     decay_start: int = param(0, "iteration from which the learning rate falls linearly "
-                                "(the authors' n_epochs)")
+                                "(the authors' n_epochs)", before=0)
     decay_iters: int = param(0, "iterations over which it falls, to lr/(decay_iters+1) at "
-                                "the last (the authors' n_epochs_decay); 0: constant lr")
+                                "the last (the authors' n_epochs_decay); 0: constant lr",
+                            before=0)
 
     def problems(self, cfg) -> list:
         out = (count_problems("width", self.width, 1, MAX_WIDTH)
@@ -116,16 +120,16 @@ class Params(FamilyParams):
                        f"{str(self.domain_map)[:40]!r}")
         if type(self.mixing) is not bool:
             out.append(f"mixing must be true or false, got {self.mixing!r}")
-        if cfg.init not in ("glorot_normal", "dcgan_normal"):
-            out.append(f"family 'cyclegan' builds convolutions; init {cfg.init!r} is an "
+        if self.init not in ("glorot_normal", "dcgan_normal"):
+            out.append(f"family 'cyclegan' builds convolutions; init {self.init!r} is an "
                        f"MLP's: add --init dcgan_normal (the paper's N(0, 0.02)) or "
                        f"glorot_normal")
-        # its own losses (no 'xent') and its own learning-rate decay (decay_*)
-        options = {**IMAGE_TO_IMAGE_OPTIONS, "loss": "log", "lr_decay": 1.0}
-        return out + option_problems(cfg, "cyclegan", options,
-                                     "it translates digits in tanh's range with its own "
-                                     "least-squares losses and learning-rate decay "
-                                     "(decay_start, decay_iters), on one device")
+        if self.lr_decay != 1.0:
+            out.append(f"family 'cyclegan' decays its learning rate its own way "
+                       f"(decay_start, decay_iters): drop lr_decay={self.lr_decay!r}")
+        return out + run_option_problems(cfg, "cyclegan", {**OWN_STEP_RUN_OPTIONS,
+                                                           "fresh_sample_noise": False},
+                                         "it translates digits, on one device")
 
 
 VALUES = ("d_loss", "d_real", "d_fake", "g_loss", "g_adversarial", "cycle", "identity",
@@ -183,7 +187,7 @@ class CycleSteps(Steps):
     def step(self, t):
         p = self.cfg.params
         w, w_id = p.cycle_weight, p.identity_weight * p.cycle_weight
-        lr = cycle.decayed_lr(self.cfg.lr, t, p.decay_start, p.decay_iters)
+        lr = cycle.decayed_lr(self.cfg.params.lr, t, p.decay_start, p.decay_iters)
         self.g_opt.learning_rate.assign(lr)
         self.d_opt.learning_rate.assign(lr)
         a, _ = self.batch(t)
@@ -244,7 +248,6 @@ class CycleGan(Family):
     name, Params = "cyclegan", Params
     measures = "translation"
     convolutional = True
-    needs = {"init": "dcgan_normal", "g_output": "tanh"}
 
     def generator(self, cfg, seeds, name="generator"):
         p = cfg.params

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gan_tf.core.config import FamilyParams, count_problems, param, register_params
+from gan_tf.core.params import (AdversarialParams, SigmoidLossParams, count_problems, param,
+                                register_params)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.base import DcganNetworks
 from gan_tf.families.mlp import TutorialLosses
@@ -24,7 +25,7 @@ MAX_CONV_WIDTH, MAX_FC = 1024, 16_384
 
 @register_params
 @dataclass(frozen=True)
-class Params(FamilyParams):
+class Params(SigmoidLossParams, AdversarialParams):
     FAMILY = "dcgan"
     conv_width: int = param(64, "channels of D's first convolution "
                                 "and G's last hidden one; the others have twice as many")

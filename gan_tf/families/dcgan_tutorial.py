@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import keras
 
-from gan_tf.core.config import FamilyParams, register_params
+from gan_tf.core.params import AdversarialParams, SigmoidLossParams, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import TutorialLosses
 from gan_tf.models.networks import IMAGE_DIM, batch_norm, float32_if_mixed, model_inputs
@@ -21,7 +21,7 @@ from gan_tf.models.networks import IMAGE_DIM, batch_norm, float32_if_mixed, mode
 
 @register_params
 @dataclass(frozen=True)
-class Params(FamilyParams):
+class Params(SigmoidLossParams, AdversarialParams):
     FAMILY = "dcgan_tutorial"
 
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from gan_tf.core.config import MlpParams, count_problems, param, register_params
+from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams, count_problems,
+                                param, register_params)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks, get_losses
 from gan_tf.models import networks
@@ -36,7 +37,7 @@ MAX_INFO_WEIGHT = 100.0
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "infogan"
     categorical: int = param(10, "categories of InfoGAN's categorical code (the paper's "
                                  "MNIST: 10)")
@@ -55,9 +56,9 @@ class Params(MlpParams):
             out.append(f"z_dim ({cfg.z_dim}) must hold at least one noise value, the "
                        f"categorical code's and the {self.continuous} continuous codes: "
                        f"at least {2 + self.continuous} (the paper's MNIST: 62 + 1 + 2 = 65)")
-        if cfg.update != "alternating":
+        if cfg.params.update != "alternating":
             out.append(f"family 'infogan' trains with alternating updates: drop "
-                       f"update={cfg.update!r}")
+                       f"update={cfg.params.update!r}")
         return out
 
 

@@ -25,14 +25,14 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from gan_tf.core.config import MlpParams, param, register_params
+from gan_tf.core.params import AdversarialParams, MlpParams, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks
 
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, AdversarialParams):
     FAMILY = "lsgan"
     ls_a: float = param(-1.0, "D's target for fakes (Mao et al.: a)")
     ls_b: float = param(1.0, "D's target for real images (b)")
@@ -48,12 +48,6 @@ class Params(MlpParams):
         elif self.ls_a == self.ls_b:
             out.append(f"ls_a and ls_b must differ (D's targets for fakes and real "
                        f"images), both are {self.ls_a}")
-        # The shared options that choose the sigmoid losses' form mean nothing here.
-        odd = {"loss": "log", "g_loss": "nonsaturating", "real_label": 1.0}
-        bad = [f"{k}={getattr(cfg, k)!r}" for k, v in odd.items() if getattr(cfg, k) != v]
-        if bad:
-            out.append(f"family 'lsgan' has its own least-squares loss: drop "
-                       f"{', '.join(bad)}")
         return out
 
 

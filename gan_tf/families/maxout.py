@@ -3,7 +3,7 @@
 units of maxout_pieces linear pieces each) and a sigmoid unit, with pylearn2's
 dropout on every layer's input when training (d_keep); G the MLP of g_hidden with
 ReLU and a sigmoid output. Its training choices (simultaneous updates, SGD with its
-schedules, the uniform init, the noise) are shared options, set by
+schedules, the uniform init, the noise) are the shared step's parameters, set by
 experiments/mnist_paper.py, which names the line of mnist.yaml each follows.
 
 Its hook: D's training passes draw their dropout masks from the adversarial step's
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_tf.core.config import (MAX_WIDTH, MlpParams, count_problems, hidden_sizes, param,
-                                register_params)
+from gan_tf.core.params import (MAX_WIDTH, AdversarialParams, MlpParams, SigmoidLossParams,
+                                count_problems, hidden_sizes, param, register_params)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks, TutorialLosses
 from gan_tf.models.networks import IMAGE_DIM, MaxoutDiscriminator
@@ -28,7 +28,7 @@ MAX_PIECES = 64
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "maxout"
     d_hidden: tuple = hidden_sizes("D", (240, 240))
     g_hidden: tuple = hidden_sizes("G", (1200, 1200))
@@ -63,7 +63,7 @@ class Maxout(MlpNetworks, TutorialLosses, AdversarialFamily):
     def discriminator(self, cfg, seeds):
 
         p = cfg.params
-        D = MaxoutDiscriminator(p.d_hidden, p.maxout_pieces, p.d_keep, cfg.init,
+        D = MaxoutDiscriminator(p.d_hidden, p.maxout_pieces, p.d_keep, cfg.params.init,
                                 next(seeds), name="discriminator")
         D(np.zeros((1, IMAGE_DIM), np.float32))   # builds the weights
         return D

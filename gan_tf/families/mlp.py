@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from gan_tf.core.config import MlpParams, param, register_params
+from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams, param,
+                                register_params)
 from gan_tf.data.streams import STREAM_Z_D, STREAM_Z_G
 from gan_tf.families.adversarial import AdversarialFamily, AdversarialGan
 from gan_tf.models import networks
@@ -36,7 +37,7 @@ from gan_tf.models import networks
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "mlp"
     conditional: bool = param(False, "condition G and D on the one-hot label (Mirza & "
                                      "Osindero's cGAN); frames get one row per class")
@@ -124,17 +125,18 @@ def xent_g_loss_minimax(fake_logits):
 
 
 def get_losses(cfg):
-    """(d_loss_fn, g_loss_fn) for cfg.loss (form) and cfg.g_loss (objective)."""
-    minimax = cfg.g_loss == "minimax"
-    t = getattr(cfg, "real_label", 1.0)
-    if cfg.loss == "log":
-        g = log_g_loss_minimax if minimax else log_g_loss
-        return (functools.partial(log_d_loss, eps=cfg.log_eps, real_label=t),
-                functools.partial(g, eps=cfg.log_eps))
-    if cfg.loss == "xent":
-        return (functools.partial(xent_d_loss, real_label=t),
-                xent_g_loss_minimax if minimax else xent_g_loss)
-    raise ValueError(f"unknown loss {cfg.loss!r}")
+    """(d_loss_fn, g_loss_fn) for the family's loss (form), g_loss (objective) and
+    real_label (core/params.SigmoidLossParams)."""
+    p = cfg.params
+    g_minimax = p.g_loss == "minimax"
+    if p.loss == "log":
+        g = log_g_loss_minimax if g_minimax else log_g_loss
+        return (functools.partial(log_d_loss, eps=p.log_eps, real_label=p.real_label),
+                functools.partial(g, eps=p.log_eps))
+    if p.loss == "xent":
+        return (functools.partial(xent_d_loss, real_label=p.real_label),
+                xent_g_loss_minimax if g_minimax else xent_g_loss)
+    raise ValueError(f"unknown loss {p.loss!r}")
 
 
 class TutorialLosses:
@@ -178,8 +180,9 @@ class TutorialGan(AdversarialGan):
 def is_tutorial_step(cfg) -> bool:
     """Whether cfg trains with the first tutorial's step: one D step then one G step
     on a fresh z, one device, no cGAN, no moving average, D's loss unscaled."""
-    return (cfg.d_steps == 1 and cfg.update == "alternating" and not cfg.same_z
-            and not cfg.conditional and cfg.g_ema == 0 and cfg.d_loss_scale == 1.0
+    p = cfg.params
+    return (p.d_steps == 1 and p.update == "alternating" and not p.same_z
+            and not cfg.conditional and p.g_ema == 0 and p.d_loss_scale == 1.0
             and cfg.strategy == "default")
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from gan_tf.core.config import MlpParams, count_problems, param, register_params
+from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams, count_problems,
+                                param, register_params)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.mlp import MlpNetworks, TutorialLosses
 from gan_tf.models import networks
@@ -30,7 +31,7 @@ MAX_PACK = 16
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "pacgan"
     pack: int = param(2, "samples D judges at once, concatenated (the paper's m: 2, 3 or 4)")
 

@@ -53,12 +53,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf.core.config import (FamilyParams, count_problems, param, register_params,
-                                sizes_problems)
+from gan_tf.core.params import (FamilyParams, count_problems, param, register_params,
+                                run_option_problems, shared, sizes_problems)
 from gan_tf.data.order import DeviceData
 from gan_tf.data.streams import FAMILY_STREAMS, STREAM_Z_D, STREAM_Z_G, sample_z, stream_seed
 from gan_tf.families.adversarial import model_state, optimizer_state
-from gan_tf.families.base import Family, Steps, option_problems
+from gan_tf.families.base import OWN_STEP_RUN_OPTIONS, Family, Steps
 from gan_tf.models.networks import IMAGE_DIM, NUM_CLASSES
 
 # This family's random streams: the labelled batches' order, the G step's second copy
@@ -72,13 +72,6 @@ STREAM_NOISE_G_REAL, STREAM_NOISE_G_FAKE, STREAM_NOISE_INIT = (FAMILY_STREAMS + 
                                                                FAMILY_STREAMS + 7)
 INIT_IMAGES = 500   # T:119 init_param(trainx[:500])
 SIGMA_INPUT, SIGMA_HIDDEN = 0.3, 0.5   # D's Gaussian noise (T:38, T:40-48)
-# What the other options of a run must be: this family's step implements none of the
-# adversarial step's (k D steps, an EMA of G, several devices...).
-PLAIN = {"g_output": "sigmoid", "loss": "log", "g_loss": "nonsaturating", "d_steps": 1,
-         "update": "alternating", "d_loss_scale": 1.0, "real_label": 1.0, "g_ema": 0.0,
-         "eval_every": 0, "parzen_every": 0, "strategy": "default", "precision": "float32",
-         "same_z": False, "noise": "uniform", "d_lr": 0.0, "optimizer": "adam",
-         "lr_decay": 1.0}
 
 
 @register_params
@@ -96,6 +89,10 @@ class Params(FamilyParams):
     g_hidden: tuple = param((500, 500), "G's hidden layer sizes")
     average_rate: float = param(1e-4, "rate of the moving average of D's parameters "
                                       "(the classifier measured); 0: D itself")
+    # Adam's (its own: epsilon under the square root, nn.py's)
+    lr: float = shared("lr", 0.003)        # T:122
+    beta1: float = shared("beta1", 0.5)    # N:26
+    beta2: float = shared("beta2")
 
     def problems(self, cfg) -> list:
         out = (count_problems("labels_per_class", self.labels_per_class, 1, 5000)
@@ -106,9 +103,9 @@ class Params(FamilyParams):
             v = getattr(self, name)
             if not (type(v) is float and 0.0 <= v <= high):
                 out.append(f"{name} must be a number in [0, {high:g}], got {v}")
-        return out + option_problems(cfg, "semi_supervised", PLAIN,
-                                     "its D is a classifier trained by its own step, on "
-                                     "one device")
+        return out + run_option_problems(cfg, "semi_supervised", OWN_STEP_RUN_OPTIONS,
+                                         "its D is a classifier trained by its own step, "
+                                         "on one device")
 
 
 # --- the networks
@@ -307,8 +304,9 @@ class SemiSupervisedSteps(Steps):
                                    **batch)
         self.unlabelled_g = DeviceData(train_images, stream=STREAM_UNLABELLED_G, **batch)
         self.G, self.D, self.D_avg = G, D, D_avg
-        self.g_opt = SqrtEpsAdam(cfg.lr, cfg.beta1, cfg.beta2, name="g_adam")
-        self.d_opt = SqrtEpsAdam(cfg.lr, cfg.beta1, cfg.beta2, name="d_adam")
+        adam = (cfg.params.lr, cfg.params.beta1, cfg.params.beta2)
+        self.g_opt = SqrtEpsAdam(*adam, name="g_adam")
+        self.d_opt = SqrtEpsAdam(*adam, name="d_adam")
         self.g_opt.build(G.trainable_variables)
         self.d_opt.build(D.trainable_variables)
 

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from gan_tf.core.config import FamilyParams, count_problems, param, register_params
+from gan_tf.core.params import (OptimizerParams, SigmoidLossParams, count_problems, param,
+                                register_params, run_option_problems, shared)
 from gan_tf.families.adversarial import model_state, optimizer_state
-from gan_tf.families.base import IMAGE_TO_IMAGE_OPTIONS, Family, Steps, option_problems
+from gan_tf.families.base import OWN_STEP_RUN_OPTIONS, Family, Steps
 from gan_tf.families.mlp import get_losses
 from gan_tf.models import super_resolution
 from gan_tf.models.optimizers import make_optimizer
@@ -44,8 +45,10 @@ MAX_WIDTH, MAX_BLOCKS, MAX_ADV_WEIGHT = 512, 32, 100.0
 
 @register_params
 @dataclass(frozen=True)
-class Params(FamilyParams):
+class Params(SigmoidLossParams, OptimizerParams):
     FAMILY = "srgan"
+    g_output = "tanh"     # G's images, and the data, in [-1, 1]
+    init: str = shared("init", "glorot_normal")
     width: int = param(32, "channels of SRResNet's trunk (the paper's 64)")
     blocks: int = param(4, "residual blocks of SRResNet (the paper's 16)")
     d_width: int = param(32, "channels of SRGAN D's first convolutions (the paper's 64); "
@@ -63,14 +66,12 @@ class Params(FamilyParams):
         v = self.adv_weight
         if not (type(v) is float and 0.0 <= v <= MAX_ADV_WEIGHT):
             out.append(f"adv_weight must be a number in [0, {MAX_ADV_WEIGHT:g}], got {v}")
-        if cfg.init not in ("glorot_normal", "dcgan_normal"):
-            out.append(f"family 'srgan' builds convolutions; init {cfg.init!r} is an MLP's: "
+        if self.init not in ("glorot_normal", "dcgan_normal"):
+            out.append(f"family 'srgan' builds convolutions; init {self.init!r} is an MLP's: "
                        f"add --init glorot_normal (or dcgan_normal)")
-        # What G's images are, and the options that mean nothing for a G that
-        # upscales instead of sampling, or that this trainer does not implement.
-        return out + option_problems(cfg, "srgan", IMAGE_TO_IMAGE_OPTIONS,
-                                     "its G upscales 7x7 digits in tanh's range, on one "
-                                     "device, one D step per G step")
+        return out + run_option_problems(cfg, "srgan", {**OWN_STEP_RUN_OPTIONS,
+                                                        "fresh_sample_noise": False},
+                                         "its G upscales 7x7 digits, on one device")
 
 
 VALUES = ("d_loss", "d_real", "d_fake", "g_loss", "content", "g_adversarial", "g_grad_norm")
@@ -160,7 +161,6 @@ class Srgan(Family):
     name, Params = "srgan", Params
     measures = "super_resolution"
     convolutional = True
-    needs = {"init": "glorot_normal", "g_output": "tanh"}
 
     def generator(self, cfg, seeds):
         return super_resolution.generator(cfg, seeds, cfg.params.width, cfg.params.blocks)
@@ -181,7 +181,7 @@ class Srgan(Family):
         if p.adv_weight == 0:
             return "SRResNet (pixel MSE only)"
         first = f", after {p.pretrain_iters:,} MSE-only iterations" if p.pretrain_iters else ""
-        return f"SRGAN (pixel MSE + {p.adv_weight:g} x adversarial, loss {cfg.loss!r}{first})"
+        return f"SRGAN (pixel MSE + {p.adv_weight:g} x adversarial, loss {p.loss!r}{first})"
 
 
 FAMILY = Srgan()

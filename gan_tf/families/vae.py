@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from gan_tf.core.config import MlpParams, register_params
+from gan_tf.core.params import (MlpParams, OptimizerParams, register_params,
+                                run_option_problems, shared)
 from gan_tf.data.streams import ALG, STREAM_EPS, stream_seed
-from gan_tf.families.base import Family, Steps
+from gan_tf.families.base import OWN_STEP_RUN_OPTIONS, Family, Steps
 from gan_tf.models import losses
 from gan_tf.models.optimizers import make_optimizer
 from gan_tf.models.vae import build_decoder, build_encoder, model_state, reparameterize
@@ -29,22 +30,15 @@ VALUES = ("neg_elbo", "reconstruction", "kl", "grad_norm")
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, OptimizerParams):
     FAMILY = "vae"
+    init: str = shared("init")
 
     def problems(self, cfg) -> list:
-        out = super().problems(cfg)
-        # The VAE is the tutorials' MLP scale on one device; the GAN-only options
-        # would be silently ignored, so they are refused.
-        odd = {"g_output": "sigmoid", "strategy": "default", "d_steps": 1,
-               "noise": "uniform", "update": "alternating", "d_loss_scale": 1.0,
-               "parzen_every": 0, "eval_every": 0, "g_ema": 0.0, "real_label": 1.0,
-               "d_lr": 0.0}
-        bad = [f"{k}={getattr(cfg, k)!r}" for k, v in odd.items() if getattr(cfg, k) != v]
-        if bad:
-            out.append(f"family 'vae' needs the defaults of {', '.join(bad)} (an MLP with "
-                       f"a sigmoid output, unconditional, one device)")
-        return out
+        # The VAE is the tutorials' MLP scale on one device, trained by its own step.
+        return super().problems(cfg) + run_option_problems(
+            cfg, "vae", {k: v for k, v in OWN_STEP_RUN_OPTIONS.items() if k != "precision"},
+            "its step is the VAE's own, on one device")
 
 
 @tf.function(jit_compile=True)

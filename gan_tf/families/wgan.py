@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gan_tf.core.config import MlpParams, param, register_params
+from gan_tf.core.params import AdversarialParams, MlpParams, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.base import CLIP_HELP, GP_HELP, WassersteinCritic, critic_problems
 from gan_tf.families.mlp import MlpNetworks
@@ -23,7 +23,7 @@ from gan_tf.families.mlp import MlpNetworks
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams):
+class Params(MlpParams, AdversarialParams):
     FAMILY = "wgan"
     clip: float = param(0.01, CLIP_HELP)
     gp_weight: float = param(0.0, GP_HELP)

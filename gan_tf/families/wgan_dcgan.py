@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gan_tf.core.config import FamilyParams, count_problems, param, register_params
+from gan_tf.core.params import AdversarialParams, count_problems, param, register_params
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.base import (CLIP_HELP, GP_HELP, DcganNetworks, WassersteinCritic,
                                   critic_problems)
@@ -19,7 +19,7 @@ MAX_CONV_WIDTH = 1024
 
 @register_params
 @dataclass(frozen=True)
-class Params(FamilyParams):
+class Params(AdversarialParams):
     FAMILY = "wgan_dcgan"
     conv_width: int = param(64, "channels of D's first convolution "
                                 "and G's last hidden one; the others have twice as many")

@@ -39,7 +39,7 @@ def discriminator(cfg, seeds, width: int, d_batch_norm: bool = True, fc: int = 0
     def conv(h, filters, name, bn, layer=keras.layers.Conv2D):
         # No bias where batch norm follows: its beta is the bias.
         h = layer(filters, 4, strides=2, padding="same", use_bias=not bn,
-                  kernel_initializer=kernel_init(cfg.init, next(seeds), "discriminator"),
+                  kernel_initializer=kernel_init(cfg.params.init, next(seeds), "discriminator"),
                   name=name)(h)
         if bn:
             h = batch_norm(cfg, name + "_bn")(h)
@@ -53,11 +53,11 @@ def discriminator(cfg, seeds, width: int, d_batch_norm: bool = True, fc: int = 0
     h = keras.layers.Flatten(name="flatten")(h)
     if fc:   # InfoGAN's MNIST D: a fully connected layer before the logit
         h = WideDense(fc, use_bias=False, name="fc",
-                      kernel_initializer=kernel_init(cfg.init, next(seeds),
+                      kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                      "discriminator"))(h)
         h = keras.layers.LeakyReLU(0.2, name="fc_lrelu")(batch_norm(cfg, "fc_bn")(h))
     out = keras.layers.Dense(1, name="out", bias_initializer="zeros",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds),
+                             kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                             "discriminator"),
                              **float32_if_mixed(cfg))(h)
     return keras.Model(inputs, out, name="discriminator")
@@ -71,20 +71,21 @@ def generator(cfg, seeds, width: int, fc: int = 0):
     inputs, h = model_inputs(cfg, (cfg.z_dim,), "z")
     if fc:   # InfoGAN's MNIST G: a fully connected layer before the projection
         h = keras.layers.Dense(fc, use_bias=False, name="fc",
-                               kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+                               kernel_initializer=kernel_init(cfg.params.init, next(seeds)))(h)
         h = keras.layers.ReLU(name="fc_relu")(batch_norm(cfg, "fc_bn")(h))
     h = keras.layers.Dense(7 * 7 * 2 * w, use_bias=False, name="project",
-                           kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+                           kernel_initializer=kernel_init(cfg.params.init, next(seeds)))(h)
     h = batch_norm(cfg, "project_bn")(h)
     h = keras.layers.ReLU(name="project_relu")(h)
     h = keras.layers.Reshape((7, 7, 2 * w), name="to_maps")(h)
     h = FastConv2DTranspose(w, 4, strides=2, padding="same", use_bias=False,
-                            kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                            kernel_initializer=kernel_init(cfg.params.init, next(seeds)),
                             name="deconv1")(h)                       # 14x14
     h = batch_norm(cfg, "deconv1_bn")(h)
     h = keras.layers.ReLU(name="deconv1_relu")(h)
     h = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same",        # 28x28
-                                     kernel_initializer=kernel_init(cfg.init, next(seeds)),
+                                     kernel_initializer=
+                                         kernel_init(cfg.params.init, next(seeds)),
                                      name="deconv2")(h)
     h = keras.layers.Reshape((IMAGE_DIM,), name="flat")(h)
     out = keras.layers.Activation(cfg.g_output, name="out", **float32_if_mixed(cfg))(h)

@@ -146,7 +146,7 @@ def generator(cfg, seeds, width: int, blocks: int, mixing: bool, name: str = "ge
     def conv(h, filters, size, lname, strides=1, layer=keras.layers.Conv2D):
         lname = pre + lname
         h = layer(filters, size, strides=strides, padding="same", use_bias=False,
-                  name=lname, kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+                  name=lname, kernel_initializer=kernel_init(cfg.params.init, next(seeds)))(h)
         return keras.layers.ReLU(name=lname + "_relu")(_instance_norm(lname + "_in")(h))
     x = keras.Input((IMAGE_DIM,), name="x")
     h = keras.layers.Reshape((SIDE, SIDE, 1), name=f"{pre}image")(x)
@@ -157,7 +157,7 @@ def generator(cfg, seeds, width: int, blocks: int, mixing: bool, name: str = "ge
         r = conv(h, 4 * k, 3, f"block{i}_conv1")
         r = keras.layers.Conv2D(4 * k, 3, padding="same", use_bias=False,
                                 name=f"{pre}block{i}_conv2",
-                                kernel_initializer=kernel_init(cfg.init, next(seeds)))(r)
+                                kernel_initializer=kernel_init(cfg.params.init, next(seeds)))(r)
         r = _instance_norm(f"{pre}block{i}_in2")(r)
         h = keras.layers.Add(name=f"{pre}block{i}_sum")([h, r])
     if mixing:
@@ -166,7 +166,7 @@ def generator(cfg, seeds, width: int, blocks: int, mixing: bool, name: str = "ge
     h = conv(h, 2 * k, 3, "u1", strides=2, layer=keras.layers.Conv2DTranspose)   # 14x14
     h = conv(h, k, 3, "u2", strides=2, layer=keras.layers.Conv2DTranspose)       # 28x28
     h = keras.layers.Conv2D(1, 7, padding="same", name=f"{pre}out_conv",
-                            kernel_initializer=kernel_init(cfg.init, next(seeds)))(h)
+                            kernel_initializer=kernel_init(cfg.params.init, next(seeds)))(h)
     h = keras.layers.Reshape((IMAGE_DIM,), name=f"{pre}flat")(h)
     out = keras.layers.Activation("tanh", name=f"{pre}out")(h)
     return keras.Model(x, out, name=name)
@@ -181,13 +181,13 @@ def discriminator(cfg, seeds, width: int, name: str = "discriminator"):
     for i, (filters, stride) in enumerate(stages, 1):
         h = keras.layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=i == 1,
                                 name=f"{pre}conv{i}",
-                                kernel_initializer=kernel_init(cfg.init, next(seeds),
+                                kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                                "discriminator"))(h)
         if i > 1:   # the paper: no normalisation on C64, the first
             h = _instance_norm(f"{pre}conv{i}_in")(h)
         h = keras.layers.LeakyReLU(0.2, name=f"{pre}conv{i}_lrelu")(h)
     h = keras.layers.Conv2D(1, 4, padding="same", name=f"{pre}scores",
-                            kernel_initializer=kernel_init(cfg.init, next(seeds),
+                            kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                            "discriminator"))(h)
     out = keras.layers.Reshape((49,), name=f"{pre}flat")(h)
     return keras.Model(x, out, name=name)

@@ -171,10 +171,10 @@ def model_inputs(cfg, main_shape, main_name, conditional=None):
     conditional = cfg.conditional if conditional is None else conditional
     x = keras.Input(main_shape, name=main_name)
     h = x
-    if main_name == "z" and cfg.noise == "gaussian":
+    if main_name == "z" and cfg.params.noise == "gaussian":
         # erfinv in float32 (bfloat16's 8-bit mantissa would bin z coarsely)
         h = UniformToNormal(name="to_normal", **float32_if_mixed(cfg))(x)
-    if main_name == "z" and cfg.noise == "uniform_sqrt3":
+    if main_name == "z" and cfg.params.noise == "uniform_sqrt3":
         h = keras.layers.Rescaling(math.sqrt(3.0), name="to_unit_variance")(x)
     if not conditional:
         return x, h
@@ -213,7 +213,7 @@ def _output(cfg, h, out_dim, out_activation, role, seeds, name="out"):
     image, the VAE decoder's logits) has its matmul in the policy's compute dtype and,
     under a mixed policy, its activation in a float32 layer of its own (the 128x784
     matmul is nearly half the MLP GAN's work)."""
-    init = dict(kernel_initializer=kernel_init(cfg.init, next(seeds), role),
+    init = dict(kernel_initializer=kernel_init(cfg.params.init, next(seeds), role),
                 bias_initializer="zeros")
     if not mixed(cfg):
         return keras.layers.Dense(out_dim, activation=out_activation, name=name, **init)(h)
@@ -234,9 +234,10 @@ def mlp(name, cfg, in_dim, in_name, hidden, out_dim, out_activation, seeds,
         h = first(h)
     names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
     role = "generator" if name == "generator" else "discriminator"
+    init = cfg.params.init
     for size, layer_name in zip(hidden, names):
         h = keras.layers.Dense(size, activation="relu", name=layer_name,
-                               kernel_initializer=kernel_init(cfg.init, next(seeds), role),
+                               kernel_initializer=kernel_init(init, next(seeds), role),
                                bias_initializer="zeros")(h)
     return keras.Model(inputs, _output(cfg, h, out_dim, out_activation, role, seeds),
                        name=name)

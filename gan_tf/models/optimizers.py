@@ -50,19 +50,21 @@ class FusedAdam(keras.optimizers.Adam):
 
 def make_optimizer(cfg, steps_per_epoch: int = 1, role: str = "generator"):
     """Adam with the TF1 defaults the tutorial used (Keras' own epsilon is 1e-7), or
-    SGD with momentum as in the GAN paper, with its code's schedules if cfg has them
-    (an epoch, for the momentum's, is `steps_per_epoch` updates). The
-    'discriminator''s learning rate is cfg.d_lr where that is set (the two
-    time-scale rule), else cfg.lr as G's."""
-    if role == "discriminator" and getattr(cfg, "d_lr", 0.0):
-        cfg = dataclasses.replace(cfg, lr=cfg.d_lr)
-    if cfg.optimizer == "sgd":
-        return sgd(cfg, steps_per_epoch)
-    if cfg.optimizer == "rmsprop":
+    SGD with momentum as in the GAN paper, with its code's schedules if the family's
+    parameters set them (an epoch, for the momentum's, is `steps_per_epoch` updates),
+    or the WGAN's RMSprop: cfg.params' optimizer (core/params.OptimizerParams). The
+    'discriminator''s learning rate is d_lr where a family has it set (the two
+    time-scale rule), else lr as G's."""
+    p = cfg.params
+    if role == "discriminator" and getattr(p, "d_lr", 0.0):
+        p = dataclasses.replace(p, lr=p.d_lr)
+    if p.optimizer == "sgd":
+        return sgd(p, steps_per_epoch)
+    if p.optimizer == "rmsprop":
         # The WGAN authors' torch.optim.RMSprop (martinarjovsky/WassersteinGAN, main.py):
         # decay 0.99, no momentum, epsilon 1e-8 (Keras adds it inside the square root,
         # PyTorch outside: a difference only for gradients below 1e-4).
-        return keras.optimizers.RMSprop(learning_rate=cfg.lr, rho=0.99, momentum=0.0,
+        return keras.optimizers.RMSprop(learning_rate=p.lr, rho=0.99, momentum=0.0,
                                         epsilon=1e-8)
-    return FusedAdam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2,
-                     epsilon=cfg.adam_eps)
+    return FusedAdam(learning_rate=p.lr, beta_1=p.beta1, beta_2=p.beta2,
+                     epsilon=p.adam_eps)

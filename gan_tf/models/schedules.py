@@ -78,11 +78,11 @@ class RampedMomentumSGD(keras.optimizers.SGD):
                 "saturate": self.saturate, "steps_per_epoch": self.steps_per_epoch}
 
 
-def sgd(cfg, steps_per_epoch: int):
-    """cfg's SGD: a constant or decaying learning rate, a constant or ramped momentum."""
-    lr = (DividedEachUpdate(cfg.lr, cfg.lr_decay, cfg.lr_min) if cfg.lr_decay != 1.0
-          else cfg.lr)
-    if cfg.momentum_saturate:   # Config refuses a ramp from momentum 0
-        return RampedMomentumSGD(lr, cfg.momentum, cfg.momentum_final, cfg.momentum_saturate,
+def sgd(p, steps_per_epoch: int):
+    """The SGD of a family's parameters `p` (core/params.OptimizerParams): a constant or
+    decaying learning rate, a constant or ramped momentum."""
+    lr = DividedEachUpdate(p.lr, p.lr_decay, p.lr_min) if p.lr_decay != 1.0 else p.lr
+    if p.momentum_saturate:   # shared_problems refuses a ramp from momentum 0
+        return RampedMomentumSGD(lr, p.momentum, p.momentum_final, p.momentum_saturate,
                                  steps_per_epoch)
-    return keras.optimizers.SGD(learning_rate=lr, momentum=cfg.momentum)
+    return keras.optimizers.SGD(learning_rate=lr, momentum=p.momentum)

@@ -68,7 +68,7 @@ def content_loss(sr, hr):
 def _conv(cfg, seeds, filters, size, name, strides=1, bias=True):
     return keras.layers.Conv2D(filters, size, strides=strides, padding="same",
                                use_bias=bias, name=name,
-                               kernel_initializer=kernel_init(cfg.init, next(seeds)))
+                               kernel_initializer=kernel_init(cfg.params.init, next(seeds)))
 
 
 def _prelu(name):
@@ -111,17 +111,17 @@ def discriminator(cfg, seeds, width: int):
         first = i == 1
         h = keras.layers.Conv2D(filters, 3, strides=stride, padding="same",
                                 use_bias=first, name=f"conv{i}",
-                                kernel_initializer=kernel_init(cfg.init, next(seeds),
+                                kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                                "discriminator"))(h)
         if not first:   # the paper's D: no batch norm on its first convolution
             h = batch_norm(cfg, f"conv{i}_bn")(h)
         h = keras.layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(h)
     h = keras.layers.Flatten(name="flatten")(h)
     h = keras.layers.Dense(16 * width, name="dense",
-                           kernel_initializer=kernel_init(cfg.init, next(seeds),
+                           kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                           "discriminator"))(h)
     h = keras.layers.LeakyReLU(0.2, name="dense_lrelu")(h)
     out = keras.layers.Dense(1, name="out",
-                             kernel_initializer=kernel_init(cfg.init, next(seeds),
+                             kernel_initializer=kernel_init(cfg.params.init, next(seeds),
                                                             "discriminator"))(h)
     return keras.Model(x, out, name="discriminator")

@@ -37,11 +37,12 @@ def _encoder(cfg, seeds):
     h = x
     for i, size in enumerate(cfg.params.d_hidden):
         h = keras.layers.Dense(size, activation="relu", name=f"enc_hidden{i + 1}",
-                               kernel_initializer=networks.kernel_init(cfg.init, next(seeds)),
+                               kernel_initializer=
+                                   networks.kernel_init(cfg.params.init, next(seeds)),
                                bias_initializer="zeros")(h)
     # mu and logvar in float32 under a mixed policy: the ELBO's terms are float32
     heads = [keras.layers.Dense(cfg.z_dim, name=name, bias_initializer="zeros",
-                                kernel_initializer=networks.kernel_init(cfg.init,
+                                kernel_initializer=networks.kernel_init(cfg.params.init,
                                                                          next(seeds)),
                                 **networks.float32_if_mixed(cfg))(h)
              for name in ("mu", "logvar")]

@@ -192,8 +192,8 @@ class RunWriter:
                                           f"{self.cfg.z_dim}")
             else:
                 pictures.plot_losses(records, self.folder / LOSSES,
-                                      title=f"{self.folder.path.name}: loss "
-                                            f"{self.cfg.loss!r}")
+                                      title=f"{self.folder.path.name}: "
+                                            f"{families.get(self.cfg).describe_loss(self.cfg)}")
 
     def _picture(self, name, make) -> None:
         try:

@@ -8,7 +8,7 @@ sweep or a resumed sweep. `launch()` returns the command's exit code.
 
 from __future__ import annotations
 
-from gan_tf.core.config import from_experiment
+from gan_tf.core.experiments import from_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import check_mode
 from gan_tf.runs.sweeps import is_sweep

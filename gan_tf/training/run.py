@@ -348,7 +348,7 @@ def _diverged_message(cfg, out, it, folder, names=("d_loss", "g_loss")) -> str:
     hint = (" (the literal log-loss, log_eps=0, takes log(0) once D is sure enough: in "
             "float32 1 - sigmoid(l) is 0 for logits l above ~17 and sigmoid(l) is 0 below "
             "~-87; the default --log-eps 1e-7 clips as Keras does)"
-            if what == "loss 'log'" and cfg.log_eps == 0 else "")
+            if what == "loss 'log'" and cfg.params.log_eps == 0 else "")
     values = ", ".join(f"{n.replace('d_loss', 'D loss').replace('g_loss', 'G loss')} "
                        f"{float(v)}" for n, v in zip(names, out["first_bad_losses"]))
     last = it - it % cfg.snapshot_every

@@ -44,7 +44,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf import families
-from gan_tf.core.config import MAX_SEEDS
+from gan_tf.core.config import MAX_SEEDS, flat_values
 from gan_tf.core.errors import UserError
 from gan_tf.runs.sweeps import seeds_text
 from gan_tf.data.streams import epoch_permutation, sample_z
@@ -67,7 +67,7 @@ def stackable(cfg) -> str | None:
                         ("momentum_saturate", 0), ("d_loss_scale", 1.0), ("parzen_every", 0),
                         ("eval_every", 0), ("g_ema", 0.0), ("real_label", 1.0), ("d_lr", 0.0),
                         ("init", None)):
-        value = getattr(cfg, name)
+        value = flat_values(cfg)[name]
         if (value == "uniform") if plain is None else value != plain:
             return f"{name} {value!r} (this option trains one seed at a time)"
     return None

@@ -241,7 +241,7 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
     progress.start = progress.done = start
     emit(f"{'Resuming' if start else 'Starting'} seeds {seeds_text(seeds)} "
          f"({len(seeds)} as one stack) in {folders[0].path.parent} at iteration {start} of "
-         f"{cfg.iters}: loss {cfg.loss!r}, data from {data.source}")
+         f"{cfg.iters}: loss {cfg.params.loss!r}, data from {data.source}")
     loop_ = _StackLoop(cfg, stack, writers, emit)
 
     def finish(complete):
@@ -297,12 +297,12 @@ class _StackLoop(train_lib.ChunkedLoop):
             self.frozen[i] = bad
             losses = ", ".join(f"{n} {float(v)}" for n, v in zip(
                 self.trainer.LOSSES, out["first_bad_losses"][:, i]))
-            self.emit(f"seed {c.seed}: loss {self.cfg.loss!r} became NaN or Inf at "
+            self.emit(f"seed {c.seed}: loss {self.cfg.params.loss!r} became NaN or Inf at "
                       f"iteration {bad} ({losses}); its folder keeps the checkpoint of "
                       f"iteration {last} and its frames, and the other seeds go on")
         if len(self.frozen) == len(self.writers):
             raise TrainingDiverged(
-                f"loss {self.cfg.loss!r} became NaN or Inf in every seed (first at "
+                f"loss {self.cfg.params.loss!r} became NaN or Inf in every seed (first at "
                 f"iteration {min(self.frozen.values())}); the sweep stopped. Each seed's "
                 f"last good checkpoint (iteration {last} or earlier) and frames are kept "
                 f"in {folder}")

@@ -130,14 +130,15 @@ def time_torch(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
         return net
     G = mlp(cfg.z_dim, cfg.params.g_hidden[0], 784, [nn.Sigmoid()])
     D = mlp(784, cfg.params.d_hidden[0], 1, [])
-    adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps)
+    p = cfg.params
+    adam = dict(lr=p.lr, betas=(p.beta1, p.beta2), eps=p.adam_eps)
     g_opt, d_opt = torch.optim.Adam(G.parameters(), **adam), \
         torch.optim.Adam(D.parameters(), **adam)
     bce = nn.functional.binary_cross_entropy_with_logits
-    eps = cfg.log_eps
+    eps = cfg.params.log_eps
 
     def d_loss_fn(real, fake):
-        if cfg.loss == "xent":
+        if cfg.params.loss == "xent":
             return bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
         pr, pf = torch.sigmoid(real), torch.sigmoid(fake)
         if eps > 0:
@@ -145,7 +146,7 @@ def time_torch(cfg, images: np.ndarray, iters: int, warmup: int = 20) -> float:
         return -torch.mean(torch.log(pr) + torch.log(1 - pf))
 
     def g_loss_fn(fake):
-        if cfg.loss == "xent":
+        if cfg.params.loss == "xent":
             return bce(fake, torch.ones_like(fake))
         pf = torch.sigmoid(fake)
         return -torch.mean(torch.log(pf.clamp(eps, 1 - eps) if eps > 0 else pf))
@@ -202,7 +203,7 @@ def iteration_flops(cfg) -> dict:
     # weight gradients), G's weight gradients and its second layer's input gradient.
     g_step = g_fwd + d_fwd(b) + d_fwd(b) + (g_fwd) + mm(b, h, x)
     return {"d_step": d_step, "g_step": g_step,
-            "iteration": cfg.d_steps * d_step + g_step}
+            "iteration": cfg.params.d_steps * d_step + g_step}
 
 
 def time_matmul(n: int = 2048, repeats: int = 20, dtype: str = "float32") -> float:
@@ -364,7 +365,8 @@ def time_tf_tutorial_dcgan(cfg, images: np.ndarray, iters: int, warmup: int = 3)
     family = families.get(cfg)
     G, D = family.build_generator(cfg), family.build_discriminator(cfg)
     bce = tf.keras.losses.BinaryCrossentropy(from_logits=True)
-    g_opt, d_opt = tf.keras.optimizers.Adam(cfg.lr), tf.keras.optimizers.Adam(cfg.lr)
+    lr = cfg.params.lr
+    g_opt, d_opt = tf.keras.optimizers.Adam(lr), tf.keras.optimizers.Adam(lr)
     x = (images.astype(np.float32) - 127.5) / 127.5
     data = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(cfg.batch_size)
 

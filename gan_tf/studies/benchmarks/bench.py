@@ -143,9 +143,9 @@ def _worker(method: str, loss: str, iters: int, data_dir, seeds: int = 8) -> flo
     if method == "matmul_bfloat16":
         return baselines.time_matmul(dtype="bfloat16")
     if method == "gemm_shapes":
-        return baselines.time_iteration_gemms(Config(loss=loss), iters)
+        return baselines.time_iteration_gemms(Config.of(loss=loss), iters)
     mnist = load_mnist(data_dir)
-    cfg = Config(loss=loss)
+    cfg = Config.of(loss=loss)
     if method == "a":
         return time_project_loop(cfg, mnist, iters)
     if method == "loop_only":

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gan_tf.core.config import load_experiment
+from gan_tf.core.experiments import load_experiment
 from gan_tf.data.datasets import load_mnist
 from gan_tf.runs.files import locked
 from gan_tf.studies.benchmarks import baselines

@@ -27,11 +27,12 @@ critic-ahead.json (per objective and seed: the norms and D's lead over the steps
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
-from gan_tf.core.config import MAX_SEEDS, Config, load_experiment, override
+from gan_tf.core.config import MAX_SEEDS, Config, override
+
+from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import load_mnist
 from gan_tf.runs.files import atomic_write_text, locked
@@ -49,11 +50,11 @@ def run(run_dir: Path, iters: int = 5000, base: Config | None = None, data=None,
     """Both G losses, each a seed sweep (training/sweep.py: all seeds in one stack) in
     run_dir/G_LOSS/seed-K; returns {g_loss: [stats records of each seed]}."""
     from gan_tf.training.sweep import train_sweep  # lazy: see the note at the top
-    base = base or Config(snapshot_every=500, log_every=50)
+    base = base or Config.of(snapshot_every=500, log_every=50)
     data = data or load_mnist(data_dir)
     records = {}
     for g_loss in G_LOSSES:
-        cfg = dataclasses.replace(base, iters=iters, g_loss=g_loss, seed=seeds[0])
+        cfg = override(base, {"iters": iters, "g_loss": g_loss, "seed": seeds[0]})
         sub = run_dir / g_loss
         train_sweep(cfg, list(seeds), sub, overwrite=overwrite, data=data,
                           log=lambda line, g=g_loss: log(f"[{g}] {line}"))
@@ -160,7 +161,7 @@ def ahead_config(objective: str, seed: int) -> Config:
     """The tutorial's networks under one objective, from seed `seed`'s initialisation
     (every objective builds the same G and D from it: the same MLPs, seeds and init)."""
     cfg = (load_experiment(f"mnist-{objective}") if objective.startswith("wgan")
-           else Config(g_loss=objective))
+           else Config.of(g_loss=objective))
     return override(cfg, {"seed": seed, "d_steps": 1, "eval_every": 0})
 
 
