@@ -33,24 +33,27 @@ def main(argv=None) -> int:
     p.add_argument("--worker", help=argparse.SUPPRESS)   # internal: one measurement
     p.add_argument("--loss", default="log", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy (each): imported after parsing, so --help answers without TensorFlow
     if args.profile or (args.worker or "").startswith("profile:"):
         from gan_tf.studies.benchmarks import profile_dcgan
         if args.worker:
-            return cli.run(lambda: print(profile_dcgan.worker(args.worker.split(":", 1)[1],
-                                                              args.iters, args.data_dir)))
-        return cli.run(lambda: profile_dcgan.bench(max(4, args.iters // 250), args.data_dir,
-                                                   args.out, args.docs))
+            return print(profile_dcgan.worker(args.worker.split(":", 1)[1], args.iters,
+                                              args.data_dir))
+        return profile_dcgan.bench(max(4, args.iters // 250), args.data_dir, args.out,
+                                   args.docs)
     if args.dcgan or (args.worker or "").startswith("dcgan:"):
         from gan_tf.studies.benchmarks.bench_dcgan import bench as bench_dcgan
         worker = args.worker.split(":", 1)[1] if args.worker else None
         # --iters is the MLP's scale; the DCGAN runs about 100x fewer per measurement.
         iters = args.iters if worker else max(10, args.iters // 100)
-        return cli.run(lambda: bench_dcgan(args.repeats, iters, args.data_dir, args.out,
-                                           args.docs, worker))
+        return bench_dcgan(args.repeats, iters, args.data_dir, args.out, args.docs, worker)
     from gan_tf.studies.benchmarks.bench import bench
-    return cli.run(lambda: bench(args.repeats, args.iters, args.baseline_iters,
-                                 args.data_dir, args.out, args.docs, args.seeds,
-                                 args.worker, args.loss))
+    return bench(args.repeats, args.iters, args.baseline_iters, args.data_dir, args.out,
+                 args.docs, args.seeds, args.worker, args.loss)
 
 
 if __name__ == "__main__":

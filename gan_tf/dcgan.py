@@ -23,9 +23,14 @@ def main(argv=None) -> int:
                    "guidelines' networks): its curve drawn beside, and the ablations "
                    "made on it paired with it")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.reports.dcgan import dcgan_study
-    return cli.run(lambda: dcgan_study(args.run, args.out, args.docs, args.keep_seed,
-                                       args.ablation, args.headline, args.reference))
+    return dcgan_study(args.run, args.out, args.docs, args.keep_seed,
+                       args.ablation, args.headline, args.reference)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,14 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", help="folder with the four IDX .gz files of the run's "
                                       "dataset (MNIST or Fashion-MNIST)")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.evaluation.evaluate import evaluate_folder
-    return cli.run(lambda: evaluate_folder(args.run_dir, args.num_samples, args.seed,
-                                           args.data_dir))
+    return evaluate_folder(args.run_dir, args.num_samples, args.seed,
+                           args.data_dir)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,13 @@ def main(argv=None) -> int:
                    help="a run or sweep of mnist-infogan (default: %(default)s)")
     p.add_argument("--out", default=study_dir(INFO_CODES), help="output folder")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.reports.info_codes import study
-    return cli.run(lambda: study(args.run, args.out))
+    return study(args.run, args.out)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,13 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=cli.count(2, 100), default=10, help="images per row (default 10)")
     p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed of the z draws (default 0)")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.evaluation.latent import latent_study
-    return cli.run(lambda: latent_study(args.run_dir, args.pairs, args.steps, args.seed))
+    return latent_study(args.run_dir, args.pairs, args.steps, args.seed)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,14 @@ def main(argv=None) -> int:
                         "of its own (repeatable)")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.replications.paper import paper_study
-    return cli.run(lambda: paper_study(args.run, args.out, args.docs, args.keep_seed,
-                                       args.data_dir, args.variant))
+    return paper_study(args.run, args.out, args.docs, args.keep_seed,
+                       args.data_dir, args.variant)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,13 @@ def main(argv=None) -> int:
     p.add_argument("--print", action="store_true", help="print the table, change nothing")
     p.add_argument("--outputs", default="outputs", help="where the runs are (default outputs)")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.evaluation.results import publish
-    return cli.run(lambda: publish(args.runs, args.docs, args.outputs, args.print))
+    return publish(args.runs, args.docs, args.outputs, args.print)
 
 
 if __name__ == "__main__":

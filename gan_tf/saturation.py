@@ -21,9 +21,14 @@ def main(argv=None) -> int:
                    help="steps of D alone against a fixed G for the critic-ahead part, a "
                         "multiple of 50 (default 2000; 0: skip it)")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.reports.saturation import saturation_study
-    return cli.run(lambda: saturation_study(args.run_dir, args.iters, args.seeds,
-                                            args.data_dir, args.overwrite, args.ahead_steps))
+    return saturation_study(args.run_dir, args.iters, args.seeds,
+                            args.data_dir, args.overwrite, args.ahead_steps)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,14 @@ def main(argv=None) -> int:
                         "faster on a CPU with bfloat16 units)")
     cli.add_table_arguments(p, study_dir(STACKED_MNIST), "stacked-mnist")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args), "results.json keeps every trial that finished")
 
-    def work():
-        from gan_tf.studies.replications.pacgan.stacked_mnist import parse_runs, stacked_mnist
-        return stacked_mnist(args.run_dir, parse_runs(args.runs), args.trials, args.iters,
-                             args.eval_every, args.precision, args.docs, args.report)
-    return cli.run(work, "results.json keeps every trial that finished")
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
+    from gan_tf.studies.replications.pacgan.stacked_mnist import parse_runs, stacked_mnist
+    return stacked_mnist(args.run_dir, parse_runs(args.runs), args.trials, args.iters,
+                         args.eval_every, args.precision, args.docs, args.report)
 
 
 if __name__ == "__main__":

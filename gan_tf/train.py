@@ -17,7 +17,6 @@ from gan_tf.core.config import Config, param_fields
 from gan_tf.core.experiments import experiment_names
 from gan_tf.core.help import field_help
 from gan_tf.runs.outputs import default_run_dir
-from gan_tf.training.launch import launch  # light: TensorFlow comes after parsing
 
 
 def _sizes(text: str) -> tuple:
@@ -103,15 +102,17 @@ def main(argv=None) -> int:
                    data_dir=args.pop("data_dir", None))
     # What is left are Config fields. A second Ctrl-C during training stops at once;
     # before training (imports, data) nothing is written yet.
-    return cli.run(lambda: launch(experiment, args, run_dir, measure=_tracker,
-                                  **options),
+    return cli.run(lambda: _launch(experiment, args, run_dir, options),
                    interrupted=f"files in {run_dir}, if any, are whole (continue with "
                                f"--resume if it has a checkpoint)")
 
 
-def _tracker(cfg, data):
+def _launch(experiment, changes, run_dir, options):
+    # lazy: imported after parsing, so --help waits only for the families' TensorFlow,
+    # not also for the training stack and the evaluation's measures
     from gan_tf.evaluation.tracking import tracker
-    return tracker(cfg, data)
+    from gan_tf.training.launch import launch
+    return launch(experiment, changes, run_dir, measure=tracker, **options)
 
 
 if __name__ == "__main__":

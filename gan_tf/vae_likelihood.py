@@ -18,9 +18,14 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed of the samples (default 0)")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX .gz files")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.evaluation.likelihood import run_likelihood
-    return cli.run(lambda: run_likelihood(args.run_dir, args.k, args.num_images, args.seed,
-                                          args.data_dir))
+    return run_likelihood(args.run_dir, args.k, args.num_images, args.seed,
+                          args.data_dir)
 
 
 if __name__ == "__main__":

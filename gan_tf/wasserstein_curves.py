@@ -18,8 +18,13 @@ def main(argv=None) -> int:
                    "mnist-dcgan's seeds)")
     p.add_argument("--out", default=study_dir(WASSERSTEIN_CURVES), help="output folder")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.reports.wasserstein_curves import study
-    return cli.run(lambda: study(args.runs, args.out))
+    return study(args.runs, args.out)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,13 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from gan_tf.core.errors import UserError
+from gan_tf.data.datasets import load_dataset
+from gan_tf.runs.files import atomic_save, atomic_write_text, locked
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 FEATURES_LAYER = "features"
@@ -40,7 +44,6 @@ MIN_TEST_ACCURACY = MIN_TEST_ACCURACIES["mnist"]
 
 
 def build_classifier(seed: int = 0):
-    import keras  # lazy: imported by gan_tf.classifier's --help
     keras.utils.set_random_seed(seed)
     L = keras.layers
     return keras.Sequential([
@@ -60,7 +63,6 @@ def build_classifier(seed: int = 0):
 
 def load_classifier(path: Path | None = None, dataset: str = "mnist"):
     """The committed classifier of `dataset` (or the one at `path`)."""
-    import keras  # lazy: imported by gan_tf.classifier's --help
     path = Path(path) if path is not None else weights_path(dataset)
     if not path.is_file():
         raise UserError(f"no classifier at {path}; train one with python -m "
@@ -70,8 +72,6 @@ def load_classifier(path: Path | None = None, dataset: str = "mnist"):
 
 def predict(model, images: np.ndarray, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """(softmax probabilities (N, 10), penultimate features (N, 128)) for images in [0,1]."""
-    import keras  # lazy: imported by gan_tf.classifier's --help
-    import tensorflow as tf
     both = keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
                                       model.outputs[0]])
     step = tf.function(lambda x: both(x, training=False))
@@ -89,7 +89,6 @@ def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
 
 
 def train_classifier(data, epochs: int = 6, seed: int = 0, log=print):
-    import keras  # lazy: imported by gan_tf.classifier's --help
     model = build_classifier(seed)
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -106,7 +105,6 @@ def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed
     """Train, test and (if it reaches MIN_TEST_ACCURACIES) save a dataset's classifier
     with its JSON note; 1 if it fell short (nothing saved), else 0. The lock of the
     folder it saves into is held from the check for an existing file to the save."""
-    from gan_tf.runs.files import locked  # lazy: imported by gan_tf.classifier's --help
     if dataset not in MIN_TEST_ACCURACIES:
         raise UserError(f"unknown dataset {dataset!r}; choose one of "
                         f"{', '.join(sorted(MIN_TEST_ACCURACIES))}")
@@ -118,8 +116,6 @@ def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed
 
 
 def _make_classifier(dataset, data_dir, epochs, seed, out: Path, overwrite, command) -> int:
-    from gan_tf.data.datasets import load_dataset  # lazy: imported by gan_tf.classifier's --help
-    from gan_tf.runs.files import atomic_save, atomic_write_text
     minimum = MIN_TEST_ACCURACIES[dataset]
     if out.exists() and not overwrite:
         raise UserError(f"{out} exists: every committed metric depends on it; pass "

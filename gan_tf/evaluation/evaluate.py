@@ -32,14 +32,15 @@ from gan_tf.core.config import DATASETS, SPLITS
 from gan_tf.core.errors import UserError
 from gan_tf.core.reading import read_json
 from gan_tf.data.datasets import load_dataset, with_split
-from gan_tf.evaluation import metrics
+from gan_tf.evaluation import metrics, super_resolution, translation
+from gan_tf.evaluation.classifier import load_classifier, predict
+from gan_tf.families.cyclegan import DOMAIN_MAPS
+from gan_tf.models.networks import NUM_CLASSES, is_conditional, unit_images, z_dim_of
 from gan_tf.runs.files import atomic_write_text
 from gan_tf.runs.folder import (GENERATOR_INFO_LIMIT, GENERATORS, METRICS, NEIGHBOURS,
                                 RunFolder, read_generator)
+from gan_tf.runs.pictures import save_rows
 from gan_tf.runs.sweeps import is_sweep, read_sweep, seed_folder
-
-# TensorFlow, Keras and matplotlib are imported inside the functions that use them
-# (`# lazy`): a refused run folder is answered in one line without their start-up.
 
 PAPER_PARZEN = "225 ± 2 (Goodfellow et al. 2014, Table 1)"
 PARZEN_VALIDATION = 1000   # validation images for the sigma search, as the paper
@@ -51,7 +52,6 @@ def evaluate_images(images: np.ndarray, mnist, classifier, *, reference: dict | 
     'real': {...}}; pass `reference` (an earlier 'real') to skip recomputing it. With
     `labels` (a conditional G's conditioning labels) also how often the classifier
     agrees with them, per label."""
-    from gan_tf.evaluation.classifier import predict  # lazy
     images = check_range(images)
     test = mnist.test_images.astype(np.float32) / 255.0
     train = mnist.train_images[:len(test)].astype(np.float32) / 255.0
@@ -109,8 +109,6 @@ def generate(G, num_samples: int, seed: int):
     """(images, labels): num_samples images in [0, 1] from the run's final generator;
     a conditional generator's are conditioned on every label in turn (labels None
     otherwise)."""
-    from gan_tf.models.networks import (NUM_CLASSES, is_conditional,  # lazy
-                                        unit_images, z_dim_of)
     z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, z_dim_of(G)))
     z = z.astype(np.float32)
     labels = np.arange(num_samples) % NUM_CLASSES if is_conditional(G) else None
@@ -121,7 +119,6 @@ def generate(G, num_samples: int, seed: int):
 
 
 def write_neighbours(samples, mnist, path: Path, count: int = 8, k: int = 3) -> None:
-    from gan_tf.runs.pictures import save_rows  # lazy
     train = mnist.train_images.astype(np.float32) / 255.0
     idx, _ = metrics.nearest_neighbours(samples[:count], train, k)
     rows = [np.concatenate([samples[i:i + 1], train[idx[i]]]) for i in range(count)]
@@ -256,7 +253,6 @@ def format_errors_spread(measured: list[dict]) -> str:
 
 
 def _task_module(task: str):
-    from gan_tf.evaluation import super_resolution, translation  # lazy
     return {"super_resolution": super_resolution, "translation": translation}[task]
 
 
@@ -265,7 +261,6 @@ def measure_task(task: str, G, F, dataset: str, split: str, data_dir=None,
     """G (and CycleGAN's F, or None) measured on the split's test digits by its task's
     module (a translation against the true `domain_map`); prints the table. The
     result holds the measures under `task`, beside `about` (run, iteration)."""
-    from gan_tf.evaluation.classifier import load_classifier  # lazy
     t0 = time.time()
     data = with_split(load_dataset(dataset, data_dir), split)
     module = _task_module(task)
@@ -284,7 +279,6 @@ def measure_generator(G, dataset: str, split: str, num_samples: int, seed: int,
                       data_dir=None, reference: dict | None = None, **about):
     """Samples of G measured on `dataset` split as `split`: (result, samples, data).
     `about` (run, iteration, ...) goes into the result beside the sampling's facts."""
-    from gan_tf.evaluation.classifier import load_classifier  # lazy
     t0 = time.time()
     mnist = with_split(load_dataset(dataset, data_dir), split)
     samples, labels = generate(G, num_samples, seed)
@@ -369,7 +363,6 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
     """Measure a saved generator file; its dataset and split from NAME.json beside it
     (written with it: see docs/models/), else MNIST's tutorial split. Prints the table,
     writes nothing."""
-    from gan_tf.families.cyclegan import DOMAIN_MAPS  # lazy
     if not (path.exists() or path.is_symlink()):
         raise UserError(f"no generator file at {path}")
     info_path = path.with_suffix(".json")

@@ -23,22 +23,18 @@ import numpy as np
 
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation.classifier import load_classifier, predict
+from gan_tf.models.networks import is_conditional, unit_images, z_dim_of
 from gan_tf.runs.files import atomic_write_text
 from gan_tf.runs.folder import ARITHMETIC, INTERPOLATION, LATENT, RunFolder
-
-# TensorFlow and matplotlib (models.networks, runs.pictures) are imported in the
-# functions that use them: `python -m gan_tf.latent` imports this module before
-# cli.run quiets TensorFlow's start-up log (imported here, it adds 2 lines to stderr).
+from gan_tf.runs.pictures import save_rows
 
 
 def _labels(G, labels):
-    from gan_tf.models.networks import is_conditional  # lazy: see the note at the top
     return np.asarray(labels) if is_conditional(G) else None
 
 
 def interpolations(G, z_dim: int, pairs: int, steps: int, rng) -> np.ndarray:
     """(pairs, steps, 784) images in [0, 1]."""
-    from gan_tf.models.networks import unit_images  # lazy: see the note at the top
     a = rng.uniform(-1, 1, (pairs, 1, z_dim))
     b = rng.uniform(-1, 1, (pairs, 1, z_dim))
     alpha = np.linspace(0, 1, steps)[None, :, None]
@@ -49,7 +45,6 @@ def interpolations(G, z_dim: int, pairs: int, steps: int, rng) -> np.ndarray:
 
 
 def arithmetic(G, classifier, z_dim: int, rng, n: int = 5000) -> dict:
-    from gan_tf.models.networks import unit_images  # lazy: see the note at the top
     z = rng.uniform(-1, 1, (n, z_dim)).astype(np.float32)
     x = unit_images(G, z, _labels(G, rng.integers(0, 10, n)))
     probs, _ = predict(classifier, x)
@@ -91,8 +86,6 @@ def latent_study(run_dir, pairs: int = 6, steps: int = 10, seed: int = 0) -> dic
     if not (0 < pairs <= 100 and 2 <= steps <= 100):
         raise UserError("--pairs must be 1 to 100 and --steps 2 to 100")
     # Imported after the checks: Keras (and TensorFlow) start slowly.
-    from gan_tf.models.networks import z_dim_of
-    from gan_tf.runs.pictures import save_rows
     run = RunFolder(run_dir)
     with run.held():   # as evaluate: the run's lock from first read to last write
         dataset = run.dataset()

@@ -30,17 +30,14 @@ import sys
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import load_dataset
 from gan_tf.evaluation.results import read_metrics
+from gan_tf.models import losses
 from gan_tf.runs.files import atomic_write_text
 from gan_tf.runs.folder import LIKELIHOOD, METRICS, RunFolder
-
-# TensorFlow (and models.losses) is imported where it is used: `python -m
-# gan_tf.vae_likelihood` imports this module before it starts, and refuses a wrong
-# run at once in one line (measured: 0.3 s, 1 line; with TensorFlow imported here,
-# 4.4 s and 9 lines).
 
 ROWS_PER_BATCH = 10_000   # images x samples per decoder call: ~31 MB of logits
 
@@ -50,9 +47,7 @@ def log_weights(E, decoder, x, k: int, seed, batch_index: int = 0) -> dict:
     log p(x|z) ('reconstruction_ll'), the closed-form KL ('kl'), and log (1/k) sum w
     for the Bernoulli ('iw') and continuous-Bernoulli ('cb_iw') decoders; and the
     mean continuous-Bernoulli log p(x|z) ('cb_reconstruction_ll')."""
-    import tensorflow as tf  # lazy: see the note at the top
 
-    from gan_tf.models import losses
     x = tf.convert_to_tensor(np.asarray(x, np.float32))
     m = int(x.shape[0])
     mu, logvar = E(x, training=False)

@@ -9,7 +9,6 @@ evaluating a run. `update_section` is how every command that publishes a table
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

@@ -8,10 +8,11 @@ becomes one with their features side by side, slot j in features j*d .. j*d + d 
 
 from __future__ import annotations
 
+import tensorflow as tf
+
 
 def pack(x, slot_axis: int):
     """x with m samples along `slot_axis` -> the same without that axis, each sample's
     last-axis features concatenated in slot order. E.g. (m, B, 28, 28, 3) with
     slot_axis 0 -> (B, 28, 28, 3m); (B, m, 2) with slot_axis 1 -> (B, 2m)."""
-    import tensorflow as tf
     return tf.concat(tf.unstack(x, axis=slot_axis), axis=-1)

@@ -31,12 +31,14 @@ import hashlib
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from gan_tf.core import reading
-from gan_tf.core.errors import UserError, os_error_line
+from gan_tf.core.config import Config
+from gan_tf.core.errors import UserError
 from gan_tf.runs import files
 from gan_tf.runs.files import FolderLock, atomic_save, atomic_write_text, remove_temporaries
 
@@ -248,7 +250,6 @@ class RunFolder:
     def read_config(self):
         """The run's Config; a one-line error for a missing, unreadable, non-JSON or
         invalid config.json."""
-        from gan_tf.core.config import Config  # lazy: imported by gan_tf.train's --help
         path = self.path / CONFIG
         if not (path.exists() or path.is_symlink()):
             raise UserError(f"nothing to resume: {path} does not exist (start a new run "
@@ -371,7 +372,9 @@ class RunFolder:
         if ck["iteration"] != cfg.iters:
             raise UserError(f"{self.path} stopped at iteration {ck['iteration']:,} of "
                             f"{cfg.iters:,}; finish it with --resume")
-        from gan_tf.models.vae import vae_from_checkpoint  # lazy: imported by gan_tf.train's --help
+        # lazy: models.vae brings TensorFlow; the benchmarks' PyTorch worker imports this
+        # module (studies/benchmarks/bench.py: RunFolder) and must not have it loaded
+        from gan_tf.models.vae import vae_from_checkpoint
         return (cfg, *vae_from_checkpoint(cfg, ck, self.path))
 
     def write_generator_info(self, iteration: int, name: str = GENERATOR,
@@ -431,7 +434,6 @@ def read_generator(path: Path, fix: str):
     the file: missing, far too large, not a zip (a truncated copy: Keras itself says
     "File not found"), lacking the Keras archive's parts, or holding code that Keras'
     safe mode refuses to run (a Lambda layer, a pickled function)."""
-    import zipfile  # lazy: imported by gan_tf.train's --help
     path = Path(path)
     reading.check_file(path, fix, GENERATOR_LIMIT)
     if not zipfile.is_zipfile(path):
@@ -451,7 +453,8 @@ def read_generator(path: Path, fix: str):
                f"it lacks {' and '.join(missing)}" if missing else
                f"its parts would unpack to {declared:,} bytes")
         raise UserError(f"{path} is not a whole Keras model file ({why}); {fix}")
-    from gan_tf.models.networks import load_generator  # lazy: imported by gan_tf.train's --help
+    # lazy: models.networks brings TensorFlow (see load_vae)
+    from gan_tf.models.networks import load_generator
     try:
         return load_generator(path)
     except Exception as e:

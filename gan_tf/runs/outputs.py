@@ -31,5 +31,10 @@ def default_run_dir(experiment: str | None, dataset: str | None) -> str:
     return f"{OUTPUTS}/{experiment}" if experiment else OUTPUTS
 
 
+# The runs `python -m gan_tf.gan_vs_vae` compares by default (its --help shows them).
+GAN_VS_VAE_RUNS = tuple(default_run_dir(name, None) for name in
+                        ("mnist-vae", "mnist-vae-z20", "mnist-basic", "mnist-dcgan"))
+
+
 def study_dir(name: str) -> str:
     return f"{OUTPUTS}/{name}"

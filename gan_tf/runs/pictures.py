@@ -17,6 +17,7 @@ from matplotlib import gridspec  # for save_rows
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gan_tf.data import mixtures
 from gan_tf.runs.files import atomic_write_bytes
 
 # --- shared helpers
@@ -250,9 +251,6 @@ def save_rows(images: np.ndarray, path: Path, column_titles=(), image_shape=(28,
 
 
 def _mixture_scatter(ax, cloud, mixture, title):
-    # lazy: data.mixtures brings TensorFlow, which drawing does not need; this module is
-    # imported (by gan_tf.info_codes' study) before a command's one-line refusals
-    from gan_tf.data import mixtures
     centres, _ = mixtures.MIXTURES[mixture]
     ax.scatter(cloud[:, 0], cloud[:, 1], s=2, alpha=0.4, c="tab:green")
     ax.scatter(centres[:, 0], centres[:, 1], s=25, marker="x", c="k")

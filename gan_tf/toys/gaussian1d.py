@@ -15,8 +15,13 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0)
     p.add_argument("--run-dir", default=study_dir(GAUSSIAN_1D))
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.toys.gaussian1d import gaussian_study
-    return cli.run(lambda: gaussian_study(args.run_dir, args.iters, args.seed))
+    return gaussian_study(args.run_dir, args.iters, args.seed)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,13 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=cli.count(1, 100), default=5, help="seeds per method (default 5)")
     p.add_argument("--run-dir", default=study_dir(MODE_COLLAPSE))
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.toys.mode_collapse import mode_collapse_study
-    return cli.run(lambda: mode_collapse_study(args.run_dir, args.iters, args.seeds))
+    return mode_collapse_study(args.run_dir, args.iters, args.seeds)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,15 @@ def main(argv=None) -> int:
                    "(default: all twelve)")
     cli.add_table_arguments(p, study_dir(PACGAN_TABLE), "pacgan")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args), "results.json keeps every run that finished")
 
-    def work():
-        from gan_tf.studies.replications.pacgan.pacgan_table import RUNS, pacgan_table, parse_runs
-        keys = parse_runs(args.runs) if args.runs is not None else RUNS
-        return pacgan_table(args.run_dir, keys, args.epochs, args.trials, args.docs,
-                            args.report)
-    return cli.run(work, "results.json keeps every run that finished")
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
+    from gan_tf.studies.replications.pacgan.pacgan_table import RUNS, pacgan_table, parse_runs
+    keys = parse_runs(args.runs) if args.runs is not None else RUNS
+    return pacgan_table(args.run_dir, keys, args.epochs, args.trials, args.docs,
+                        args.report)
 
 
 if __name__ == "__main__":

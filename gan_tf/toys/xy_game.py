@@ -15,8 +15,13 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=cli.count(1, 10**6), default=200, help="updates (default 200)")
     p.add_argument("--run-dir", default=study_dir(XY_GAME), help="output folder")
     args = p.parse_args(argv)
+    return cli.run(lambda: _work(args))
+
+
+def _work(args):
+    # lazy: imported after parsing, so --help answers without TensorFlow
     from gan_tf.studies.toys.xy_game import xy_study
-    return cli.run(lambda: xy_study(args.run_dir, args.eta, args.steps))
+    return xy_study(args.run_dir, args.eta, args.steps)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 
+import tensorflow as tf
+
 from gan_tf.core.errors import UserError
 from gan_tf.core.reading import parse_json
 
@@ -72,7 +74,6 @@ def make_strategy(cfg):
         if cfg.devices:
             raise UserError("--devices applies to --strategy mirrored only")
         return None
-    import tensorflow as tf
     if cfg.strategy == "mirrored":
         devices = [d.strip() for d in cfg.devices.split(",") if d.strip()] or None
         if devices:
@@ -108,7 +109,6 @@ def check_batch(cfg, strategy) -> None:
 def any_worker(strategy, flag: bool) -> bool:
     """True on every worker if `flag` is true on any: workers must stop together, or
     the others wait forever in their next all-reduce. One tiny collective per call."""
-    import tensorflow as tf
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return flag
     votes = strategy.run(lambda: tf.constant(1.0 if flag else 0.0))

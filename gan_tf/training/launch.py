@@ -12,6 +12,7 @@ from gan_tf.core.experiments import from_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import check_mode
 from gan_tf.runs.sweeps import is_sweep
+from gan_tf.training import run, sweep
 
 
 def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None = None,
@@ -20,8 +21,6 @@ def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None 
     """Train (or continue) what run_dir holds. `changes` are the Config fields the
     user set; `experiment` the experiments/NAME.py they start from; `measure` what
     measures the generator during training (see run.train)."""
-    # Imported here: the training stack brings TensorFlow.
-    from gan_tf.training import run, sweep
     check_mode(resume, overwrite)
     if sequential and seeds is None:
         raise UserError("--sequential is for a seed sweep; add --seeds N")

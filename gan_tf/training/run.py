@@ -22,8 +22,13 @@ from gan_tf import families
 from gan_tf.core.config import Config, resumed, resumes
 from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
 from gan_tf.data.datasets import Mnist, load_dataset, with_split
+from gan_tf.data.streams import STREAM_SAMPLES, sample_z
+from gan_tf.models import networks
+from gan_tf.models.networks import NUM_CLASSES
 from gan_tf.runs.folder import SEED_STATE, RunFolder, check_mode
 from gan_tf.runs.writer import NullWriter, RunWriter
+from gan_tf.training import distribute, threads
+from gan_tf.training.build import build_trainer
 from gan_tf.training.progress import Progress
 from gan_tf.training.signals import StopRequests
 
@@ -57,7 +62,6 @@ def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False
 
     Under cfg.strategy 'multiworker' every worker calls this; only the chief holds
     the folder's lock and writes into it."""
-    from gan_tf.training import distribute
     check_mode(resume, overwrite)
     if tracked(cfg) and measure is None:
         raise UserError("parzen_every and eval_every need the measures the train command "
@@ -117,9 +121,6 @@ def check_folder(folder: RunFolder, cfg: Config, resume: bool, overwrite: bool):
 
 def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, overwrite,
            resume_dir, measure):
-    # Imported here, not at module level, so argument errors answer without TF's start-up.
-    from gan_tf.training import distribute, threads
-    from gan_tf.training.build import build_trainer
     # First, before any TensorFlow work: the thread pools, and multiworker's start-up.
     reproducible = threads.configure(cfg)
     strategy = distribute.make_strategy(cfg)
@@ -206,7 +207,6 @@ class ChunkedLoop:
         if not self.writer.active:
             return
         frame = it // self.cfg.snapshot_every
-        from gan_tf.models import networks
         # The moving average of G draws the frames where there is one; a trainer whose
         # G does not sample (SRGAN's) makes its own.
         own = getattr(self.trainer, "frame_images", None)
@@ -219,7 +219,6 @@ class ChunkedLoop:
             self.writer.checkpoint(checkpoint_arrays(self.trainer, it))
 
     def run(self, start, stop, progress, folder) -> int:
-        from gan_tf.training import distribute
         cfg, it = self.cfg, start
         window, window_n, first = None, 0, None
         # The first chunk compiles, the second is timed, later ones take about
@@ -331,8 +330,6 @@ def frame_inputs(cfg: Config, frame: int):
     """(z, labels) of frame `frame`'s samples: the same z for every frame unless
     cfg.fresh_sample_noise. The tutorial's 16 samples; a cGAN's grid has one row per
     class whose columns share one z, so a column shows one "style" in every class."""
-    from gan_tf.models.networks import NUM_CLASSES
-    from gan_tf.data.streams import STREAM_SAMPLES, sample_z
     counter = frame if cfg.fresh_sample_noise else 0
     if not cfg.conditional:
         return sample_z(cfg.seed, STREAM_SAMPLES, counter, SAMPLES_PER_FRAME,

@@ -26,11 +26,14 @@ from pathlib import Path
 
 from gan_tf.core.config import MAX_SEED, MAX_SEEDS, Config, resumed, resumes
 from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
+from gan_tf.data.datasets import load_dataset
+from gan_tf.models import networks
 from gan_tf.runs.folder import RunFolder, check_mode
 from gan_tf.runs.sweeps import SWEEP, check_links, read_sweep, seed_folder, seeds_text, write_sweep
 from gan_tf.runs.writer import RunWriter
 from gan_tf.training import run as train_lib
 from gan_tf.training.progress import Progress
+from gan_tf.training.stack import SeedStack, stackable
 
 
 def seeds_of(cfg: Config, n: int) -> list[int]:
@@ -56,8 +59,6 @@ def train_sweep(cfg: Config, seeds: list[int], sweep_dir, *, resume: bool = Fals
     """Train every seed of the sweep in sweep_dir (cfg.seed is ignored; each seed's run
     gets cfg with its own seed). Returns a summary like train_lib.train's, with
     'seeds', 'mode' and 'seed_it_per_s'. `measure`: as train_lib.train's."""
-    from gan_tf.data.datasets import load_dataset
-    from gan_tf.training.stack import stackable
     check_mode(resume, overwrite)
     if train_lib.tracked(cfg) and measure is None:
         raise UserError("parzen_every and eval_every need the measures the train command "
@@ -228,7 +229,6 @@ def _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
 
 
 def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) -> dict:
-    from gan_tf.training.stack import SeedStack
     stack = SeedStack(cfg, seeds, data.train_images, data.train_labels)
     starts = {train_lib.restore(m, c, f) if c else 0
               for m, c, f in zip(stack.models, checkpoints, folders)}
@@ -275,7 +275,6 @@ class _StackLoop(train_lib.ChunkedLoop):
             if i not in self.frozen]
 
     def snapshot(self, it):
-        from gan_tf.models import networks
         frame = it // self.cfg.snapshot_every
         self.trainer.unstack()
         for _, m, c, w in self._live():

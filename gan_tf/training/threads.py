@@ -17,11 +17,16 @@ process that ran TensorFlow before (a notebook, a test) keeps its pools, and
 
 from __future__ import annotations
 
+import platform
+
+import tensorflow as tf
+
+from gan_tf.families import get
+
 
 def needs_one_inter_op_thread(cfg) -> bool:
     """Runs of cfg are reproducible only with one inter-op thread: the convolutional
     families (the DCGANs)."""
-    from gan_tf.families import get
     return get(cfg).convolutional
 
 
@@ -30,7 +35,6 @@ def configure(cfg) -> bool:
     bit-reproducible in this process."""
     if not needs_one_inter_op_thread(cfg):
         return True
-    import tensorflow as tf
     try:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:   # TensorFlow is initialised: the pools are what they are
@@ -55,7 +59,6 @@ def cpu_bfloat16_units(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
 def cpu_description(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU's model name and whether it has bfloat16 units, for a benchmark's head:
     every speed figure is this host's, and bfloat16's ratios turn on those units."""
-    import platform
     name = platform.processor() or platform.machine()
     try:
         with open(cpuinfo) as f:
@@ -75,7 +78,6 @@ def slow_precision_note(cfg) -> str | None:
     mixed_bfloat16 against 1.48 in float32."""
     if cfg.precision != "mixed_bfloat16" or cpu_bfloat16_units() is not False:
         return None
-    import tensorflow as tf
     if tf.config.list_physical_devices("GPU"):
         return None
     return ("note: this CPU has no bfloat16 units (neither avx512_bf16 nor amx_bf16 in "

@@ -34,16 +34,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import tensorflow as tf
+from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
 from gan_tf.data.datasets import load_mnist
 from gan_tf.runs.files import locked
 # bench.py as a module (this one has a bench() of its own), its functions looked up
 # at each call
 from gan_tf.studies.benchmarks import bench as mlp_bench
 from gan_tf.studies.benchmarks.bench_dcgan import dcgan_cfg, time_trainer
-
-# TensorFlow and the training modules are imported in the functions that use them:
-# `python -m gan_tf.bench --profile` imports this module before it starts, and
-# refuses missing MNIST or an output folder in use at once in one line.
+from gan_tf.training import threads
+from gan_tf.training.build import build_trainer
+from gan_tf.training.threads import cpu_description
 
 # Op name: "while/body/_1/[gradient_tape/]while/{discriminator|generator}_N/LAYER_1/...".
 _LAYER = re.compile(r"(gradient_tape/)?(?:while/)?(discriminator|generator)(?:_\d+)?/"
@@ -126,7 +128,6 @@ def classify(name: str, op_type: str) -> tuple[str, str, str]:
 
 def op_times(logdir: str) -> list[tuple[str, str, int]]:
     """(op name, op type, picoseconds) of every op the executor ran in the trace."""
-    from tensorflow.tsl.profiler.protobuf import xplane_pb2  # lazy: see the note at the top
     files = sorted(glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True))
     if not files:
         raise RuntimeError(f"the profiler wrote no trace under {logdir}")
@@ -150,10 +151,7 @@ def op_times(logdir: str) -> list[tuple[str, str, int]]:
 def profile_one(precision: str, iters: int, data_dir=None) -> dict:
     """The profile of `iters` iterations of mnist-dcgan's loop at `precision` (run in
     its own process: bench.measure's worker)."""
-    import tensorflow as tf  # lazy: see the note at the top
 
-    from gan_tf.training import threads
-    from gan_tf.training.build import build_trainer
     cfg = dcgan_cfg(precision)
     threads.configure(cfg)
     trainer = build_trainer(cfg, load_mnist(data_dir).train_images)
@@ -215,7 +213,6 @@ def worker(method: str, iters: int, data_dir=None) -> str:
 def run(iters: int, data_dir=None, log=print) -> dict:
     """Each precision's profile, then the loop with and without XLA and the matmul
     peaks, each in its own process (the bench's rule)."""
-    from gan_tf.training.threads import cpu_description  # lazy: see the note at the top
     res = {"iters": iters, "cpu": cpu_description(), "profiles": {}, "loops": {}, "peaks": {}}
     for p in PRECISIONS:
         log(f"profiling {iters} iterations of mnist-dcgan in {p}")

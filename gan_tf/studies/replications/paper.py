@@ -36,6 +36,7 @@ import numpy as np
 
 from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import load_dataset, with_split
+from gan_tf.evaluation import tracking
 from gan_tf.evaluation.evaluate import PARZEN_VALIDATION, generate
 from gan_tf.evaluation.metrics import nearest_neighbours, parzen
 from gan_tf.evaluation.results import (CAPTION, HEADER, PAPER_ROW, merged_settings,
@@ -44,12 +45,8 @@ from gan_tf.evaluation.results import (CAPTION, HEADER, PAPER_ROW, merged_settin
 from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
 from gan_tf.runs.folder import GENERATOR, METRICS, RunFolder
 from gan_tf.core.config import differences
+from gan_tf.runs.pictures import new_figure, save_figure, save_rows
 from gan_tf.runs.sweeps import seed_runs
-
-# TensorFlow and matplotlib (evaluation.tracking, runs.pictures) are imported in the
-# functions that use them: `python -m gan_tf.paper` imports this module before it
-# starts, and refuses a wrong run at once in one line (measured: 0.4 s, 1 line; with
-# them imported here, 4.7 s and 9 lines).
 
 PAPER_PARZEN, PAPER_SE = 225.0, 2.0      # Goodfellow et al. 2014, Table 1, MNIST
 # The paper's Parzen protocol (goodfeli/adversarial parzen_ll.py): 10,000 samples of G
@@ -84,7 +81,6 @@ def quick_curve(run: RunFolder) -> list[tuple[int, float]]:
 def real_quick_parzen(data, seed: int = 0) -> float:
     """The quick estimate (evaluation.tracking's protocol) with real training images
     as its 2,000 centres: the curve's ceiling of the same size."""
-    from gan_tf.evaluation import tracking  # lazy: see the note at the top
     rng = np.random.default_rng(seed)
     centres = data.train_images[rng.choice(len(data.train_images), tracking.QUICK_CENTRES,
                                            replace=False)].astype(np.float32) / 255.0
@@ -182,7 +178,6 @@ def table(rows: dict, real_quick: float, variants: dict | None = None) -> str:
 
 
 def plot_curves(rows: dict, real_quick: float, path: Path, variants: dict | None = None) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure  # lazy: see the note at the top
     fig = new_figure((8, 4.5))
     ax = fig.add_subplot(1, 1, 1)
     for seed, r in sorted(rows.items()):
@@ -205,7 +200,6 @@ def plot_curves(rows: dict, real_quick: float, path: Path, variants: dict | None
 def sample_panel(G, data, path: Path, seed: int = 0) -> None:
     """The paper's Figure 2a layout: SAMPLE_ROWS rows of SAMPLE_COLUMNS samples, and
     in the last column the training image nearest to the sample beside it."""
-    from gan_tf.runs.pictures import save_rows  # lazy: see the note at the top
     samples, _ = generate(G, SAMPLE_ROWS * SAMPLE_COLUMNS, seed)
     grid = samples.reshape(SAMPLE_ROWS, SAMPLE_COLUMNS, -1)
     train = data.train_images.astype(np.float32) / 255.0

@@ -25,10 +25,20 @@ from pathlib import Path
 import numpy as np
 
 from gan_tf.core.errors import UserError
-from gan_tf.runs.outputs import GAN_VS_VAE, default_run_dir, study_dir
+from gan_tf.data.datasets import load_dataset
+from gan_tf.evaluation import metrics
+from gan_tf.evaluation.evaluate import generate
+from gan_tf.evaluation.latent import interpolations
+from gan_tf.evaluation.metrics import MEASURES
+from gan_tf.evaluation.results import read_metrics, read_result, update_section
+from gan_tf.models.networks import z_dim_of
+from gan_tf.models.vae import reconstruct
+from gan_tf.runs.files import atomic_write_bytes, atomic_write_text, locked
+from gan_tf.runs.folder import LIKELIHOOD, METRICS, RunFolder
+from gan_tf.runs.outputs import GAN_VS_VAE, GAN_VS_VAE_RUNS, study_dir
+from gan_tf.runs.pictures import save_rows
 
-DEFAULT_RUNS = tuple(default_run_dir(name, None) for name in
-                     ("mnist-vae", "mnist-vae-z20", "mnist-basic", "mnist-dcgan"))
+DEFAULT_RUNS = GAN_VS_VAE_RUNS
 COLUMNS_PER_ROW = 10
 LIKELIHOOD_KEYS = ("elbo", "elbo_se", "iw", "iw_se", "cb_elbo", "cb_iw", "cb_iw_se", "k",
                    "kl", "reconstruction_ll")
@@ -46,9 +56,6 @@ def label(folder, cfg) -> str:
 
 def load_runs(run_dirs) -> list[dict]:
     """Per run: its folder, config, generator, metrics and (a VAE's) likelihood."""
-    # lazy: imported by gan_tf.gan_vs_vae's --help
-    from gan_tf.evaluation.results import read_metrics, read_result
-    from gan_tf.runs.folder import LIKELIHOOD, METRICS, RunFolder
     runs = []
     for d in run_dirs:
         folder = RunFolder(d)
@@ -73,9 +80,6 @@ def load_runs(run_dirs) -> list[dict]:
 
 def measure(runs, test_images) -> dict:
     """results.json's content: per row (real, then each run) every measure."""
-    # lazy: imported by gan_tf.gan_vs_vae's --help
-    from gan_tf.evaluation import metrics
-    from gan_tf.evaluation.evaluate import generate
     real = runs[0]["metrics"]["real"]
     rows = {"real test images": {**{k: real[k] for k in _measure_keys()},
                                  **metrics.blur(test_images)}}
@@ -93,8 +97,6 @@ def measure(runs, test_images) -> dict:
 
 
 def _measure_keys():
-    # lazy: imported by gan_tf.gan_vs_vae's --help
-    from gan_tf.evaluation.metrics import MEASURES
     return [m.key for m in MEASURES]
 
 
@@ -127,11 +129,6 @@ def table(rows: dict) -> str:
 
 def pictures(runs, mnist, out: Path, rng_seed: int = 0) -> list[Path]:
     """samples.png, reconstructions.png, interpolations.png in `out`."""
-    # lazy: imported by gan_tf.gan_vs_vae's --help
-    from gan_tf.evaluation.latent import interpolations
-    from gan_tf.models.networks import z_dim_of
-    from gan_tf.models.vae import reconstruct
-    from gan_tf.runs.pictures import save_rows
     n = COLUMNS_PER_ROW
     test = mnist.test_images[:n].astype(np.float32) / 255.0
     paths = [out / "samples.png", out / "reconstructions.png", out / "interpolations.png"]
@@ -157,17 +154,11 @@ def compare(run_dirs=DEFAULT_RUNS, out=study_dir(GAN_VS_VAE), docs=None,
     copied there and the table into its gan-vs-vae section. Prints the table.
     The output folder's lock is held from the first read to the last write: a second
     process making the same study is refused in one line."""
-    # lazy: imported by gan_tf.gan_vs_vae's --help
-    from gan_tf.runs.files import locked
     with locked(Path(out), "study folder"):
         return _compare(run_dirs, out, docs, data_dir)
 
 
 def _compare(run_dirs, out, docs, data_dir) -> str:
-    # lazy: imported by gan_tf.gan_vs_vae's --help
-    from gan_tf.data.datasets import load_dataset
-    from gan_tf.evaluation.results import update_section
-    from gan_tf.runs.files import atomic_write_bytes, atomic_write_text
     runs = load_runs(run_dirs)
     mnist = load_dataset("mnist", data_dir)
     out = Path(out)

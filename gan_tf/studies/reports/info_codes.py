@@ -21,13 +21,11 @@ import numpy as np
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation.classifier import load_classifier, predict
 from gan_tf.evaluation.codes import code_accuracy, confusion
+from gan_tf.families.infogan import noise_dim
+from gan_tf.models.networks import unit_images
 from gan_tf.runs.files import atomic_write_text, locked
+from gan_tf.runs.pictures import save_grid
 from gan_tf.runs.sweeps import seed_runs
-
-# TensorFlow and matplotlib (and the modules that bring them) are imported in the
-# functions that use them: `python -m gan_tf.info_codes` imports this module before it
-# starts, and refuses a wrong run at once in one line (measured: 0.7 s, 1 line; with
-# TensorFlow imported here, 4.4 s and 9 lines).
 
 PER_CODE = 1000
 STEPS = 10
@@ -36,14 +34,12 @@ STEPS = 10
 def code_inputs(cfg, value: int, n: int, rng) -> np.ndarray:
     """n z's of cfg's InfoGAN with its categorical code at `value` (the middle of that
     value's bin of [-1, 1]), the rest U(-1, 1)."""
-    from gan_tf.families.infogan import noise_dim  # lazy: see the note at the top
     z = rng.uniform(-1, 1, (n, cfg.z_dim)).astype(np.float32)
     z[:, noise_dim(cfg)] = -1.0 + (value + 0.5) * 2.0 / cfg.params.categorical
     return z
 
 
 def measure(G, cfg, classifier, seed: int = 0, per_code: int = PER_CODE) -> dict:
-    from gan_tf.models.networks import unit_images  # lazy: see the note at the top
     rng = np.random.default_rng(seed)
     k = cfg.params.categorical
     codes = np.repeat(np.arange(k), per_code)
@@ -55,8 +51,6 @@ def measure(G, cfg, classifier, seed: int = 0, per_code: int = PER_CODE) -> dict
 def varied(G, cfg, which: int, seed: int = 0) -> np.ndarray:
     """(categorical x STEPS) images: row v has code value v, column j continuous code
     `which` at -1 + 2j / (STEPS - 1); each row keeps one noise and the other codes."""
-    from gan_tf.families.infogan import noise_dim  # lazy: see the note at the top
-    from gan_tf.models.networks import unit_images
     rng = np.random.default_rng(seed)
     rows = []
     for v in range(cfg.params.categorical):
@@ -67,7 +61,6 @@ def varied(G, cfg, which: int, seed: int = 0) -> np.ndarray:
 
 
 def study(run, out_dir) -> dict:
-    from gan_tf.runs.pictures import save_grid  # lazy: see the note at the top
     table = {}
     with locked(Path(out_dir), "study folder"):
         runs = seed_runs(Path(run), "train it first: make mnist-infogan ARGS=\"--seeds 3\"")

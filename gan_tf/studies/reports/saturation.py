@@ -30,17 +30,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gan_tf.core.config import MAX_SEEDS, Config, override
+import tensorflow as tf
 
+from gan_tf.core.config import MAX_SEEDS, Config, override
 from gan_tf.core.experiments import load_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.data.datasets import load_mnist
+from gan_tf.data.streams import STREAM_SAMPLES, sample_z
 from gan_tf.runs.files import atomic_write_text, locked
+from gan_tf.runs.pictures import new_figure, save_figure
 from gan_tf.runs.sweeps import sweep_folders
-
-# TensorFlow and matplotlib (and the training modules, runs.pictures) are imported in
-# the functions that use them: `python -m gan_tf.saturation` imports this module
-# before it starts, and refuses a wrong flag or a folder in use at once in one line.
+from gan_tf.training.build import build_trainer
+from gan_tf.training.sweep import train_sweep
 
 G_LOSSES = ("minimax", "nonsaturating")
 
@@ -49,7 +50,6 @@ def run(run_dir: Path, iters: int = 5000, base: Config | None = None, data=None,
         data_dir=None, overwrite: bool = False, log=print, seeds=(0,)) -> dict:
     """Both G losses, each a seed sweep (training/sweep.py: all seeds in one stack) in
     run_dir/G_LOSS/seed-K; returns {g_loss: [stats records of each seed]}."""
-    from gan_tf.training.sweep import train_sweep  # lazy: see the note at the top
     base = base or Config.of(snapshot_every=500, log_every=50)
     data = data or load_mnist(data_dir)
     records = {}
@@ -81,7 +81,6 @@ def summarise(records: dict, seeds) -> dict:
 
 
 def plot(records: dict, path: Path) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure  # lazy: see the note at the top
     fig = new_figure((10, 4))
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for (g_loss, runs), colour in zip(records.items(), ("C3", "C0")):
@@ -170,10 +169,7 @@ def critic_ahead(steps: int = 2000, seeds=(0,), data=None, data_dir=None, log=pr
     G's gradient norm (its loss on a fixed z batch, D in training mode as in a G step)
     and D's lead over G (a GAN: 1 - mean D(G(z)); a critic: its Wasserstein estimate
     on the last real batch, d_real - d_fake) after every AHEAD_EVERY steps of D alone."""
-    import tensorflow as tf  # lazy: see the note at the top
 
-    from gan_tf.data.streams import STREAM_SAMPLES, sample_z
-    from gan_tf.training.build import build_trainer
     data = data or load_mnist(data_dir)
     out = {}
     for objective in AHEAD_OBJECTIVES:
@@ -217,7 +213,6 @@ def critic_ahead(steps: int = 2000, seeds=(0,), data=None, data_dir=None, log=pr
 
 
 def plot_ahead(records: dict, path: Path) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure  # lazy: see the note at the top
     fig = new_figure((10, 4))
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for (objective, runs), colour in zip(records.items(), ("C3", "C0", "C2", "C1")):

@@ -19,20 +19,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from gan_tf.core.errors import UserError
 from gan_tf.runs.files import locked
-
-# TensorFlow and matplotlib (runs.pictures) are imported in the functions that use
-# them: `python -m gan_tf.toys.xy_game` imports this module before cli.run quiets
-# TensorFlow's start-up log (imported here, it adds 2 lines to stderr).
+from gan_tf.runs.pictures import figure_rgb, new_figure, save_figure, save_frames_gif
 
 
 def play(eta: float, steps: int, mode: str, start=(1.0, 0.0), dtype="float64") -> np.ndarray:
     """(steps + 1, 2) positions of (x, y) under SGD with step eta."""
-    import keras  # lazy: see the note at the top
-    import tensorflow as tf
     if mode not in ("simultaneous", "alternating"):
         raise ValueError(f"mode must be 'simultaneous' or 'alternating', got {mode!r}")
     x = tf.Variable(start[0], dtype=dtype)
@@ -64,7 +61,6 @@ def play(eta: float, steps: int, mode: str, start=(1.0, 0.0), dtype="float64") -
 
 
 def plot_trajectories(paths: dict, eta: float, path: Path) -> None:
-    from gan_tf.runs.pictures import new_figure, save_figure  # lazy: see the note at the top
     fig = new_figure((10, 5))
     for i, (mode, p) in enumerate(paths.items()):
         ax = fig.add_subplot(1, 2, i + 1)
@@ -82,8 +78,6 @@ def plot_trajectories(paths: dict, eta: float, path: Path) -> None:
 
 def orbit_gif(paths: dict, path: Path, frames: int = 40) -> None:
     """Both trajectories drawn up to step k, for k across the run."""
-    # lazy: see the note at the top
-    from gan_tf.runs.pictures import figure_rgb, new_figure, save_frames_gif
     n = len(next(iter(paths.values())))
     lim = max(np.abs(p).max() for p in paths.values()) * 1.1
     images = []
