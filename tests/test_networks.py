@@ -44,6 +44,36 @@ def test_xavier_init_is_the_tutorials_untruncated_normal(build, fan_ins):
         assert not layer.bias.numpy().any()
 
 
+@pytest.mark.parametrize("changes", [{}, {"d_hidden": (256, 128), "g_hidden": (256, 512)},
+                                     {"conditional": True}, {"g_output": "tanh"}])
+def test_the_tutorials_networks_written_out_are_the_general_mlps(changes):
+    """families/mlp.dense_net, the tutorial's D and G written out, builds what
+    models/networks.mlp builds for the same options: the same layers, names and
+    initial weights (so a run's checkpoints are the same either way)."""
+    from gan_tf.families import mlp
+    cfg = override(Config(), changes)
+    for net, args in (("discriminator", (networks.IMAGE_DIM, "x", cfg.params.d_hidden, 1,
+                                         None)),
+                      ("generator", (cfg.z_dim, "z", cfg.params.g_hidden, networks.IMAGE_DIM,
+                                     cfg.g_output))):
+        written = mlp.dense_net(net, cfg, *args, networks.layer_seeds(cfg, net))
+        general = networks.mlp(net, cfg, *args, networks.layer_seeds(cfg, net))
+        assert [layer.name for layer in written.layers] == [layer.name for layer in
+                                                            general.layers]
+        assert [w.path for w in written.weights] == [w.path for w in general.weights]
+        for a, b in zip(written.get_weights(), general.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        rng = np.random.default_rng(0)
+        x = [rng.uniform(-1, 1, (4, args[0])).astype(np.float32)]
+        if cfg.conditional:
+            x.append(np.eye(10, dtype=np.float32)[:4])
+        np.testing.assert_array_equal(written(x if cfg.conditional else x[0]),
+                                      general(x if cfg.conditional else x[0]))
+    # and the family's networks are the written-out ones
+    D = families.get(cfg).build_discriminator(cfg)
+    assert D.get_layer("out").kernel_initializer.__class__ is networks.TutorialXavier
+
+
 def test_glorot_option_is_different_and_seeds_are_reproducible():
     def first(cfg):
         return families.build_discriminator(cfg).get_layer("hidden").kernel.numpy()

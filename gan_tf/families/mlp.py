@@ -4,21 +4,19 @@ Agustinus Kristiadi's "Generative Adversarial Nets in TensorFlow" trains, on MNI
   D(x)  = sigmoid(relu(x D_W1 + D_b1) D_W2 + D_b2)       784 -> 128 -> 1
   G(z)  = sigmoid(relu(z G_W1 + G_b1) G_W2 + G_b2)       100 -> 128 -> 784
 with every W drawn by its own `xavier_init`, N(0, 1 / sqrt(in_dim / 2)) untruncated
-(models/networks.TutorialXavier: D's and G's layers are models/networks.mlp's), every
-b zero, and z ~ U(-1, 1). Its losses, on
-D's probabilities:
+(models/networks.TutorialXavier), every b zero, and z ~ U(-1, 1). Its losses, on D's
+probabilities:
   D_loss = -mean(log D(x) + log(1 - D(G(z))))      G_loss = -mean(log D(G(z)))
 or, in its second form, sigmoid_cross_entropy_with_logits of D's logits against 1 for
 real and 0 for fake (`--loss log|xent`). Each iteration: one Adam
 step of D on a real minibatch of 128 and a z batch, then one Adam step of G on a
 fresh z batch (`TutorialGan.step` below); a 4x4 grid of G's samples every 1,000.
 
-The later tutorials change this file's options, not its code: hidden sizes
-(`--d-hidden`, `--g-hidden`: the deeper MLP), G's tanh output, `same_z`, k D steps,
-the minimax G loss (its losses here, shared by most GAN families), and `conditional` (Mirza & Osindero's cGAN: G sees [z, y], D
-sees [x, y]). Those run through the shared adversarial step (adversarial.py), of
-which the tutorial's step is the k = 1 case. The only family whose seeds train as
-one stacked program (training/stack.py).
+The later tutorials change this file's options, not its code: hidden sizes (the
+deeper MLP), G's tanh output, same z, k D steps, the minimax G loss, and
+`conditional` (Mirza & Osindero's cGAN: G sees [z, y], D sees [x, y]); those run
+through the shared adversarial step (adversarial.py), of which the tutorial's step is
+the k = 1 case. The only family whose seeds train as one program (training/stack.py).
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import keras
 import tensorflow as tf
 
 from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams, param,
@@ -33,6 +32,7 @@ from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams,
 from gan_tf.data.streams import STREAM_Z_D, STREAM_Z_G
 from gan_tf.families.adversarial import AdversarialFamily, AdversarialGan
 from gan_tf.models import networks
+from gan_tf.models.networks import IMAGE_DIM, NUM_CLASSES, TutorialXavier
 
 
 @register_params
@@ -54,13 +54,36 @@ class MlpNetworks:
     def discriminator(self, cfg, seeds):
         # D_W1, D_b1: 784 -> 128 (ReLU); D_W2, D_b2: 128 -> 1, D's logit (the losses
         # apply the sigmoid where they need D's probability).
-        return networks.mlp("discriminator", cfg, networks.IMAGE_DIM, "x",
-                            cfg.params.d_hidden, 1, None, seeds)
+        return dense_net("discriminator", cfg, IMAGE_DIM, "x", cfg.params.d_hidden, 1, None,
+                         seeds)
 
     def generator(self, cfg, seeds):
         # G_W1, G_b1: 100 -> 128 (ReLU); G_W2, G_b2: 128 -> 784 (sigmoid).
-        return networks.mlp("generator", cfg, cfg.z_dim, "z", cfg.params.g_hidden,
-                            networks.IMAGE_DIM, cfg.g_output, seeds)
+        return dense_net("generator", cfg, cfg.z_dim, "z", cfg.params.g_hidden, IMAGE_DIM,
+                         cfg.g_output, seeds)
+
+
+def dense_net(name, cfg, in_dim, in_name, hidden, out_dim, activation, seeds):
+    """The tutorial's net: in_dim -> hidden (ReLU) -> out_dim with `activation`, every W
+    its own `xavier_init` draw (one seed each, from `seeds`), every b zero. The GAN
+    paper's init and noise, and bfloat16, build the same layers through
+    models/networks.mlp."""
+    if cfg.params.init != "xavier_tutorial" or cfg.params.noise != "uniform" or (
+            networks.mixed(cfg)):
+        return networks.mlp(name, cfg, in_dim, in_name, hidden, out_dim, activation, seeds)
+    x = keras.Input((in_dim,), name=in_name)
+    inputs, h = x, x
+    if cfg.conditional:     # the cGAN: the one-hot label beside the input
+        y = keras.Input((NUM_CLASSES,), name="label")
+        inputs, h = [x, y], keras.layers.Concatenate(name="with_label")([x, y])
+    names = ["hidden"] if len(hidden) == 1 else [f"hidden{i + 1}" for i in range(len(hidden))]
+    for size, layer in zip(hidden, names):
+        h = keras.layers.Dense(size, activation="relu", name=layer, bias_initializer="zeros",
+                               kernel_initializer=TutorialXavier(seed=next(seeds)))(h)
+    out = keras.layers.Dense(out_dim, activation=activation, name="out",
+                             bias_initializer="zeros",
+                             kernel_initializer=TutorialXavier(seed=next(seeds)))(h)
+    return keras.Model(inputs, out, name=name)
 
 
 # --- the losses: pure functions of D's logits on a real and a fake batch
