@@ -165,14 +165,8 @@ class Config:
         if not isinstance(values, dict):
             raise UserError(f"a saved config is a JSON object of keys, got "
                             f"{type(values).__name__}")
-        values = migrate(values)
-        family, params = values.get("family"), values.get("params")
-        if type(family) is not str or family not in FAMILY_PARAMS:
-            raise UserError(f"the saved config's family {family!r} is unknown; choose one "
-                            f"of {', '.join(sorted(FAMILY_PARAMS))}")
-        if not isinstance(params, dict):
-            raise UserError(f"the saved config's params must be a JSON object of the "
-                            f"family's parameters, got {params!r}")
+        values = migrate(values)      # with a known family, and params a dict
+        family, params = values["family"], values["params"]
         run = {k: v for k, v in values.items() if k != "params"}
         names = [f.name for f in dataclasses.fields(cls) if f.name != "params"]
         missing = sorted(k for k in names if k not in run and k not in ADDED_LATER)

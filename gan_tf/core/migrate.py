@@ -54,13 +54,28 @@ SHARED_TO_PARAMS = {"loss": "log", "log_eps": 1e-7, "g_loss": "nonsaturating",
 
 
 def migrate(values: dict) -> dict:
-    """A saved config of any layout as the run layout: family, params, run options."""
+    """A saved config of any layout as the run layout: family (a known one), params (a
+    dict), run options."""
     values = dict(values)
     if "params" not in values and "family" not in values:
         return _from_shared(_from_flat(values))
     if any(k in values for k in SHARED_TO_PARAMS):
-        values = _from_shared(values)
+        return _from_shared(values)
+    family_params(values)
     return values
+
+
+def family_params(values: dict) -> tuple:
+    """(the family's Params class, its saved params dict) of a saved config, which must
+    name a known family and hold its params as a JSON object."""
+    family, params = values.get("family"), values.get("params")
+    if type(family) is not str or family not in FAMILY_PARAMS:
+        raise UserError(f"the saved config's family {family!r} is unknown; choose one of "
+                        f"{', '.join(sorted(FAMILY_PARAMS))}")
+    if not isinstance(params, dict):
+        raise UserError(f"the saved config's params must be a JSON object of the family's "
+                        f"parameters, got {params!r}")
+    return FAMILY_PARAMS[family], params
 
 
 def _from_flat(values: dict) -> dict:
@@ -104,14 +119,8 @@ def _from_shared(values: dict) -> dict:
     if missing:
         raise UserError(f"the saved config lacks {', '.join(missing)} (every saved config "
                         f"names them: they decide what the run trains)")
-    family, params = values.get("family"), values.get("params")
-    if type(family) is not str or family not in FAMILY_PARAMS:
-        raise UserError(f"the saved config's family {family!r} is unknown; choose one of "
-                        f"{', '.join(sorted(FAMILY_PARAMS))}")
-    if not isinstance(params, dict):
-        raise UserError(f"the saved config's params must be a JSON object of the family's "
-                        f"parameters, got {params!r}")
-    cls = FAMILY_PARAMS[family]
+    cls, params = family_params(values)
+    family = cls.FAMILY
     owned = {f.name for f in dataclasses.fields(cls)}
     out = {k: v for k, v in values.items() if k not in SHARED_TO_PARAMS}
     params = dict(params)
