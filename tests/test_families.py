@@ -142,6 +142,30 @@ def test_the_saved_versions_cover_every_field_set_in_history():
     assert migrate(last)["family"] == "mlp"
 
 
+def test_every_config_of_the_shared_layout_loads_as_it_trained():
+    """tests/saved_configs/shared-1046afc.json: every family's smallest config and every
+    experiment as the last version with forty options beside family and params saved
+    them. Each value lands where it means the same (a family parameter now, or a run
+    option); an option the family does not have now held the value it trained with."""
+    saved = json.loads((Path(__file__).parent / "saved_configs"
+                        / "shared-1046afc.json").read_text())
+    assert len(saved["families"]) == len(families.FAMILIES)
+    for name, values in saved["experiments"].items():
+        assert Config.from_dict(values) == load_experiment(name), name
+    for family, values in saved["families"].items():
+        cfg = Config.from_dict(values)
+        flat = flat_values(cfg)
+        shared = {k: v for k, v in values.items() if k != "params"}
+        for key, value in {**shared, **values["params"]}.items():
+            value = tuple(value) if type(value) is list else value
+            if key in flat:
+                assert flat[key] == value, (family, key)
+            else:
+                assert value in (migrate_module.SHARED_TO_PARAMS[key],
+                                 getattr(type(cfg.params), key, None)), (family, key)
+        assert Config.from_dict(json.loads(cfg.to_json())) == cfg
+
+
 def test_every_experiment_is_the_config_it_was_before_the_families():
     """experiments/*.py of the flat version, as they saved (tests/saved_configs/
     experiments-before-families.json), load as today's experiments."""
