@@ -591,6 +591,21 @@ def test_a_run_folder_of_the_trainer_version_resumes_bit_identically(name, mnist
     resume_saved_run(name, mnist_dir, tmp_path)
 
 
+@pytest.mark.parametrize("name", ["semi_supervised", "lsgan"])
+def test_a_run_folder_of_the_shared_layout_resumes_bit_identically(name, mnist_dir,
+                                                                    tmp_path):
+    """tests/saved_runs/NAME: stopped at 10 by the last version whose config held forty
+    options beside family and params (1046afc). Resumed here to 20, every array equals
+    that version's uninterrupted run at 20: the semi-supervised GAN's Adam options now
+    its parameters and the adversarial step's options dropped (it had none of them);
+    the least-squares GAN's sigmoid-loss options dropped."""
+    run = resume_saved_run(name, mnist_dir, tmp_path,
+                           check_saved=lambda r: "lr" in json.loads(
+                               (r / "config.json").read_text()))
+    again = json.loads((run / "config.json").read_text())
+    assert "lr" not in again and "lr" in again["params"] and "loss" not in again["params"]
+
+
 def resume_saved_run(name, mnist_dir, tmp_path, check_saved=lambda run: True) -> Path:
     """A copy of tests/saved_runs/NAME (stopped at 10) resumed to 20 by today's code;
     every array must equal NAME-iteration-20.npz, the saving version's own run at 20."""
