@@ -49,6 +49,25 @@ def test_a_second_process_is_refused_until_the_first_dies(run, mnist_dir, capsys
     assert [r["iter"] for r in RunFolder(run).read_stats()] == [10, 20, 30, 40, 50, 60]
 
 
+def test_a_lock_left_by_kill_9_goes_with_the_run_that_takes_the_folder_over(
+        run, mnist_dir, capsys):
+    """Issue 50 item 8: a refused command leaves the .lock a killed process left (the
+    folder byte-identical); the run that then trains in the folder removes it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from gan_tf.runs.folder import RunFolder\n"
+         "with RunFolder(sys.argv[1]).locked():\n print('locked', flush=True); time.sleep(120)",
+         str(run)], env=ENV, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    holder.kill()      # kill -9: the lock is released, its file stays
+    holder.wait()
+    assert (run / ".lock").is_file()
+    assert cli(run, mnist_dir, "--resume", "--iters", "30") == 2   # below the checkpoint
+    one_line_error(capsys, "past --iters 30")
+    assert (run / ".lock").is_file()
+    assert cli(run, mnist_dir, "--resume", "--iters", "50") == 0
+    assert not (run / ".lock").exists()
+
+
 # --- 2. every value checked before anything is written
 
 @pytest.mark.parametrize("args, words", [
