@@ -5,11 +5,13 @@ import json
 import numpy as np
 import pytest
 
+from conftest import one_line_error
 from gan_tf import evaluate as evaluate_command
 from gan_tf import results as results_command
 from gan_tf.core.errors import UserError
 from gan_tf.evaluation import evaluate, results
 from gan_tf.evaluation.classifier import MIN_TEST_ACCURACY, NOTE, accuracy, load_classifier
+from gan_tf.families import FAMILIES
 from gan_tf.runs.folder import RunFolder
 
 
@@ -230,3 +232,24 @@ def test_fashion_mnist_runs_are_measured_against_fashion_mnist(fashion_dir, tmp_
     # baseline, not MNIST's (9.75 and 241 nats).
     assert 7.5 < m["real"]["mnist_score"] < 9.0 and m["real"]["parzen_ll"] > 300
     assert "Fashion-MNIST score" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("family", sorted(
+    {f.measures: name for name, f in FAMILIES.items() if f.measures != "samples"}.values()))
+def test_results_names_what_a_metrics_file_of_another_measure_holds(family, tmp_path,
+                                                                    capsys):
+    """Issue 50 item 3: the metrics.json evaluate writes for a family that measures
+    something other than samples (super-resolution, translation, a classifier) is
+    named in one line, not called "not a metrics file ... evaluate the run again"."""
+    kind = FAMILIES[family].measures
+    run = tmp_path / "run"
+    run.mkdir()
+    # as evaluate writes it: the measures under the family's `measures`
+    (run / "metrics.json").write_text(json.dumps(
+        {"run": str(run), "iteration": 4, "dataset": "mnist", "split": "paper",
+         kind: {"errors": 1.0}, "seconds": 1.0}))
+    before = (run / "metrics.json").read_bytes()
+    assert results_command.main(["--print", "--docs", str(tmp_path / "docs"), str(run)]) == 2
+    line = one_line_error(capsys, kind, "results tables are for sample-quality runs")
+    assert "evaluate the run again" not in line
+    assert (run / "metrics.json").read_bytes() == before

@@ -49,6 +49,25 @@ def test_a_second_process_is_refused_until_the_first_dies(run, mnist_dir, capsys
     assert [r["iter"] for r in RunFolder(run).read_stats()] == [10, 20, 30, 40, 50, 60]
 
 
+def test_a_lock_left_by_kill_9_goes_with_the_run_that_takes_the_folder_over(
+        run, mnist_dir, capsys):
+    """Issue 50 item 8: a refused command leaves the .lock a killed process left (the
+    folder byte-identical); the run that then trains in the folder removes it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from gan_tf.runs.folder import RunFolder\n"
+         "with RunFolder(sys.argv[1]).locked():\n print('locked', flush=True); time.sleep(120)",
+         str(run)], env=ENV, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    holder.kill()      # kill -9: the lock is released, its file stays
+    holder.wait()
+    assert (run / ".lock").is_file()
+    assert cli(run, mnist_dir, "--resume", "--iters", "30") == 2   # below the checkpoint
+    one_line_error(capsys, "past --iters 30")
+    assert (run / ".lock").is_file()
+    assert cli(run, mnist_dir, "--resume", "--iters", "50") == 0
+    assert not (run / ".lock").exists()
+
+
 # --- 2. every value checked before anything is written
 
 @pytest.mark.parametrize("args, words", [
@@ -338,3 +357,34 @@ def test_many_d_steps_still_stop_within_a_window(tmp_path, mnist_dir):
     assert proc.returncode == 128 + signal.SIGTERM
     stopped = RunFolder(run).read_checkpoint()["iteration"]
     assert 0 < stopped < 100 and time.monotonic() - t0 < 30, stopped
+
+
+def test_a_stop_inside_a_logging_window_leaves_the_uninterrupted_log(mnist, finished,
+                                                                     tmp_path, monkeypatch):
+    """Issue 50 item 2: stopped at 13 (inside the window 10-20), resumed to 40: no
+    partial record at 13, and the record of 20 averages all ten iterations, so
+    stats.jsonl is the straight run's (apart from elapsed_s), as is the checkpoint."""
+    class StopAt13(train_lib.Progress):
+        def update(self, done):
+            super().update(done)
+            if done == 13:
+                os.kill(os.getpid(), signal.SIGTERM)   # handled: stop at the next chunk
+    # One iteration a chunk, so the stop comes at 13 exactly (chunks cannot change
+    # the training, loop.Driver._chunk_body).
+    monkeypatch.setattr(train_lib, "CHUNK_SECONDS", 0.0)
+    monkeypatch.setattr(train_lib, "Progress", StopAt13)
+    cut = tmp_path / "cut"
+    summary = train_lib.train(TINY, cut, data=mnist, **QUIET)
+    assert summary["status"] == "interrupted" and summary["iteration"] == 13
+    assert [r["iter"] for r in RunFolder(cut).read_stats()] == [10]
+    monkeypatch.undo()   # resumed in chunks of any size
+    train_lib.train(train_lib.resume_config(cut, {}), cut, resume=True, data=mnist, **QUIET)
+
+    def log(run):
+        return [{k: v for k, v in r.items() if k != "elapsed_s"}
+                for r in RunFolder(run).read_stats()]
+    assert log(cut) == log(finished)
+    a, b = RunFolder(finished).read_checkpoint(), RunFolder(cut).read_checkpoint()
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)

@@ -373,7 +373,10 @@ def test_a_cyclegan_config_saved_before_the_pool_loads_as_it_trained():
 
 
 def test_cyclegan_refuses_a_decay_that_ends_before_the_run():
+    # --iters also on --resume, the decay's flags in a new run (issue 50 item 4; run by
+    # test_each_fix_the_decay_refusal_suggests_on_resume_is_accepted)
     with pytest.raises(UserError, match=r"decayed to lr/1501 at iteration 3,000 .*"
+                                        r"\(--iters 3000\), or start a new run .*"
                                         r"--decay-start 6000 --decay-iters 6000"):
         override(load_experiment("mnist-cyclegan"), {"iters": 12_000})
     with pytest.raises(UserError, match=r"its own way \(decay_start, decay_iters\): drop "
@@ -383,6 +386,33 @@ def test_cyclegan_refuses_a_decay_that_ends_before_the_run():
                      ("decay_iters", 1.5)):
         with pytest.raises(UserError, match=key):
             override(load_experiment("mnist-cyclegan"), {key: bad})
+
+
+@pytest.mark.slow   # three tiny CycleGAN runs, about a minute
+def test_each_fix_the_decay_refusal_suggests_on_resume_is_accepted(mnist_dir, tmp_path,
+                                                                   capsys):
+    """Issue 50 item 4: extending a CycleGAN run whose decay has ended is refused with
+    fixes that each work: --iters within the decay on --resume, the decay's flags in a
+    new run (--resume refuses them)."""
+    import re
+
+    from conftest import one_line_error
+    from gan_tf.train import main
+    tiny = ["--experiment", "mnist-cyclegan", "--width", "2", "--blocks", "1",
+            "--d-width", "2", "--snapshot-every", "2", "--log-every", "2",
+            "--no-tensorboard", "--data-dir", str(mnist_dir)]
+    run = tmp_path / "run"
+    assert main([*tiny, "--iters", "4", "--decay-start", "2", "--decay-iters", "2",
+                 "--run-dir", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["--resume", "--iters", "8", "--run-dir", str(run)]) == 2
+    line = one_line_error(capsys, "decayed", "new run")
+    iters = re.search(r"--iters (\d+)\b", line)
+    moved = re.search(r"--decay-start (\d+) --decay-iters (\d+)", line)
+    assert iters and moved and "--decay-iters 0" in line, line
+    assert main(["--resume", "--iters", iters[1], "--run-dir", str(run)]) == 0
+    for i, flags in enumerate((moved[0].split(), ["--decay-iters", "0"])):
+        assert main([*tiny, "--iters", "8", *flags, "--run-dir", str(tmp_path / str(i))]) == 0
 
 
 @pytest.mark.slow

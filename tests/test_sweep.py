@@ -3,6 +3,7 @@ resume, signals and refusals behave as a single run's."""
 
 import dataclasses
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -174,6 +175,29 @@ def test_a_sweep_stopped_and_resumed_ends_bit_identical(finished_sweep, mnist_di
         assert [r.keys() for r in ours] == [r.keys() for r in theirs]
         for a, b in zip(ours, theirs):
             assert all(np.isclose(a[k], b[k], rtol=1e-6, atol=0) for k in a), (a, b)
+
+
+def test_a_stack_stopped_inside_a_logging_window_leaves_each_seeds_log(
+        finished_sweep, mnist_dir, tmp_path, monkeypatch):
+    """Issue 50 item 2 for a stack: stopped at 13 (inside the window 10-20), resumed:
+    every seed's stats.jsonl and checkpoint are the uninterrupted sweep's."""
+    class StopAt13(sweep.Progress):
+        def update(self, done):
+            super().update(done)
+            if done == 13:
+                os.kill(os.getpid(), signal.SIGTERM)   # handled: stop at the next chunk
+    monkeypatch.setattr(sweep.train_lib, "CHUNK_SECONDS", 0.0)   # one iteration a chunk
+    monkeypatch.setattr(sweep, "Progress", StopAt13)
+    path = tmp_path / "sw"
+    assert sweep_cli(path, mnist_dir, "--seeds", "2", "--seed", "3") == 128 + signal.SIGTERM
+    assert [r["iter"] for r in RunFolder(path / "seed-3").read_stats()] == [10]
+    monkeypatch.undo()
+    assert sweep_cli(path, mnist_dir, "--resume") == 0
+    for seed in (3, 4):
+        assert (stats_without_time(path / f"seed-{seed}")
+                == stats_without_time(finished_sweep / f"seed-{seed}"))
+    for ours, theirs in zip(checkpoints(path), checkpoints(finished_sweep)):
+        assert same_arrays(ours, theirs)
 
 
 def test_one_seed_of_a_sweep_resumes_as_a_single_run(finished_sweep, mnist_dir, tmp_path):

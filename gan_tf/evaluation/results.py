@@ -15,6 +15,7 @@ import numpy as np
 
 from gan_tf.core import reading
 from gan_tf.core.errors import UserError
+from gan_tf.evaluation.evaluate import CLASSIFIER, TASKS
 from gan_tf.evaluation.metrics import MEASURES
 from gan_tf.runs.files import FolderLock, atomic_write_text
 from gan_tf.runs.folder import METRICS, METRICS_LIMIT, RunFolder
@@ -103,6 +104,15 @@ def read_metrics(path: Path) -> dict:
     """A metrics.json written by gan_tf.evaluate; a one-line error if it is not one."""
     try:
         m = reading.read_json(path, "evaluate the run again", limit=METRICS_LIMIT)
+        # A family that measures no samples (families/base.Family.measures) has its
+        # measures under that name: a file of the project's, not a damaged one.
+        other = [k for k in (*TASKS, CLASSIFIER) if isinstance(m, dict) and k in m
+                 and "generated" not in m]
+        if other:
+            raise UserError(f"{path} holds a {other[0]} run's measures "
+                            f"({other[0]}: {', '.join(list(m[other[0]])[:4])}), which "
+                            f"evaluate printed; results tables are for sample-quality runs "
+                            f"(families that measure samples): leave {path.parent} out")
         for side in ("generated", "real"):
             for c in COLUMNS:
                 c.cell(m[side])

@@ -108,13 +108,17 @@ class Params(OptimizerParams):
         if (not out and self.decay_iters > 0
                 and self.decay_start + self.decay_iters < cfg.iters):
             end = self.decay_start + self.decay_iters
+            # Every fix named is one its command accepts: --iters also on --resume,
+            # the decay's flags only in a new run (a resumed run keeps its decay, as
+            # moving it would change the rate its trained iterations had).
             out.append(f"the learning rate has decayed to lr/{self.decay_iters + 1} at "
                        f"iteration {end:,} (decay_start {self.decay_start:,} + decay_iters "
-                       f"{self.decay_iters:,}), before iters {cfg.iters:,}: train for "
-                       f"{end:,} iterations, or move the decay (the authors' half "
-                       f"constant, half falling: --decay-start {cfg.iters // 2} "
-                       f"--decay-iters {cfg.iters - cfg.iters // 2}), or "
-                       f"--decay-iters 0 for a constant rate")
+                       f"{self.decay_iters:,}), before iters {cfg.iters:,}: train to the "
+                       f"decay's end (--iters {end}), or start a new run (--resume keeps "
+                       f"the decay) with the decay moved (the authors' half constant, "
+                       f"half falling: --decay-start {cfg.iters // 2} --decay-iters "
+                       f"{cfg.iters - cfg.iters // 2}) or with --decay-iters 0 for a "
+                       f"constant rate")
         if self.domain_map not in DOMAIN_MAPS:
             out.append(f"domain_map must be one of {', '.join(DOMAIN_MAPS)}, got "
                        f"{str(self.domain_map)[:40]!r}")

@@ -85,7 +85,8 @@ class FolderLock:
     The lock file's bytes are never written: who holds it is read from the kernel's
     own table (/proc/locks), so a refused command leaves every file byte-identical,
     .lock included. A .lock this process created is removed again on release (a
-    command that is refused adds no file); since another process may have opened it
+    command that is refused adds no file), and so is one a killed process left, by
+    the command that then does its work in the folder (locked()); since another process may have opened it
     just before, acquire() checks that the file it locked is still the one at .lock
     and otherwise locks the new one."""
 
@@ -140,6 +141,12 @@ class FolderLock:
                 return
             os.close(fd)   # its creator removed it as we locked it: lock the new one
 
+    def adopt(self) -> None:
+        """Make a .lock this process found (one a killed holder left: kill -9 skips
+        release) its own, so that release removes it."""
+        if self._fd is not None:
+            self._created = True
+
     def release(self) -> None:
         if self._fd is not None:
             if self._created:   # still held: no one else can be holding this file
@@ -182,6 +189,9 @@ def locked(folder: Path, what: str = "run folder"):
     try:
         lock.acquire(what)
         yield folder
+        # The command did its work (a refused one raises, leaving the folder as it
+        # was): a .lock a killed process left is now this command's, and goes with it.
+        lock.adopt()
     finally:
         lock.release()
         if created:

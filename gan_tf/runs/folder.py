@@ -9,7 +9,8 @@ files (and nothing else) and removes temporaries of killed writers.
     frames/NNN.png     sample grids, frame k taken at iteration k * snapshot_every
     stats.jsonl        one JSON record per logging window, flushed on every write
     checkpoint.npz     G, D, both optimizers' state by variable name, the iteration
-                       (a VAE's: encoder E, decoder G, its optimizer)
+                       (a VAE's: encoder E, decoder G, its optimizer); after a stop
+                       inside a logging window, that window's sums so far (WINDOW)
     training.gif       all frames, assembled at the end
     losses.png         D and G loss curves
     generator.keras    the final generator, Keras format
@@ -50,6 +51,9 @@ GIF = "training.gif"
 # The checkpoint's name of a Keras layer's random state (a Dropout's), after the
 # layer's: G/<layer>/seed_generator_state.
 SEED_STATE = "seed_generator_state"
+# The checkpoint's names of a logging window a stop left open: WINDOW/<value> its sums
+# so far, WINDOW_N how many iterations they add (the resumed run completes its record).
+WINDOW, WINDOW_N = "log_window", "log_window_n"
 LOSSES = "losses.png"
 PARZEN_CURVE = "parzen.png"    # with parzen_every: the quick Parzen estimate's curve
 QUALITY_CURVE = "quality.png"  # with eval_every: score and Frechet distance over training

@@ -25,7 +25,7 @@ from gan_tf.data.datasets import Mnist, load_dataset, with_split
 from gan_tf.data.streams import STREAM_SAMPLES, sample_z
 from gan_tf.models import networks
 from gan_tf.models.networks import NUM_CLASSES
-from gan_tf.runs.folder import SEED_STATE, RunFolder, check_mode
+from gan_tf.runs.folder import SEED_STATE, WINDOW, WINDOW_N, RunFolder, check_mode
 from gan_tf.runs.writer import NullWriter, RunWriter
 from gan_tf.training import distribute, threads
 from gan_tf.training.build import build_trainer
@@ -127,6 +127,8 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
     distribute.check_batch(cfg, strategy)
     trainer = build_trainer(cfg, data.train_images, data.train_labels, strategy)
     start = restore(trainer, checkpoint, folder) if checkpoint else 0
+    window = (open_window(checkpoint, trainer.VALUES, trainer.VALUE_SHAPE, cfg.log_every,
+                          folder) if checkpoint else None)
     # Nothing is written until every worker has made the checks above.
     distribute.any_worker(strategy, False)
     writer.begin(resume=resume, overwrite=overwrite, start=start)
@@ -144,7 +146,7 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
              "set to one thread, so this DCGAN run is not bit-reproducible (the train "
              "command's runs are; see training/threads.py)")
     track = measure(cfg, data) if measure is not None and tracked(cfg) else None
-    loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit, resume_dir, track)
+    loop_ = ChunkedLoop(cfg, trainer, writer, strategy, emit, resume_dir, track, window)
     summary = drive(loop_, start, progress, [writer], folder,
                     lambda complete: writer.finish(trainer.G, complete,
                                                    trainer.extra_generators()))
@@ -196,8 +198,10 @@ class ChunkedLoop:
     """The chunked loop: snapshots on the grid, one stats record per logging window
     (its sums carried through the window's chunks), stop requests between chunks."""
 
-    def __init__(self, cfg, trainer, writer, strategy, emit, resume_dir=None, track=None):
+    def __init__(self, cfg, trainer, writer, strategy, emit, resume_dir=None, track=None,
+                 window=None):
         self.cfg, self.trainer, self.writer = cfg, trainer, writer
+        self.window = window   # (sums, n): the logging window a stop left open
         self.strategy, self.emit = strategy, emit
         self.resume_dir = resume_dir   # what a stop message names (default: the folder)
         self.track = track   # (generators, it) -> {name: number}; see train's `measure`
@@ -214,13 +218,14 @@ class ChunkedLoop:
                   networks.unit_images(self.trainer.sampler, *frame_inputs(self.cfg, frame)))
         self.writer.snapshot(it, frame, images, checkpoint_arrays(self.trainer, it))
 
-    def checkpoint(self, it):
+    def checkpoint(self, it, window=None):
         if self.writer.active:
-            self.writer.checkpoint(checkpoint_arrays(self.trainer, it))
+            self.writer.checkpoint({**checkpoint_arrays(self.trainer, it),
+                                    **window_arrays(window)})
 
     def run(self, start, stop, progress, folder) -> int:
         cfg, it = self.cfg, start
-        window, window_n, first = None, 0, None
+        (window, window_n), first = self.window or (None, 0), None
         # The first chunk compiles, the second is timed, later ones take about
         # CHUNK_SECONDS; under a strategy every worker must run the same chunks.
         adapt = self.strategy is None
@@ -232,9 +237,11 @@ class ChunkedLoop:
             if it >= cfg.iters:
                 return it
             if distribute.any_worker(self.strategy, stop.signum is not None):
-                if window_n:
-                    self.record(it, window, window_n, t_start)
-                self.checkpoint(it)
+                # No record of part of a window: its sums go into the checkpoint, and
+                # the resumed run writes the whole window's record, the uninterrupted
+                # run's (a partial record, and a next one of the rest, made the log
+                # depend on where the run was stopped).
+                self.checkpoint(it, (window, window_n) if window_n else None)
                 # A worker stopped because another one was signalled says SIGTERM.
                 stop.signum = stop.signum or int(signal.SIGTERM)
                 self.emit(f"Stopped by signal {stop.signum} at iteration {it}; checkpoint "
@@ -297,11 +304,38 @@ def checkpoint_arrays(trainer, it: int) -> dict:
     return {"iteration": np.int64(it), **arrays}
 
 
+def window_arrays(window) -> dict:
+    """A checkpoint's arrays of an open logging window (sums, n); {} for none."""
+    if window is None:
+        return {}
+    sums, n = window
+    return {WINDOW_N: np.int64(n),
+            **{f"{WINDOW}/{k}": np.array(v, np.float32) for k, v in sums.items()}}
+
+
+def open_window(checkpoint: dict, values, shape, log_every: int, folder):
+    """The logging window a stop left open in the checkpoint, (sums, n), checked
+    against the trainer's values (each of `shape`); None where there is none."""
+    sums = {k.split("/", 1)[1]: v for k, v in checkpoint.items()
+            if k.startswith(WINDOW + "/")}
+    n = checkpoint.get(WINDOW_N)
+    if n is None and not sums:
+        return None
+    if (n is None or np.shape(n) != () or not 0 < int(n) < log_every
+            or set(sums) != set(values)
+            or any(np.shape(v) != tuple(shape) for v in sums.values())):
+        raise UserError(f"checkpoint in {folder} does not match this model (its open "
+                        f"logging window {WINDOW}: {', '.join(sorted(sums)[:4])}); start "
+                        f"again with --overwrite")
+    return sums, int(n)
+
+
 def restore(trainer, checkpoint: dict, folder) -> int:
     """Load a checkpoint's arrays into the trainer by name; its iteration. Every
     missing, extra or misshapen array is named, and nothing is assigned unless all
     fit. (Checkpoints written before names were used list arrays by position.)"""
-    arrays = {k: v for k, v in checkpoint.items() if k != "iteration"}
+    arrays = {k: v for k, v in checkpoint.items() if k not in ("iteration", WINDOW_N)
+              and not k.startswith(WINDOW + "/")}   # the log's, not the trainer's
     legacy = arrays and all(re.fullmatch(r"(G|D|g_opt|d_opt)/\d{3}", k) for k in arrays)
     state = trainer.legacy_state() if legacy else trainer.state()
     missing, extra = sorted(set(state) - set(arrays)), sorted(set(arrays) - set(state))

@@ -24,6 +24,8 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from gan_tf.core.config import MAX_SEED, MAX_SEEDS, Config, resumed, resumes
 from gan_tf.core.errors import TrainingDiverged, UserError, os_error_line
 from gan_tf.data.datasets import load_dataset
@@ -234,6 +236,7 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
               for m, c, f in zip(stack.models, checkpoints, folders)}
     stack.restack()
     start = starts.pop()
+    window = _stacked_window(cfg, stack, checkpoints, folders)
     writers = [RunWriter(f, c, warn=emit) for f, c in zip(folders, stack.configs)]
     for f, w in zip(folders, writers):
         w.begin(resume=_seed_resumes(f, resume), overwrite=overwrite, start=start)
@@ -242,7 +245,7 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
     emit(f"{'Resuming' if start else 'Starting'} seeds {seeds_text(seeds)} "
          f"({len(seeds)} as one stack) in {folders[0].path.parent} at iteration {start} of "
          f"{cfg.iters}: loss {cfg.params.loss!r}, data from {data.source}")
-    loop_ = _StackLoop(cfg, stack, writers, emit)
+    loop_ = _StackLoop(cfg, stack, writers, emit, window)
 
     def finish(complete):
         stack.unstack()
@@ -258,14 +261,25 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
     return summary
 
 
+def _stacked_window(cfg, stack, checkpoints, folders):
+    """The logging window a stop left open, one slice per seed from its checkpoint;
+    None unless every seed has the same one (seeds behind others have none)."""
+    windows = [train_lib.open_window(c, stack.VALUES, (), cfg.log_every, f) if c else None
+               for c, f in zip(checkpoints, folders)]
+    if None in windows or len({n for _, n in windows}) != 1:
+        return None
+    return ({k: np.stack([sums[k] for sums, _ in windows]) for k in stack.VALUES},
+            windows[0][1])
+
+
 class _StackLoop(train_lib.ChunkedLoop):
     """run.py's chunked loop, writing each seed's frames, checkpoints and stats
     into its own run folder. A seed whose loss turns NaN or Inf is frozen: its folder
     keeps its last good checkpoint and frames, its NaN stays in its own slice of the
     stack (nothing couples the seeds), and the others train on."""
 
-    def __init__(self, cfg, stack, writers, emit):
-        super().__init__(cfg, stack, writers[0], None, emit)
+    def __init__(self, cfg, stack, writers, emit, window=None):
+        super().__init__(cfg, stack, writers[0], None, emit, window=window)
         self.writers = writers
         self.frozen = {}    # index in the stack -> the first bad iteration
 
@@ -281,10 +295,12 @@ class _StackLoop(train_lib.ChunkedLoop):
             images = networks.unit_images(m.G, *train_lib.frame_inputs(c, frame))
             w.snapshot(it, frame, images, train_lib.checkpoint_arrays(m, it))
 
-    def checkpoint(self, it):
+    def checkpoint(self, it, window=None):
         self.trainer.unstack()
-        for _, m, _, w in self._live():
-            w.checkpoint(train_lib.checkpoint_arrays(m, it))
+        for i, m, _, w in self._live():
+            own = window and ({k: v[i] for k, v in window[0].items()}, window[1])
+            w.checkpoint({**train_lib.checkpoint_arrays(m, it),
+                          **train_lib.window_arrays(own)})
 
     def check_finite(self, out, it, folder):
         last = it - it % self.cfg.snapshot_every
