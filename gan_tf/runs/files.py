@@ -42,10 +42,18 @@ def atomic_save(path: Path, save_fn) -> None:
     try:
         save_fn(tmp)
         os.replace(tmp, path)
-    except BaseException:   # disk full, permissions, Ctrl-C: no temporary stays behind
+    except BaseException as e:   # disk full, permissions, Ctrl-C: no temporary stays behind
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and e.filename in (None, str(tmp), tmp):
+            # A write or sync names no file, the temporary is gone: name the target.
+            raise naming(e, path) from None
         raise
+
+
+def naming(e: OSError, path) -> OSError:
+    """The OSError `e` (its errno, its cause) naming `path` as its file."""
+    return OSError(e.errno, e.strerror or str(e), str(path))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
