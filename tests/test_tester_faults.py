@@ -233,6 +233,22 @@ def test_a_generator_file_that_is_truncated_or_crafted_is_one_line(tmp_path):
     assert "not a Keras model file" in _one_line(e) and "not found" not in str(e.value)
 
 
+def test_a_generator_file_with_a_lambda_layer_gives_its_advice_once(tmp_path, capsys):
+    """Issue 50 item 6: the refusal said "use a generator file gan-tf saved" twice."""
+    import keras
+
+    from gan_tf import evaluate as evaluate_command
+    inp = keras.Input((100,))
+    path = tmp_path / "g.keras"
+    keras.Model(inp, keras.layers.Lambda(lambda v: -v)(inp)).save(path)
+    assert evaluate_command.main([str(path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {path} was refused: it holds code Keras would run on loading (a Lambda "
+        f"layer or a custom function), and gan-tf loads generators only in Keras' safe "
+        f"mode; use a generator file gan-tf saved (docs/models/, or a run's "
+        f"generator.keras)"]
+
+
 # --- 4. bounded work -------------------------------------------------------------
 
 @pytest.mark.parametrize("module, argv", [
