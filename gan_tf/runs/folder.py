@@ -212,7 +212,7 @@ class RunFolder:
         if not self.path.is_dir():
             yield self
             return
-        with files.locked(self.path):
+        with files.locked(self.path, flag=None):   # these commands take the folder itself
             yield self
 
     def clear(self) -> None:
