@@ -5,6 +5,7 @@ half-written file or loses an earlier result."""
 
 import contextlib
 import dataclasses
+import errno
 import os
 import shutil
 import signal
@@ -225,6 +226,48 @@ def test_a_full_disk_stops_the_run_in_one_line_keeping_the_checkpoint(tmp_path, 
         assert "checkpoint" in line
         assert RunFolder(run).read_checkpoint()["iteration"] == 0
         assert temporaries(run) == []
+
+
+def no_space(*args, **kwargs):
+    """A write that fails as on a full disk: an OSError that names no file."""
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("target, name", [
+    ("os.fsync", "config.json"),              # the first file a run writes
+    ("numpy.savez", "checkpoint.npz"),
+])
+def test_a_full_disk_line_names_the_file_it_could_not_write(tmp_path, mnist_dir, capsys,
+                                                            monkeypatch, target, name):
+    monkeypatch.setattr(target, no_space)
+    assert cli(tmp_path / "run", mnist_dir) == 2
+    line = one_line_error(capsys, "the disk is full", "the run stopped")
+    assert f"cannot write {tmp_path / 'run' / name}: No space left on device" in line
+
+
+def test_a_full_disk_names_the_stats_log(tmp_path):
+    from gan_tf.runs.writer import StatsLog
+    log = StatsLog(tmp_path / "stats.jsonl")
+
+    class Full:
+        write = flush = close = staticmethod(no_space)
+    log._f = Full()
+    with pytest.raises(OSError) as e:
+        log.write({"iter": 10})
+    assert e.value.filename == str(tmp_path / "stats.jsonl")
+    assert e.value.errno == errno.ENOSPC
+
+
+def test_a_full_disk_in_evaluate_names_the_file(run, mnist_dir, capsys, monkeypatch):
+    from gan_tf import evaluate as evaluate_command
+    monkeypatch.setattr("os.fsync", no_space)
+    assert evaluate_command.main([str(run), "--num-samples", "1000", "--data-dir",
+                                  str(mnist_dir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()   # its progress, then the error
+    assert [e for e in err if e.startswith("error: ")] == err[-1:], err
+    assert f"cannot write {run / 'metrics.json'}: No space left on device" in err[-1]
+    assert "the disk is full" in err[-1]
+    assert not (run / "metrics.json").exists() and temporaries(run) == []
 
 
 def test_a_failed_write_leaves_no_temporary(tmp_path):

@@ -10,7 +10,8 @@ from gan_tf.core.config import Config
 from gan_tf.families import mlp as losses   # the tutorial's losses
 
 REAL = [0.0, 2.0]    # D's logits on two real images
-FAKE = [-1.0, 3.0]   # and on two fakes
+FAKE = [-1.0, 4.0]   # and on two fakes: a mean unlike REAL's, so a D loss with
+                     # the two swapped has another value
 
 
 def sig(x):
@@ -23,9 +24,9 @@ def t(v):
 
 def test_log_losses_match_the_tutorials_formula():
     want_d = -((math.log(sig(0)) + math.log(1 - sig(-1)))
-               + (math.log(sig(2)) + math.log(1 - sig(3)))) / 2
-    want_g = -(math.log(sig(-1)) + math.log(sig(3))) / 2
-    assert want_d == pytest.approx(2.090962, abs=1e-6)  # worked out on paper too
+               + (math.log(sig(2)) + math.log(1 - sig(4)))) / 2
+    want_g = -(math.log(sig(-1)) + math.log(sig(4))) / 2
+    assert want_d == pytest.approx(2.575743, abs=1e-6)  # worked out on paper too
     assert float(losses.log_d_loss(t(REAL), t(FAKE), eps=0)) == pytest.approx(want_d, rel=1e-6)
     assert float(losses.log_g_loss(t(FAKE), eps=0)) == pytest.approx(want_g, rel=1e-6)
     # Clipping at 1e-7 changes nothing for moderate logits.
@@ -35,8 +36,8 @@ def test_log_losses_match_the_tutorials_formula():
 def test_xent_losses_match_hand_values():
     # sce(l, 1) = log(1 + e^-l); sce(l, 0) = log(1 + e^l)
     want_d = (math.log1p(math.exp(-0.0)) + math.log1p(math.exp(-2.0))) / 2 \
-        + (math.log1p(math.exp(-1.0)) + math.log1p(math.exp(3.0))) / 2
-    want_g = (math.log1p(math.exp(1.0)) + math.log1p(math.exp(-3.0))) / 2
+        + (math.log1p(math.exp(-1.0)) + math.log1p(math.exp(4.0))) / 2
+    want_g = (math.log1p(math.exp(1.0)) + math.log1p(math.exp(-4.0))) / 2
     assert float(losses.xent_d_loss(t(REAL), t(FAKE))) == pytest.approx(want_d, rel=1e-6)
     assert float(losses.xent_g_loss(t(FAKE))) == pytest.approx(want_g, rel=1e-6)
 
@@ -69,7 +70,7 @@ def test_get_losses_dispatches_on_the_config():
 
 
 def test_minimax_g_losses_match_hand_values():
-    want = (math.log(1 - sig(-1)) + math.log(1 - sig(3))) / 2     # mean log(1 - D(G(z)))
+    want = (math.log(1 - sig(-1)) + math.log(1 - sig(4))) / 2     # mean log(1 - D(G(z)))
     assert float(losses.log_g_loss_minimax(t(FAKE), eps=0)) == pytest.approx(want, rel=1e-6)
     assert float(losses.xent_g_loss_minimax(t(FAKE))) == pytest.approx(want, rel=1e-6)
     d, g = losses.get_losses(Config.of(loss="xent", g_loss="minimax"))

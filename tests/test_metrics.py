@@ -51,6 +51,15 @@ def test_mode_coverage_of_one_digit_and_of_all():
     assert all_["confident_share"] == 0.0
 
 
+def test_a_digit_is_covered_from_one_percent_of_the_samples():
+    """The threshold pinned (issue 50 item 11): of 1,000 samples, 10 of a digit (1%)
+    cover it and 9 do not; at 5%, or with > for >=, the count is another."""
+    classes = np.concatenate([np.arange(981) % 8, np.full(10, 8), np.full(9, 9)])
+    m = metrics.mode_coverage(onehot(classes), np.arange(1000) % 10)
+    assert m["class_histogram"][8:] == [0.01, 0.009]
+    assert m["modes_covered"] == 9
+
+
 def test_parzen_matches_the_known_density_of_a_gaussian():
     """Centres from N(0, I) in 2-D smoothed by sigma give the density N(0, (1 + s^2) I);
     the mean log-likelihood of fresh N(0, I) points under it is known in closed form."""

@@ -5,6 +5,7 @@ counts, messages, and the PacGAN protocol's remedies."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 
 import numpy as np
@@ -233,6 +234,22 @@ def test_a_generator_file_that_is_truncated_or_crafted_is_one_line(tmp_path):
     assert "not a Keras model file" in _one_line(e) and "not found" not in str(e.value)
 
 
+def test_a_generator_file_with_a_lambda_layer_gives_its_advice_once(tmp_path, capsys):
+    """Issue 50 item 6: the refusal said "use a generator file gan-tf saved" twice."""
+    import keras
+
+    from gan_tf import evaluate as evaluate_command
+    inp = keras.Input((100,))
+    path = tmp_path / "g.keras"
+    keras.Model(inp, keras.layers.Lambda(lambda v: -v)(inp)).save(path)
+    assert evaluate_command.main([str(path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {path} was refused: it holds code Keras would run on loading (a Lambda "
+        f"layer or a custom function), and gan-tf loads generators only in Keras' safe "
+        f"mode; use a generator file gan-tf saved (docs/models/, or a run's "
+        f"generator.keras)"]
+
+
 # --- 4. bounded work -------------------------------------------------------------
 
 @pytest.mark.parametrize("module, argv", [
@@ -311,6 +328,35 @@ def test_a_study_of_a_missing_run_names_its_own_make_target(module, argv, make, 
     assert len(err.strip().splitlines()) == 1 and make in err, err
     assert "--resume" not in err and "--overwrite" not in err, err
     assert not (tmp_path / "o").exists()          # a refused study leaves no folder
+
+
+@pytest.mark.parametrize("module", ["gan_tf.evaluate", "gan_tf.latent",
+                                    "gan_tf.vae_likelihood"])
+def test_a_locked_run_refuses_a_measure_with_a_fix_it_accepts(module, tmp_path, capsys):
+    """Issue 50 item 7: these commands take the run folder itself, not --run-dir; the
+    fix they print (wait, then run it again) is run here and is no longer refused so."""
+    import importlib
+    command = importlib.import_module(module)
+    lock = files.FolderLock(tmp_path)
+    lock.acquire("run folder")
+    try:
+        assert command.main([str(tmp_path)]) == 2
+    finally:
+        lock.release()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {tmp_path} is in use: another process (pid {os.getpid()}) is "
+                   f"writing this run folder; wait for it to finish or stop it, then run "
+                   f"this command again"]
+    assert command.main([str(tmp_path)]) == 2          # an empty folder: another refusal
+    assert "in use" not in capsys.readouterr().err
+
+
+def test_results_of_an_unevaluated_folder_names_it_once(tmp_path, capsys):
+    from gan_tf import results as results_command
+    assert results_command.main([str(tmp_path), "--print"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: no metrics.json in {tmp_path}; evaluate first (python -m gan_tf.evaluate "
+        f"{tmp_path})"]
 
 
 def test_a_refused_resume_leaves_the_lock_file_byte_identical(tmp_path):

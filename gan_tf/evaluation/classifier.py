@@ -111,7 +111,7 @@ def make_classifier(dataset: str = "mnist", data_dir=None, epochs: int = 6, seed
     if epochs <= 0:
         raise UserError(f"--epochs must be positive, got {epochs}")
     out = Path(out) if out else weights_path(dataset)
-    with locked(out.parent, "classifier folder"):
+    with locked(out.parent, "classifier folder", flag="--out"):
         return _make_classifier(dataset, data_dir, epochs, seed, out, overwrite, command)
 
 

@@ -211,7 +211,7 @@ def update_section(docs, name: str, text: str) -> Path:
     if not page.is_file():
         raise UserError(f"no docs page {page}; pass the docs folder with --docs")
     lock = FolderLock(Path(docs))
-    lock.acquire("docs folder", wait=60)
+    lock.acquire("docs folder", wait=60, flag="--docs")
     try:
         content = reading.read_text(page, "restore it from git", limit=16 * reading.MIB)
         if start not in content or end not in content:
@@ -333,9 +333,11 @@ def publish(runs=(), docs="docs", outputs="outputs", print_only: bool = False) -
                for f in (sweep_folders(r) if is_sweep(r) else [RunFolder(r)])]
     files = ([Path(r) / METRICS for r in folders] if runs
              else [f for f in Path(outputs).glob(f"**/{METRICS}") if not _is_toy(f)])
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [str(f.parent) for f in files if not f.is_file()]
     if missing:
-        raise UserError(f"no metrics.json in {', '.join(missing)}; evaluate first")
+        how = (f"python -m gan_tf.evaluate {missing[0]}" if len(missing) == 1
+               else "python -m gan_tf.evaluate RUN_DIR, for each")
+        raise UserError(f"no metrics.json in {', '.join(missing)}; evaluate first ({how})")
     text = table(files)
     if not print_only:
         sections = {"results": text, **toy_sections(Path(outputs)),

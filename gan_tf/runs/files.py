@@ -42,10 +42,18 @@ def atomic_save(path: Path, save_fn) -> None:
     try:
         save_fn(tmp)
         os.replace(tmp, path)
-    except BaseException:   # disk full, permissions, Ctrl-C: no temporary stays behind
+    except BaseException as e:   # disk full, permissions, Ctrl-C: no temporary stays behind
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and e.filename in (None, str(tmp), tmp):
+            # A write or sync names no file, the temporary is gone: name the target.
+            raise naming(e, path) from None
         raise
+
+
+def naming(e: OSError, path) -> OSError:
+    """The OSError `e` (its errno, its cause) naming `path` as its file."""
+    return OSError(e.errno, e.strerror or str(e), str(path))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -115,9 +123,11 @@ class FolderLock:
                                 f"it") from None
             raise UserError(os_error_line(e)) from None
 
-    def acquire(self, what: str = "run folder", wait: float = 0.0) -> None:
+    def acquire(self, what: str = "run folder", wait: float = 0.0,
+                flag: str | None = "--run-dir") -> None:
         """Take the lock, or refuse in one line naming the holder; `wait` seconds of
-        retrying first (for the short read-merge-write of a shared page)."""
+        retrying first (for the short read-merge-write of a shared page). `flag` is the
+        command's flag that chooses another folder (None: the command has none)."""
         deadline = time.monotonic() + wait
         while True:
             fd, created = self._open(what)
@@ -129,9 +139,10 @@ class FolderLock:
                 if time.monotonic() < deadline:
                     time.sleep(0.05)
                     continue
+                fix = (f"wait for it to finish, stop it, or choose another {flag}" if flag
+                       else "wait for it to finish or stop it, then run this command again")
                 raise UserError(f"{self.folder} is in use: another process (pid {holder}) "
-                                f"is writing this {what}; wait for it to finish, stop it, "
-                                f"or choose another --run-dir") from None
+                                f"is writing this {what}; {fix}") from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.path, follow_symlinks=False).st_ino
             except FileNotFoundError:
@@ -175,10 +186,11 @@ def lock_holder(fd: int) -> str:
 
 
 @contextlib.contextmanager
-def locked(folder: Path, what: str = "run folder"):
+def locked(folder: Path, what: str = "run folder", flag: str | None = "--run-dir"):
     """Hold `folder`'s lock (creating the folder) for the block: a second process is
-    refused in one line. A folder this call created is removed again if the block left
-    nothing in it (a refused command writes nothing)."""
+    refused in one line (see FolderLock.acquire for `flag`). A folder this call created
+    is removed again if the block left nothing in it (a refused command writes
+    nothing)."""
     folder = Path(folder)
     created = not folder.exists()
     try:
@@ -187,7 +199,7 @@ def locked(folder: Path, what: str = "run folder"):
         raise UserError(os_error_line(e)) from None
     lock = FolderLock(folder)
     try:
-        lock.acquire(what)
+        lock.acquire(what, flag=flag)
         yield folder
         # The command did its work (a refused one raises, leaving the folder as it
         # was): a .lock a killed process left is now this command's, and goes with it.

@@ -216,7 +216,7 @@ class RunFolder:
         if not self.path.is_dir():
             yield self
             return
-        with files.locked(self.path):
+        with files.locked(self.path, flag=None):   # these commands take the folder itself
             yield self
 
     def clear(self) -> None:
@@ -465,8 +465,7 @@ def read_generator(path: Path, fix: str):
         if "safe_mode" in str(e):
             raise UserError(f"{path} was refused: it holds code Keras would run on loading "
                             f"(a Lambda layer or a custom function), and gan-tf loads "
-                            f"generators only in Keras' safe mode; use a generator file "
-                            f"gan-tf saved; {fix}") from None
+                            f"generators only in Keras' safe mode; {fix}") from None
         raise UserError(f"{path} is unreadable as a Keras model "
                         f"({reading.exception_line(e, 100)}); {fix}") from None
 

@@ -16,7 +16,7 @@ import tensorflow as tf
 from gan_tf import families
 from gan_tf.core.errors import UserError
 from gan_tf.runs import pictures
-from gan_tf.runs.files import atomic_save
+from gan_tf.runs.files import atomic_save, naming
 from gan_tf.runs.folder import (
     FRAMES,
     GENERATOR,
@@ -67,11 +67,15 @@ class StatsLog:
     between two records; checkpoints are synced.)"""
 
     def __init__(self, path):
+        self.path = path
         self._f = open(path, "a")
 
     def write(self, record: dict) -> None:
-        self._f.write(json.dumps(record) + "\n")
-        self._f.flush()
+        try:
+            self._f.write(json.dumps(record) + "\n")
+            self._f.flush()
+        except OSError as e:   # a full disk: the line names the log it could not extend
+            raise naming(e, self.path) from None
 
     def close(self) -> None:
         self._f.close()

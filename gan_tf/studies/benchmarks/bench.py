@@ -398,7 +398,7 @@ def bench(repeats: int = 3, iters: int = 5000, baseline_iters: int = 1000, data_
     log = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
     # The output folder's lock for the whole measurement: a second benchmark into it
     # is refused (it would also share the cores and skew both timings).
-    with locked(Path(out), "benchmark folder"):
+    with locked(Path(out), "benchmark folder", flag="--out"):
         if seeds is not None:
             # iters sets the whole commands' length; the loops run a third of it per seed.
             res = run_sweep_bench(seeds, repeats, max(100, iters // 3), iters, data_dir,

@@ -209,7 +209,8 @@ def bench(repeats: int, iters: int, data_dir=None, out=None, docs=None,
         print(measure_one(worker, iters, data_dir))
         return 0
     load_mnist(data_dir)   # fail here, in one line, not in a worker
-    with locked(Path(out), "benchmark folder"):   # as bench.bench: one at a time
+    # as bench.bench: one at a time
+    with locked(Path(out), "benchmark folder", flag="--out"):
         res = run(repeats, iters, data_dir,
                   log=lambda line: print(line, file=sys.stderr, flush=True))
         return mlp_bench.publish_report(Path(out), docs, "bench-dcgan", res,

@@ -269,7 +269,7 @@ def bench(iters: int, data_dir=None, out=None, docs=None) -> int:
     """The profile report on stdout, profile-dcgan.json into `out` and, with `docs`,
     into its section of docs/speed.md; the output folder locked throughout."""
     load_mnist(data_dir)   # fail here, in one line, not in a worker
-    with locked(Path(out), "benchmark folder"):
+    with locked(Path(out), "benchmark folder", flag="--out"):
         res = run(iters, data_dir, log=lambda line: print(line, file=sys.stderr, flush=True))
         return mlp_bench.publish_report(Path(out), docs, "profile-dcgan", res,
                                         format_report(res))

@@ -298,7 +298,7 @@ def paper_study(path, out, docs=None, keep_seed=None, data_dir=None, variants=()
     seed's generator into docs/models. Prints the table.
     The output folder's lock is held from the first read to the last write: a second
     process making the same study is refused in one line."""
-    with locked(Path(out), "study folder"):
+    with locked(Path(out), "study folder", flag="--out"):
         return _paper_study(path, out, docs, keep_seed, data_dir, variants)
 
 

@@ -240,7 +240,7 @@ def dcgan_study(path, out, docs=None, keep_seed=None, ablations=(), headline="em
     the kept seed's `headline` generator into docs/models. Prints the table.
     The output folder's lock is held from the first read to the last write: a second
     process making the same study is refused in one line."""
-    with locked(Path(out), "study folder"):
+    with locked(Path(out), "study folder", flag="--out"):
         return _dcgan_study(path, out, docs, keep_seed, ablations, headline, reference)
 
 

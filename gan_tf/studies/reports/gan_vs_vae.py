@@ -154,7 +154,7 @@ def compare(run_dirs=DEFAULT_RUNS, out=study_dir(GAN_VS_VAE), docs=None,
     copied there and the table into its gan-vs-vae section. Prints the table.
     The output folder's lock is held from the first read to the last write: a second
     process making the same study is refused in one line."""
-    with locked(Path(out), "study folder"):
+    with locked(Path(out), "study folder", flag="--out"):
         return _compare(run_dirs, out, docs, data_dir)
 
 

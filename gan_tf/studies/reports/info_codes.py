@@ -62,7 +62,7 @@ def varied(G, cfg, which: int, seed: int = 0) -> np.ndarray:
 
 def study(run, out_dir) -> dict:
     table = {}
-    with locked(Path(out_dir), "study folder"):
+    with locked(Path(out_dir), "study folder", flag="--out"):
         runs = seed_runs(Path(run), "train it first: make mnist-infogan ARGS=\"--seeds 3\"")
         classifier = load_classifier()
         for seed, folder in sorted(runs.items()):

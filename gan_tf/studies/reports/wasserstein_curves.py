@@ -97,7 +97,7 @@ def curves(run_path) -> dict:
 def study(runs, out_dir) -> dict:
     runs = list(runs) or list(DEFAULT_RUNS)
     table = {}
-    with locked(Path(out_dir), "study folder"):
+    with locked(Path(out_dir), "study folder", flag="--out"):
         for path in runs:
             c = curves(path)
             rhos = {str(s): spearman(p["loss"], p["fd"]) for s, p in c["seeds"].items()}
