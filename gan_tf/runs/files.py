@@ -95,8 +95,8 @@ class FolderLock:
     .lock included. A .lock this process created is removed again on release (a
     command that is refused adds no file), and so is one a killed process left, by
     the command that then does its work in the folder (locked()); since another
-    process may have opened it just before, acquire() checks that the file it locked is still the one at .lock
-    and otherwise locks the new one."""
+    process may have opened it just before, acquire() checks that the file it locked
+    is still the one at .lock and otherwise locks the new one."""
 
     NAME = ".lock"
 
