@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from gan_tf import families
-from gan_tf.core.config import Config
+from gan_tf.core.config import Config, override
 from gan_tf.models import networks
 from gan_tf.families.mlp import get_losses
 from gan_tf.data import streams
@@ -142,9 +142,8 @@ def test_iteration_flop_count_by_hand():
 def test_algorithm_options_match_the_reference_steps(mnist, changes):
     """Algorithm 1's k D steps, the minimax G loss and SGD with momentum, in the
     compiled loop, against the TF1-style steps fed the same batches and z."""
-    import dataclasses
     images = mnist.train_images[:1000]
-    cfg = dataclasses.replace(Config(), **changes)
+    cfg = override(Config(), changes)
     k = cfg.params.d_steps
     fast = make_trainer(cfg, images)
     out = fast.chunk(12)

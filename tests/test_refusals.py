@@ -140,7 +140,8 @@ def test_a_seed_folder_replaced_by_a_file_is_refused_before_sweep_json_changes(
 def test_a_seed_whose_config_was_changed_is_refused_before_sweep_json_changes(
         sweep, mnist_dir, capsys):
     path = sweep / "seed-1" / "config.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), "lr": 0.5}))
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "params": {**saved["params"], "lr": 0.5}}))
     before = tree(sweep)
     assert cli(sweep, mnist_dir, "--resume", "--iters", "60") == 2
     one_line_error(capsys, "config differs")

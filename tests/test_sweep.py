@@ -91,7 +91,7 @@ def test_every_mlp_option_stacks_seed_for_seed(mnist, name, changes):
     Not more: in the deeper MLP a ReLU input that rounding puts on the other side of
     0 for one sample changes a gradient discretely (seed 3: D's hidden2 momentum
     1.4e-4 off at iteration 10, in the single run computed two ways as well)."""
-    cfg = dataclasses.replace(load_experiment(name), **changes)
+    cfg = override(load_experiment(name), changes)
     s = stack.SeedStack(cfg, [3, 5], mnist.train_images, mnist.train_labels)
     s.chunk(5)
     s.unstack()

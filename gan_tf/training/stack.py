@@ -63,11 +63,14 @@ def stackable(cfg) -> str | None:
     if cfg.precision != "float32":
         return f"precision {cfg.precision!r} (a stack computes in float32)"
     # The GAN paper's options are implemented by the single run's adversarial step only.
+    flat = flat_values(cfg)
     for name, plain in (("noise", "uniform"), ("update", "alternating"), ("lr_decay", 1.0),
                         ("momentum_saturate", 0), ("d_loss_scale", 1.0), ("parzen_every", 0),
                         ("eval_every", 0), ("g_ema", 0.0), ("real_label", 1.0), ("d_lr", 0.0),
                         ("init", None)):
-        value = flat_values(cfg)[name]
+        if name not in flat:   # a family without the option does not use it
+            continue
+        value = flat[name]
         if (value == "uniform") if plain is None else value != plain:
             return f"{name} {value!r} (this option trains one seed at a time)"
     return None
