@@ -20,6 +20,7 @@
 #   make mnist-cyclegan [ITERS=N] [ARGS=...]        CycleGAN: MNIST <-> MNIST rotated and inverted, unpaired
 #   make info-codes [RUN=...]                       how often InfoGAN's code picks one digit
 #   make wasserstein-curves [RUNS="..."]            the critic's estimate against sample quality
+#   make semi-supervised-table RUNS="..."           Salimans et al.'s Table 1 from semi-supervised runs
 #   make mnist-paper [ITERS=N] [ARGS=...]           the GAN paper's own MNIST model (maxout D, SGD)
 #     any of them on Fashion-MNIST: ARGS="--dataset fashion_mnist"
 #   make mnist-vae   [ITERS=N] [ARGS=...]           Kingma & Welling's VAE at the GAN's scale, z 100
@@ -60,7 +61,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves semi-supervised-table info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -85,6 +86,9 @@ info-codes: venv
 
 wasserstein-curves: venv
 	$(PY) -m gan_tf.wasserstein_curves $(RUNS) $(ARGS)
+
+semi-supervised-table: venv
+	$(PY) -m gan_tf.semi_supervised_table $(RUNS) $(ARGS)
 
 saturating-vs-nonsaturating: venv
 	$(PY) -m gan_tf.saturation $(ARGS)

@@ -10,9 +10,13 @@ from gan_tf.core import cli
 
 def main(argv=None) -> int:
     p = cli.Parser("gan_tf.evaluate", library="gan_tf.evaluation.evaluate")
-    p.add_argument("run_dir", help="a finished run folder (holds generator.keras), a "
-                                   "seed sweep's folder (every seed, then mean ± std), or "
-                                   "a generator file NAME.keras")
+    p.add_argument("run_dir", nargs="+",
+                   help="a finished run folder (holds generator.keras), a seed sweep's "
+                        "folder (every seed, then mean ± std), or a generator file "
+                        "NAME.keras; several are evaluated one after another")
+    p.add_argument("--ensemble", action="store_true",
+                   help="semi-supervised runs only: also the test errors of their "
+                        "classifiers as one ensemble (mean of their probabilities)")
     p.add_argument("--num-samples", type=cli.count(100, 100_000), default=10_000,
                    help="samples to draw (default 10000, the protocol's size)")
     p.add_argument("--seed", type=cli.count(0, 2**31 - 1), default=0, help="seed of the samples' z (default 0)")
@@ -24,9 +28,9 @@ def main(argv=None) -> int:
 
 def _work(args):
     # lazy: imported after parsing, so --help answers without TensorFlow
-    from gan_tf.evaluation.evaluate import evaluate_folder
-    return evaluate_folder(args.run_dir, args.num_samples, args.seed,
-                           args.data_dir)
+    from gan_tf.evaluation.evaluate import evaluate_folders
+    return evaluate_folders(args.run_dir, args.num_samples, args.seed, args.data_dir,
+                            ensemble_too=args.ensemble)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,22 @@ def test_known_facts_of_the_real_files(mnist):
     assert (mnist.test_images / 255.0).mean() == pytest.approx(0.13251460584233696, abs=1e-12)
 
 
+def test_the_all_split_is_the_whole_training_file_in_its_order(mnist):
+    """Salimans et al.'s semi-supervised MNIST trains on all 60,000 (x_train and x_valid
+    joined); that split keeps no validation images."""
+    every = data.with_split(mnist, "all")
+    assert every.train_images.shape == (60_000, 784) and every.split == "all"
+    assert list(every.train_labels[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert (every.train_images.astype(np.float64) / 255).mean() == pytest.approx(
+        0.1306604762738429, abs=1e-12)
+    np.testing.assert_array_equal(every.train_images[55_000:], mnist.val_images)
+    np.testing.assert_array_equal(every.train_labels[55_000:], mnist.val_labels)
+    assert every.val_images.shape == (0, 784) and every.val_labels.shape == (0,)
+    assert every.test_images is mnist.test_images
+    with pytest.raises(ValueError, match="cannot make split 'paper' from split 'all'"):
+        data.with_split(every, "paper")
+
+
 def _copy(mnist_dir, tmp_path):
     for n in NAMES:
         shutil.copy(mnist_dir / (n + ".gz"), tmp_path / (n + ".gz"))

@@ -245,6 +245,7 @@ def test_commands_only_parse_and_hand_over():
         f"gan_tf.{c}" for c in ("train", "evaluate", "latent", "vae_likelihood",
                                 "gan_vs_vae", "paper", "dcgan", "results", "saturation",
                                 "wasserstein_curves", "info_codes", "bench",
+                                    "semi_supervised_table",
                                 "classifier", "stacked_mnist", "toys.gaussian1d", "toys.xy_game",
                                 "toys.mode_collapse", "toys.pacgan_table"))
     assert fat_commands(PACKAGE) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -101,7 +102,8 @@ def test_the_labelled_images_are_the_first_of_each_digit_in_the_seeds_order():
 def small(**changes) -> Config:
     return override(load_experiment("mnist-semi-supervised"),
                     {"d_hidden": (64, 32), "g_hidden": (32,), "batch_size": 50,
-                     "iters": 4, "snapshot_every": 2, "log_every": 2, **changes})
+                     "iters": 4, "snapshot_every": 2, "log_every": 2, "eval_every": 0,
+                     **changes})
 
 
 def test_every_labelled_batch_holds_the_labelled_images(mnist):
@@ -124,10 +126,59 @@ def test_the_family_refuses_what_its_step_does_not_do():
     for changes, words in (({"d_steps": 2}, "d_steps is a parameter of families"),
                            ({"g_ema": 0.9}, "g_ema is a parameter of families"),
                            ({"lr_decay": 1.5}, "lr_decay is a parameter of families"),
-                           ({"eval_every": 100}, "needs eval_every=0"),
+                           ({"parzen_every": 600}, "needs parzen_every=0"),
+                           ({"precision": "mixed_bfloat16"}, "needs precision='float32'"),
                            ({"unlabeled_weight": -1.0}, "unlabeled_weight must be")):
         with pytest.raises(UserError, match=words):
             override(Config.of(family="semi_supervised"), changes)
+
+
+def test_the_experiment_trains_on_all_60000_and_counts_test_errors_every_epoch():
+    """The authors' data (T:97-98) and their per-epoch test error (T:150-154); a
+    family that measures samples against validation images cannot take split 'all'."""
+    cfg = load_experiment("mnist-semi-supervised")
+    assert (cfg.split, cfg.eval_every, cfg.log_every, cfg.iters) == ("all", 600, 600,
+                                                                     300 * 600)
+    for family, words in (("mlp", "eval_every measure against validation images"),
+                          ("dcgan", "eval_every measure against validation images")):
+        with pytest.raises(UserError, match=words):
+            Config.of(family=family, split="all", eval_every=100, log_every=100,
+                      snapshot_every=100)
+    with pytest.raises(UserError, match="parzen_every measure against validation"):
+        Config.of(family="mlp", split="all", parzen_every=100, log_every=100,
+                  snapshot_every=100)
+    Config.of(family="mlp", split="all")     # training alone needs no validation
+
+
+def test_eval_every_records_the_test_errors_of_the_average_and_of_d(mnist, tmp_path):
+    """Every eval_every iterations the stats record holds the test errors of the
+    classifier (D's average) and of D itself; the last ones are those of the files
+    the run saves, and the curve is drawn."""
+    from gan_tf.evaluation.tracking import tracker
+    from gan_tf.runs.folder import RunFolder
+    from gan_tf.runs.writer import QUALITY_CURVE
+    cfg = small(eval_every=2, average_rate=0.5)
+    train_lib.train(cfg, tmp_path / "run", data=mnist, log=lambda line: None,
+                    measure=tracker)
+    records = RunFolder(tmp_path / "run").read_stats()
+    assert [r["iter"] for r in records if "test_errors" in r] == [2, 4]
+    assert all("d_test_errors" in r for r in records)
+    last = records[-1]
+    saved = keras.saving.load_model(tmp_path / "run" / "classifier.keras")
+    assert last["test_errors"] == count_errors(saved, mnist.test_images, mnist.test_labels)
+    assert last["test_errors"] != last["d_test_errors"]    # two models, two counts
+    assert (tmp_path / "run" / QUALITY_CURVE).is_file()
+    # The table of such runs: the row of each, grouped by labels beside the paper's.
+    from gan_tf.semi_supervised_table import main as table
+    assert table([str(tmp_path / "run"), "--out", str(tmp_path / "table")]) == 0
+    made = json.loads((tmp_path / "table" / "table.json").read_text())
+    [row] = made["runs"]
+    assert (row["labels"], row["iteration"], row["per_epoch"]) == (100, 4, 1200)
+    assert (row["test_errors"], row["d_test_errors"]) == (last["test_errors"],
+                                                           last["d_test_errors"])
+    assert made["groups"][0]["paper"] == [93, 6.5]
+    assert (tmp_path / "table" / "curves.png").is_file()
+    assert "| 100 | 1 | " in (tmp_path / "table" / "table.md").read_text()
 
 
 def test_evaluate_measures_the_runs_classifier(mnist, mnist_dir, tmp_path, capsys):
@@ -140,7 +191,40 @@ def test_evaluate_measures_the_runs_classifier(mnist, mnist_dir, tmp_path, capsy
     steps = build_trainer(cfg, mnist.train_images, mnist.train_labels)
     assert "test digits" in capsys.readouterr().out
     assert 0 < result["classifier"]["test_errors"] <= 10_000
+    per = result["classifier"]["per_class_errors"]
+    assert sum(per.values()) == result["classifier"]["test_errors"] and len(per) == 10
     del steps
+
+
+def test_error_counts_per_digit_and_the_ensemble_by_hand(mnist_dir, tmp_path, capsys):
+    from gan_tf.evaluation import evaluate as ev
+    logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5], [5, 0, 0]], float)
+    logits = np.pad(logits, ((0, 0), (0, 7)), constant_values=-9)
+    got = ev.error_counts(logits, np.array([0, 1, 2, 2, 1]))
+    assert (got["test_errors"], got["test_error"]) == (2, 0.4)   # rows 2 and 4
+    assert [got["per_class_errors"][k] for k in "012"] == [0, 1, 1]
+    # The ensemble averages probabilities, it does not vote: two models give digit 1
+    # p = 0.6 (and 0.2 to 0 and 2), one is sure of 2: the mean is highest for 2.
+    runs = []
+    for i, out in enumerate(([0, np.log(3), 0], [0, np.log(3), 0], [0, 0, 9])):
+        x = keras.Input((784,))
+        bias = np.full(10, -30.0, np.float32)
+        bias[:3] = out
+        y = keras.layers.Dense(10, kernel_initializer="zeros",
+                               bias_initializer=keras.initializers.Constant(bias))(x)
+        run = tmp_path / f"r{i}"
+        train_lib.train(small(iters=2, snapshot_every=2, log_every=2), run,
+                        data=None, data_dir=mnist_dir, log=lambda line: None)
+        keras.Model(x, y).save(run / "classifier.keras")
+        runs.append(run)
+    labels = ev.load_dataset("mnist", mnist_dir).test_labels
+    result = ev.ensemble(runs, mnist_dir)["classifier"]
+    assert result["test_errors"] == int(np.sum(labels != 2))
+    assert result["per_class_errors"]["2"] == 0
+    result = ev.ensemble(runs[:2], mnist_dir)["classifier"]     # the two alone: 1
+    assert result["test_errors"] == int(np.sum(labels != 1))
+    with pytest.raises(UserError, match="two or more runs whose product is a classifier"):
+        ev.ensemble(runs[:1], mnist_dir)
 
 
 # 5,000 iterations (9 epochs): the GAN's D gets better epoch after epoch (test errors

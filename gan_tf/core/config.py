@@ -22,7 +22,7 @@ from gan_tf.core.errors import UserError
 from gan_tf.core.migrate import ADDED_LATER, legacy_family, migrate
 from gan_tf.core.params import FAMILY_PARAMS, FamilyParams, shared_problems
 
-SPLITS = ("tutorial", "paper")
+SPLITS = ("tutorial", "paper", "all")
 DATASETS = ("mnist", "fashion_mnist")
 # Keras dtype policies: float32 everywhere (the faithful default), or bfloat16 compute
 # with float32 variables, optimizer state and losses (models/networks.precision).
@@ -34,8 +34,9 @@ CHOICES = {"dataset": DATASETS, "strategy": STRATEGIES, "split": SPLITS,
            "precision": PRECISIONS}
 # Upper limits: far above any sensible run, low enough that a typo cannot ask for
 # terabytes, overflow the int64 sample counter (iteration * d_steps * batch_size) or
-# trace a graph for minutes. batch_size: both datasets train on 55,000 images.
-INT_LIMITS = {"iters": 10**9, "batch_size": 55_000, "snapshot_every": 10**9,
+# trace a graph for minutes. batch_size: both datasets train on 55,000 images (60,000
+# with split 'all', which check_data measures).
+INT_LIMITS = {"iters": 10**9, "batch_size": 60_000, "snapshot_every": 10**9,
               "log_every": 10**9, "z_dim": 10_000}
 # Zero allowed (off), else up to the limit.
 COUNT_LIMITS = {"parzen_every": 10**9, "eval_every": 10**9}
@@ -119,6 +120,14 @@ class Config:
             if every and every % self.log_every:
                 problems.append(f"{name} ({every}) must be a multiple of log_every "
                                 f"({self.log_every})")
+        if self.split == "all":
+            # Parzen's sigma and the quality measures' reference are validation images.
+            needs = [n for n in ("parzen_every", "eval_every") if getattr(self, n)
+                     and (n == "parzen_every" or self.params.eval_needs_validation)]
+            if needs:
+                problems.append(f"{' and '.join(needs)} measure against validation images, "
+                                f"which split 'all' does not keep: use split 'tutorial' "
+                                f"or drop {' and '.join(needs)}")
         if self.eval_every and self.strategy != "default":
             problems.append("eval_every runs on one device: use strategy 'default'")
         if self.snapshot_every % self.log_every:

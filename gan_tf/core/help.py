@@ -38,8 +38,9 @@ dataset           training data: 'mnist' or 'fashion_mnist' (same format, 10 cla
                   of clothing)
 z_dim             size of the generator's noise vector z
 split             training images: 'tutorial' (the first 55,000, the last 5,000 for
-                  validation) or 'paper' (the first 50,000, the last 10,000 for
-                  validation, as the GAN paper)
+                  validation), 'paper' (the first 50,000, the last 10,000 for
+                  validation, as the GAN paper) or 'all' (all 60,000, no validation
+                  set, as Salimans et al.'s semi-supervised GAN)
 iters             training iterations (one D step, then one G step, each)
 batch_size        minibatch size
 seed              seed of every random stream: init, z, data order, sample noise
@@ -68,7 +69,8 @@ eval_every        iterations between quality measures during training (the
                   classifier's score, Frechet distance to the validation images,
                   confident share and class KL, of 5,000 samples) into stats.jsonl,
                   quality.png and TensorBoard; the best G by that distance is saved
-                  as generator-best.keras; a multiple of log_every; 0: none
+                  as generator-best.keras (the semi-supervised GAN: the test errors
+                  of its classifier and of D); a multiple of log_every; 0: none
 """)
 
 

@@ -238,6 +238,9 @@ class FamilyParams:
     else this class attribute."""
     FAMILY: ClassVar[str] = ""
     g_output = "sigmoid"     # no annotation: a class attribute, not a field
+    # Whether eval_every's measures compare with the validation images (the quality
+    # of samples); a classifier family measures test errors, as its authors print.
+    eval_needs_validation = True
 
     def problems(self, cfg) -> list:
         """What is wrong with these parameters, or with the run options of `cfg` for

@@ -111,7 +111,7 @@ class Mnist:
     test_images: np.ndarray    # the 10,000 test images
     test_labels: np.ndarray
     source: str                # where it was read from, for the run's log
-    split: str = "tutorial"    # or "paper": see with_split
+    split: str = "tutorial"    # or "paper", "all": see with_split
 
 
 PAPER_TRAIN_SIZE = 50_000
@@ -119,14 +119,24 @@ PAPER_TRAIN_SIZE = 50_000
 
 def with_split(data: Mnist, split: str) -> Mnist:
     """The data split as a run's config says: 'tutorial' (as loaded: the first 55,000
-    training images, the last 5,000 for validation) or 'paper' (the GAN paper's code,
+    training images, the last 5,000 for validation), 'paper' (the GAN paper's code,
     mnist.yaml: MNIST('train', start=0, stop=50000) to train on, start=50000,
     stop=60000 as the validation set whose first 1,000 images choose the Parzen
-    sigma, parzen_ll.py's get_valid)."""
+    sigma, parzen_ll.py's get_valid) or 'all' (all 60,000 training images and no
+    validation set, as Salimans et al.'s semi-supervised MNIST code trains:
+    train_mnist_feature_matching.py loads the whole training file)."""
     if split == data.split:
         return data
-    if split != "paper" or data.split != "tutorial":
+    if data.split != "tutorial" or split not in ("paper", "all"):
         raise ValueError(f"cannot make split {split!r} from split {data.split!r}")
+    if split == "all":
+        # The tutorial's split is the training file's order, cut at 55,000, so the two
+        # parts joined are the file's 60,000 images in its order.
+        empty = data.val_images[:0]
+        return dataclasses.replace(
+            data, train_images=np.concatenate([data.train_images, data.val_images]),
+            train_labels=np.concatenate([data.train_labels, data.val_labels]),
+            val_images=empty, val_labels=data.val_labels[:0], split=split)
     n = PAPER_TRAIN_SIZE
     return dataclasses.replace(
         data, train_images=data.train_images[:n], train_labels=data.train_labels[:n],

@@ -155,6 +155,22 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def evaluate_folders(run_dirs: list, num_samples: int = 10_000, seed: int = 0,
+                     data_dir=None, ensemble_too: bool = False) -> list[dict]:
+    """evaluate_folder of each of run_dirs in turn; with `ensemble_too` (runs whose
+    product is a classifier, checked first) then their ensemble's test errors."""
+    if ensemble_too:
+        check_ensemble([RunFolder(r) for r in run_dirs])
+    results = [r for run_dir in run_dirs
+               for r in evaluate_folder(run_dir, num_samples, seed, data_dir)]
+    if ensemble_too:
+        result = ensemble(run_dirs, data_dir)
+        print(f"--- ensemble of {len(run_dirs)} classifiers: "
+              f"{format_errors(result[CLASSIFIER])}")
+        results.append(result)
+    return results
+
+
 def evaluate_folder(run_dir, num_samples: int = 10_000, seed: int = 0,
                     data_dir=None) -> list[dict]:
     """Evaluate a run folder, or every seed of a sweep folder (the real-data measures,
@@ -218,31 +234,85 @@ def file_measures(info: dict, G) -> str:
     return {"lr": "super_resolution", "x": "translation"}.get(G.inputs[0].name, "samples")
 
 
+def classifier_logits(classifier, images: np.ndarray, batch: int = 1000) -> np.ndarray:
+    """The classifier's logits (N, 10) of `images` (uint8, (N, 784)), in inference mode
+    (a noisy D's noise off)."""
+    return np.concatenate([
+        np.asarray(classifier(images[i:i + batch].astype(np.float32) / 255.0,
+                              training=False)) for i in range(0, len(images), batch)])
+
+
 def count_errors(classifier, images: np.ndarray, labels: np.ndarray,
                  batch: int = 1000) -> int:
     """How many of `images` (uint8, (N, 784)) the classifier's argmax gets wrong, in
     inference mode (a noisy D's noise off)."""
-    wrong = 0
-    for i in range(0, len(images), batch):
-        logits = np.asarray(classifier(images[i:i + batch].astype(np.float32) / 255.0,
-                                       training=False))
-        wrong += int(np.sum(np.argmax(logits, axis=1) != labels[i:i + batch]))
-    return wrong
+    logits = classifier_logits(classifier, images, batch)
+    return int(np.sum(np.argmax(logits, axis=1) != labels))
+
+
+def error_counts(logits: np.ndarray, labels: np.ndarray) -> dict:
+    """Test errors of argmax(logits), in all and per true digit."""
+    wrong = np.argmax(logits, axis=1) != labels
+    per = np.bincount(labels[wrong], minlength=NUM_CLASSES)
+    return {"test_errors": int(wrong.sum()), "test_error": float(wrong.mean()),
+            "num_test_images": len(labels),
+            "per_class_errors": {str(k): int(per[k]) for k in range(NUM_CLASSES)}}
 
 
 def measure_classifier(run, data_dir=None) -> dict:
-    """The run's classifier.keras on its split's test digits: errors and error rate."""
+    """The run's classifier.keras on its split's test digits: errors, error rate and
+    errors per digit."""
     t0 = time.time()
     data = with_split(load_dataset(run.dataset(), data_dir), run.split())
     model = read_generator(run / "classifier.keras", "train the run to its end "
                                                      "(python -m gan_tf.train --resume)")
-    errors = count_errors(model, data.test_images, data.test_labels)
-    n = len(data.test_images)
+    measured = error_counts(classifier_logits(model, data.test_images), data.test_labels)
     info = run.generator_info("classifier.keras") or {}
     return {"run": str(run), "iteration": info.get("iteration"), "dataset": run.dataset(),
-            "split": run.split(), CLASSIFIER: {"test_errors": errors, "test_error": errors / n,
-                                               "num_test_images": n},
+            "split": run.split(), CLASSIFIER: measured,
             "seconds": round(time.time() - t0, 1)}
+
+
+def check_ensemble(runs: list) -> None:
+    """Refuse, in one line, runs that cannot form an ensemble."""
+    not_classifier = [str(r) for r in runs if run_measures(r) != CLASSIFIER]
+    if len(runs) < 2 or not_classifier:
+        raise UserError("--ensemble takes two or more runs whose product is a classifier "
+                        "(the semi-supervised GAN's)"
+                        + (f"; not one: {', '.join(not_classifier[:3])}" if not_classifier
+                           else ""))
+    datasets = sorted({r.dataset() for r in runs})
+    if len(datasets) > 1:
+        raise UserError(f"--ensemble needs runs of one dataset, got {', '.join(datasets)}")
+
+
+def ensemble(runs: list, data_dir=None) -> dict:
+    """The test errors of the classifiers of `runs` (semi-supervised runs) as one
+    ensemble: the mean of their softmax probabilities, as Salimans et al.'s Table 1
+    ensemble of 10 models. Nothing is written (the result belongs to no one run)."""
+    runs = [RunFolder(r) for r in runs]
+    check_ensemble(runs)
+    data = load_dataset(runs[0].dataset(), data_dir)
+    probs = 0.0
+    for r in runs:
+        with r.held():
+            model = read_generator(r / "classifier.keras", "train the run to its end "
+                                                           "(python -m gan_tf.train --resume)")
+            logits = classifier_logits(model, data.test_images)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = probs + e / e.sum(axis=1, keepdims=True) / len(runs)
+    return {"runs": [str(r) for r in runs], CLASSIFIER: error_counts(
+        np.log(np.maximum(probs, 1e-30)), data.test_labels)}
+
+
+def format_errors(m: dict) -> str:
+    """'93 errors on 10,000 test digits (0.93%); per digit 0: 5, 1: 3, ...'."""
+    line = (f"{m['test_errors']} errors on {m['num_test_images']:,} test digits "
+            f"({100 * m['test_error']:.2f}%)")
+    if "per_class_errors" in m:
+        line += "; per digit " + ", ".join(f"{k}: {v}" for k, v in
+                                           m["per_class_errors"].items())
+    return line
 
 
 def format_errors_spread(measured: list[dict]) -> str:
@@ -313,9 +383,7 @@ def _evaluate_run(run, num_samples: int, seed: int, data_dir, reference) -> dict
     if task == CLASSIFIER:
         result = measure_classifier(run, data_dir)
         atomic_write_text(run / METRICS, json.dumps(result, indent=2) + "\n")
-        m = result[CLASSIFIER]
-        print(f"classifier.keras: {m['test_errors']} errors on {m['num_test_images']:,} "
-              f"test digits ({100 * m['test_error']:.2f}%)")
+        print("classifier.keras: " + format_errors(result[CLASSIFIER]))
         print(f"wrote {run / METRICS} ({result['seconds']} s)")
         return result
     G = run.load_generator()

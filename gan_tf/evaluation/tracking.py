@@ -1,8 +1,9 @@
 """Measures taken while a run trains, for the stats records: `quick_parzen` (the
 Parzen estimate of the GAN paper made small enough to run every few thousand
-iterations) and `quality` (the classifier's measures of evaluate, on 5,000 samples
-against the 5,000 validation images); `tracker` is what the train command hands the
-training loop.
+iterations), `quality` (the classifier's measures of evaluate, on 5,000 samples
+against the 5,000 validation images) and, for a family whose product is a classifier
+(the semi-supervised GAN), `test_errors`; `tracker` is what the train command hands
+the training loop.
 
 The full protocol (evaluate.py, metrics.parzen: 10,000 samples, sigma chosen on
 1,000 validation images, the 10,000 test images scored) takes about a minute here;
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan_tf import families
 from gan_tf.data.streams import STREAM_PARZEN, STREAM_QUALITY, sample_z
 from gan_tf.evaluation import metrics
 from gan_tf.evaluation.classifier import load_classifier, predict
+from gan_tf.evaluation.evaluate import count_errors
 from gan_tf.models import networks   # networks.unit_images, looked up at each call
 
 QUICK_CENTRES = 2000      # samples, as the kernels' centres
@@ -79,13 +82,25 @@ def quality(cfg, data, classifier=None, samples: int | None = None):
     return measure
 
 
+def test_errors(data):
+    """A function classifier -> {'test_errors': how many of the split's test digits
+    its argmax gets wrong}, in inference mode (a noisy D's noise off). The curve the
+    authors of the semi-supervised GAN print every epoch (train_mnist_feature_matching
+    .py:94); nothing is chosen by it."""
+    return lambda model: {"test_errors": count_errors(model, data.test_images,
+                                                      data.test_labels)}
+
+
 def tracker(cfg, data):
-    """The training loop's `measure`: a function (generators, iteration) -> numbers,
-    the quick Parzen estimate of the first generator every cfg.parzen_every
-    iterations and `quality` of each generator every cfg.eval_every, its keys
-    prefixed by the generator's ('' for G, 'ema_' for its moving average)."""
+    """The training loop's `measure`: a function (models, iteration) -> numbers, the
+    quick Parzen estimate of the first model every cfg.parzen_every iterations and,
+    every cfg.eval_every, `quality` of each generator (or, where the family's product
+    is a classifier, `test_errors` of each), its keys prefixed by the model's ('' for
+    G, 'ema_' for its moving average; the classifier, 'd_' for D itself)."""
     parzen = quick_parzen(cfg, data) if cfg.parzen_every else None
-    quality_of = quality(cfg, data) if cfg.eval_every else None
+    classifier = families.get(cfg).measures == "classifier"
+    quality_of = (None if not cfg.eval_every else test_errors(data) if classifier
+                  else quality(cfg, data))
 
     def track(generators: dict, it: int) -> dict:
         out = {}

@@ -135,7 +135,8 @@ class Steps:
         return self.G if self.G_ema is None else self.G_ema
 
     def generators(self) -> dict:
-        """The generators eval_every measures, by the prefix of their stats keys."""
+        """The models eval_every measures, by the prefix of their stats keys: the
+        generators (a classifier family's classifiers)."""
         return {"": self.G}
 
     def keep_if_best(self, fd, it: int) -> bool:

@@ -39,10 +39,14 @@ Read from openai/improved-gan, mnist_svhn_cifar10/train_mnist_feature_matching.p
   product    D's parameters averaged, avg <- avg + 1e-4 (p - avg) from avg = 0,
              with the weights before each D step (T:86-88, T:92); the test error is
              the averaged D's with the noise off (T:79-80, T:94).
-Where this differs: the data split is the run's (the tutorial's 55,000 training
-images, not the authors' 60,000), so the labelled images are drawn from those; the
-random numbers are this project's stateless streams, not Theano's; a saved G samples
-with batch norm's moving statistics (the authors' G never runs outside training).
+  data       all 60,000 training images (T:97-98: x_train and x_valid joined) with
+             the run's split 'all' (experiments/mnist_semi_supervised.py); another
+             split draws the labelled images from its own training images.
+  measured   the test errors every epoch (T:150-154), here every eval_every
+             iterations, of the classifier and of D itself (evaluation/tracking.py).
+Where this differs: the random numbers are this project's stateless streams, not
+Theano's; a saved G samples with batch norm's moving statistics (the authors' G never
+runs outside training).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ SIGMA_INPUT, SIGMA_HIDDEN = 0.3, 0.5   # D's Gaussian noise (T:38, T:40-48)
 @dataclass(frozen=True)
 class Params(FamilyParams):
     FAMILY = "semi_supervised"
+    eval_needs_validation = False     # eval_every counts test errors (T:94)
     labels_per_class: int = param(10, "labelled training images of each digit (the paper's "
                                       "20, 50, 100, 200 labels: 2, 5, 10, 20)")
     data_seed: int = param(1, "the seed that picks the labelled images (the authors' "
@@ -103,7 +108,9 @@ class Params(FamilyParams):
             v = getattr(self, name)
             if not (type(v) is float and 0.0 <= v <= high):
                 out.append(f"{name} must be a number in [0, {high:g}], got {v}")
-        return out + run_option_problems(cfg, "semi_supervised", OWN_STEP_RUN_OPTIONS,
+        # eval_every is this family's: the test errors of its classifiers (tracking.py).
+        own = {k: v for k, v in OWN_STEP_RUN_OPTIONS.items() if k != "eval_every"}
+        return out + run_option_problems(cfg, "semi_supervised", own,
                                          "its D is a classifier trained by its own step, "
                                          "on one device")
 
@@ -365,6 +372,13 @@ class SemiSupervisedSteps(Steps):
     def classifier(self):
         """The classifier the run produces: the average of D, or D without one."""
         return self.D if self.cfg.params.average_rate == 0 else self.D_avg
+
+    def generators(self) -> dict:
+        """What eval_every measures (test errors): the classifier, and D itself when
+        the classifier is its average."""
+        if self.cfg.params.average_rate == 0:
+            return {"": self.D}
+        return {"": self.D_avg, "d_": self.D}
 
     def extra_generators(self) -> dict:
         return {"classifier.keras": (self.classifier, {

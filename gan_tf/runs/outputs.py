@@ -18,6 +18,7 @@ PAPER = "mnist-paper-study"
 DCGAN = "mnist-dcgan-study"
 WASSERSTEIN_CURVES = "wasserstein-curves"
 INFO_CODES = "mnist-infogan-codes"
+SEMI_SUPERVISED_TABLE = "semi-supervised-table"
 STUDY_RESULTS = {"saturation": f"{SATURATION}/saturation.json",
                  "gaussian": f"{GAUSSIAN_1D}/metrics.json",
                  "modes": f"{MODE_COLLAPSE}/results.json"}

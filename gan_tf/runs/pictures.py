@@ -207,6 +207,33 @@ def plot_quality(records: list[dict], path: Path, title: str = "", runs=None) ->
     save_figure(fig, path, dpi=100)
 
 
+def plot_test_errors(records: list[dict], path: Path, title: str = "", runs=None,
+                     per_epoch: int | None = None) -> None:
+    """A classifier family's eval_every curve: test errors against iterations (epochs,
+    with `per_epoch` iterations to one), of the classifier (solid) and of D itself
+    ('d_' keys, dotted) where the classifier is D's average; `runs` (label ->
+    records) draws several seeds on the same axes. A log scale: errors fall from
+    thousands to tens."""
+    runs = runs or {"": records}
+    fig = new_figure((8, 4.5))
+    ax = fig.add_subplot(1, 1, 1)
+    scale = per_epoch or 1
+    for j, (name, recs) in enumerate(runs.items()):
+        for prefix, style, what in (("", "-", "classifier"), ("d_", ":", "D itself")):
+            its, values = quality_points(recs, prefix + "test_errors")
+            if its:
+                ax.plot([i / scale for i in its], values, style, color=f"C{j}",
+                        label=f"{name} {what}".strip())
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch" if per_epoch else "iteration")
+    ax.set_ylabel("test errors (of 10,000)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
 def plot_elbo(records: list[dict], path: Path, title: str = "") -> None:
     """A VAE's -ELBO and its two terms (reconstruction -E log p(x|z), KL(q || p)), in
     nats per image, against iterations, from stats.jsonl records (window means). The

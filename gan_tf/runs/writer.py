@@ -182,7 +182,12 @@ class RunWriter:
             self._picture(PARZEN_CURVE, lambda: pictures.plot_parzen(
                 self.folder.read_stats(), self.folder / PARZEN_CURVE,
                 title=f"{self.folder.path.name}: quick Parzen estimate"))
-        if getattr(self.cfg, "eval_every", 0):
+        if getattr(self.cfg, "eval_every", 0) and families.get(self.cfg).measures == \
+                "classifier":
+            self._picture(QUALITY_CURVE, lambda: pictures.plot_test_errors(
+                self.folder.read_stats(), self.folder / QUALITY_CURVE,
+                title=f"{self.folder.path.name}: test errors during training"))
+        elif getattr(self.cfg, "eval_every", 0):
             self._picture(QUALITY_CURVE, lambda: pictures.plot_quality(
                 self.folder.read_stats(), self.folder / QUALITY_CURVE,
                 title=f"{self.folder.path.name}: quality during training"))
