@@ -67,3 +67,8 @@ def test_a_run_without_a_quality_curve_is_refused_with_the_fix(tmp_path):
         wc.study([tmp_path / "plain"], tmp_path / "out")
     with pytest.raises(UserError, match="not a trained run"):
         wc.study([tmp_path / "missing"], tmp_path / "out")
+    # A semi-supervised run's eval_every curve is its test errors, not sample quality.
+    _run(tmp_path / "ssl", "semi_supervised", [(10, 1.0, 0.0, -1.0, None)] * 3)
+    with pytest.raises(UserError, match="'semi_supervised' run, whose quality is not its "
+                                        "samples'"):
+        wc.study([tmp_path / "ssl"], tmp_path / "out")

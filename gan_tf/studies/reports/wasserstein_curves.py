@@ -86,6 +86,12 @@ def curves(run_path) -> dict:
     out, critic = {}, None
     for seed, run in sorted(runs.items()):
         cfg = run.read_config()
+        if families.get(cfg).measures != "samples":
+            # Its eval_every measures something else (the semi-supervised GAN's: test
+            # errors), or it has none (SRGAN, CycleGAN).
+            raise UserError(f"{run} is a {cfg.family!r} run, whose quality is not its "
+                            f"samples': give runs of the GANs that draw samples (e.g. "
+                            f"make mnist-wgan-gp, mnist-dcgan)")
         critic = isinstance(families.get(cfg), WassersteinCritic)
         out[seed] = paired(run.read_stats(), critic)
         if len(out[seed]["fd"]) < 3:
