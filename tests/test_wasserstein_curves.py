@@ -72,3 +72,38 @@ def test_a_run_without_a_quality_curve_is_refused_with_the_fix(tmp_path):
     with pytest.raises(UserError, match="'semi_supervised' run, whose quality is not its "
                                         "samples'"):
         wc.study([tmp_path / "ssl"], tmp_path / "out")
+
+
+@pytest.mark.parametrize("study", ["wasserstein_curves", "semi_supervised_table"])
+def test_a_study_folder_in_use_is_refused_naming_out(tmp_path, study):
+    """Two studies into one --out: the second is refused in one line that names the
+    holder and the flag that chooses another folder, and writes nothing."""
+    from gan_tf.runs.files import FolderLock
+    from gan_tf.studies.reports import semi_supervised_table as ssl
+    if study == "wasserstein_curves":
+        _run(tmp_path / "run", "wgan", [(10 * i, 1.0, 0.0, -1.0, 5.0 - i) for i in (1, 2, 3)])
+        work = wc.study
+    else:
+        folder = tmp_path / "run"
+        folder.mkdir()
+        (folder / "config.json").write_text(Config.of(family="semi_supervised",
+                                                      split="all").to_json())
+        (folder / "stats.jsonl").write_text("".join(
+            json.dumps({"iter": i * 600, "d_loss": 1.0, "g_loss": 2.0, "test_errors": 900 - i,
+                        "d_test_errors": 800 - i, "elapsed_s": 60.0 * i}) + "\n"
+            for i in (1, 2)))
+        work = ssl.study
+    out = tmp_path / "out"
+    out.mkdir()
+    held = FolderLock(out)
+    held.acquire("study folder")
+    try:
+        with pytest.raises(UserError, match=r"is in use: another process \(pid \d+\) is "
+                                            r"writing this study folder; wait for it to "
+                                            r"finish, stop it, or choose another --out"):
+            work([tmp_path / "run"], out)
+    finally:
+        held.release()
+    assert sorted(p.name for p in out.iterdir() if p.name != ".lock") == []
+    work([tmp_path / "run"], out)          # free again: written
+    assert (out / "curves.png").is_file()
