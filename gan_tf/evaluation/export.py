@@ -1,5 +1,6 @@
-"""`gan-tf export MODEL --format savedmodel|tflite OUT`: a generator for serving or
-for a phone, usable without gan_tf.
+"""Export a generator for serving or for a phone, usable without gan_tf.
+
+    gan-tf export MODEL --format savedmodel|tflite OUT
 
 MODEL is a run folder (its generator.keras) or a generator file NAME.keras; its model
 card (NAME.json) is checked against it first. Both formats take G's inputs by name,

@@ -1,4 +1,6 @@
-"""`gan-tf sample MODEL --n 64 --seed 0 --out samples.png`: N images from a generator.
+"""Draw N images from a generator into a grid, one PNG each, or an npz.
+
+    gan-tf sample MODEL --n 64 --seed 0 --out samples.png
 
 MODEL is a run folder (its generator.keras), a generator file NAME.keras (its model
 card in NAME.json beside it, if there), or a SavedModel folder written by
