@@ -118,8 +118,9 @@ def export(model, fmt: str, out) -> Path:
 
 def tflite_bytes(fn) -> bytes:
     """The serving function as a TFLite flatbuffer, G's weights folded in as constants
-    (converted as they are, TensorFlow 2.21's converter keeps them as resource
-    variables the interpreter never initialises: every image came out wrong)."""
+    first (converted from the SavedModel, or with G as the converter's trackable
+    object, TensorFlow 2.21 kept them as resource variables the interpreter never
+    initialised: a 13 kB file, every image wrong)."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2)
