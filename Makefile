@@ -48,6 +48,7 @@
 #   make bench-dcgan                                the DCGAN: float32, bfloat16, PyTorch, TF's tutorial
 #   make profile-dcgan                              where the DCGAN's iteration goes, op by op
 #   make classifier                                 retrain the committed MNIST classifier
+#   make sample RUN=outputs/mnist-dcgan [ARGS=...]  64 samples of a run's G -> samples.png (gan-tf sample)
 #   make test                                       the whole test suite (as CI runs it)
 #   make test-fast                                  the tests not marked slow (3-6 min on 2 cores)
 PYTHON_SYS ?= python3
@@ -61,7 +62,7 @@ ARGS ?=
 # IDX files into ~/.cache/gan-tf/ (tensorflow-datasets only with GAN_TF_DATA_SOURCE=tfds).
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves semi-supervised-table info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
+.PHONY: mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20 likelihood gan-vs-vae paper-study dcgan-study saturating-vs-nonsaturating wasserstein-curves semi-supervised-table info-codes gaussian-1d xy-game mode-collapse pacgan-table stacked-mnist evaluate latent sample results bench bench-sweep bench-dcgan profile-dcgan sweep classifier test test-fast venv clean-venv
 
 # GPU=1 on any target: the venv also gets TensorFlow's CUDA 12 libraries
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
@@ -72,10 +73,13 @@ STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 
 venv: $(STAMP)
 
-$(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt
+# The project itself goes in editable (pyproject.toml): the `gan-tf` command, and
+# `import gan_tf` from any folder; its dependencies are the pinned ones above.
+$(STAMP): $(REQUIREMENTS) requirements.txt requirements-test.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS) -r requirements-test.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 mnist-basic mnist-xent mnist-deep mnist-dcgan mnist-cgan mnist-cdcgan mnist-lsgan mnist-pacgan2 mnist-wgan mnist-wgan-dcgan mnist-wgan-gp mnist-wgan-gp-dcgan mnist-acgan mnist-infogan mnist-semi-supervised mnist-srgan mnist-srresnet mnist-cyclegan mnist-paper mnist-vae mnist-vae-z20: venv
@@ -111,6 +115,10 @@ stacked-mnist: venv
 evaluate: venv
 	@test -n "$(RUN)" || { echo "usage: make evaluate RUN=outputs/NAME"; exit 2; }
 	$(PY) -m gan_tf.evaluate $(RUN)
+
+sample: venv
+	@test -n "$(RUN)" || { echo "usage: make sample RUN=outputs/NAME [ARGS=\"--out x.npz\"]"; exit 2; }
+	$(PY) -m gan_tf.sample $(RUN) $(or $(ARGS),--out $(RUN)/samples.png)
 
 latent: venv
 	@test -n "$(RUN)" || { echo "usage: make latent RUN=outputs/NAME"; exit 2; }

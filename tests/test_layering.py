@@ -240,9 +240,10 @@ def test_no_module_uses_another_modules_private_names():
 
 def test_commands_only_parse_and_hand_over():
     commands = command_modules(PACKAGE)
-    # The eighteen commands the README and Makefile use, and nothing else at the top.
+    # The twenty commands the README and Makefile use, and nothing else at the top.
     assert sorted(commands) == sorted(
-        f"gan_tf.{c}" for c in ("train", "evaluate", "latent", "vae_likelihood",
+        f"gan_tf.{c}" for c in ("train", "evaluate", "sample", "export", "latent",
+                                "vae_likelihood",
                                 "gan_vs_vae", "paper", "dcgan", "results", "saturation",
                                 "wasserstein_curves", "info_codes", "bench",
                                     "semi_supervised_table",

@@ -9,7 +9,11 @@ from pathlib import Path
 from gan_tf.core.config import Config, override
 from gan_tf.core.errors import UserError
 
+# experiments/ of the checkout; in an installed package (pyproject.toml) the same files
+# are gan_tf/experiments/.
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
+if not EXPERIMENTS_DIR.is_dir():
+    EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
 
 
 def experiment_names() -> list[str]:

@@ -63,6 +63,7 @@ from gan_tf.data.order import DeviceData
 from gan_tf.data.streams import FAMILY_STREAMS, STREAM_Z_D, STREAM_Z_G, sample_z, stream_seed
 from gan_tf.families.adversarial import model_state, optimizer_state
 from gan_tf.families.base import OWN_STEP_RUN_OPTIONS, Family, Steps
+from gan_tf.models import portable
 from gan_tf.models.networks import IMAGE_DIM, NUM_CLASSES
 
 # This family's random streams: the labelled batches' order, the G step's second copy
@@ -154,6 +155,21 @@ class WeightNormDense(keras.layers.Layer):
                 "train_scale": self.train_scale, "epsilon": self.epsilon,
                 "v_init": self.v_init, "seed": self.seed}
 
+
+def _stock_dense(layer):
+    """WeightNormDense as a stock Dense for saved files (models/portable.py): the
+    kernel v g / ||v|| computed once, exactly as pre_activation computes it."""
+    dense = keras.layers.Dense(layer.units, activation=layer.activation, name=layer.name,
+                               dtype=layer.dtype_policy)
+
+    def copy():
+        norm = tf.sqrt(layer.epsilon + tf.reduce_sum(tf.square(layer.v), axis=0))
+        dense.set_weights([np.asarray(layer.v * (layer.g / norm)[None, :]),
+                           np.asarray(layer.b)])
+    return dense, copy
+
+
+portable.register(WeightNormDense, _stock_dense)
 
 def generator(cfg, seeds) -> keras.Model:
     """z (batch, z_dim) in [-1, 1] -> (batch, 784) in [0, 1]."""

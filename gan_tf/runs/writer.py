@@ -15,7 +15,9 @@ import tensorflow as tf
 
 from gan_tf import families
 from gan_tf.core.errors import UserError
+from gan_tf.models import portable
 from gan_tf.runs import pictures
+from gan_tf.runs.card import make_card
 from gan_tf.runs.files import atomic_save, naming
 from gan_tf.runs.folder import (
     FRAMES,
@@ -161,13 +163,10 @@ class RunWriter:
             family = families.get(self.cfg)
             # What evaluate measures a saved file by (families/base.Family.measures)
             about = {"measures": family.measures, **family.generator_info(self.cfg)}
-            atomic_save(self.folder / GENERATOR, G.save)
-            self.folder.write_generator_info(self.cfg.iters, info=about)
-            for name, (model, info) in (extras or {}).items():
+            for name, (model, info) in {GENERATOR: (G, {}), **(extras or {})}.items():
                 info = {**about, **info}
-                atomic_save(self.folder / name, model.save)
-                self.folder.write_generator_info(info.pop("iteration", self.cfg.iters),
-                                                 name, info)
+                it = info.pop("iteration", self.cfg.iters)
+                self.save_generator(name, model, it, info)
         frames = []
         for p in self.folder.frame_paths():
             try:
@@ -191,6 +190,16 @@ class RunWriter:
             self._picture(QUALITY_CURVE, lambda: pictures.plot_quality(
                 self.folder.read_stats(), self.folder / QUALITY_CURVE,
                 title=f"{self.folder.path.name}: quality during training"))
+
+    def save_generator(self, name: str, model, iteration: int, info: dict) -> None:
+        """NAME.keras as Keras' own layers where it can be (models/portable.py: it then
+        loads without gan_tf), then NAME.json with its model card (runs/card.py)."""
+        saved = portable.portable_or_same(model)
+        loads_with = "keras" if portable.is_stock(saved) else "gan_tf"
+        atomic_save(self.folder / name, saved.save)
+        info = {**info, "card": make_card(self.cfg, saved, iteration, info.get(
+            "measures", ""), loads_with)}
+        self.folder.write_generator_info(iteration, name, info)
 
     def _plot_losses(self):
         records = self.folder.read_stats()
