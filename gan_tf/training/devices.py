@@ -1,0 +1,47 @@
+"""Which device a run trains on, said rather than assumed.
+
+TensorFlow falls back to the CPU without a word when its CUDA libraries cannot be
+loaded (the "Skipping registering GPU devices" line is an INFO message, hidden by
+TF_CPP_MIN_LOG_LEVEL=2, which the Makefile sets). So the "Starting" line names the
+device, and a run asked to train on a GPU (`make ... GPU=1`, which exports
+GAN_TF_REQUIRE_GPU=1) refuses to start where TensorFlow sees none.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from gan_tf.core.errors import UserError
+
+# Set by the Makefile under GPU=1.
+REQUIRE_GPU = "GAN_TF_REQUIRE_GPU"
+# The command that shows why TensorFlow registered no GPU (its own log, unhidden).
+WHY_NO_GPU = ("TF_CPP_MIN_LOG_LEVEL=0 .venv/bin/python -c \"import tensorflow as tf; "
+              "print(tf.config.list_physical_devices('GPU'))\"")
+
+
+def gpus() -> list:
+    """The GPUs TensorFlow sees."""
+    return tf.config.list_physical_devices("GPU")
+
+
+def check_required(environ=os.environ) -> None:
+    """Refuse, in one line, a run that must train on a GPU where TensorFlow sees none."""
+    if environ.get(REQUIRE_GPU, "") not in ("", "0") and not gpus():
+        raise UserError(f"GPU=1 but TensorFlow sees no GPU (it would train on the CPU); "
+                        f"to see why, run: {WHY_NO_GPU}")
+
+
+def describe(strategy=None) -> str:
+    """The device the run's loop runs on, for the Starting line: 'GPU 0 (NVIDIA H100
+    80GB HBM3)' or 'CPU (its model name ...)'; under a strategy, its devices."""
+    if strategy is not None:
+        return ", ".join(strategy.extended.worker_devices)
+    found = gpus()
+    if found:
+        details = tf.config.experimental.get_device_details(found[0])
+        return f"GPU 0 ({details.get('device_name', 'unnamed')})"
+    from gan_tf.training.threads import cpu_description
+    return f"CPU ({cpu_description()})"
