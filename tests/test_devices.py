@@ -1,6 +1,7 @@
 """What a run needs to train on a GPU as it trains on this CPU (issue 48): no state of
 the compiled loop in host memory, the device named, nothing silent."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -143,3 +144,35 @@ def test_every_command_of_the_distributed_page_is_a_config_the_project_accepts()
         for name in ("run_dir", "data_dir", "seeds", "sequential", "resume", "overwrite"):
             args.pop(name, None)
         assert from_experiment(experiment, args).strategy != "default", line
+
+
+# --- float32 means float32
+
+def test_tf32_is_off_unless_asked_and_the_config_says_which(mnist, tmp_path):
+    """TensorFlow enables TensorFloat-32 by default (float32 matmuls with 10-bit
+    mantissas on Ampere and later GPUs): a run turns it off, unless --tf32, and its
+    config.json records the choice."""
+    import json
+
+    from conftest import TINY
+    from gan_tf.training.run import train
+    enabled = tf.config.experimental.tensor_float_32_execution_enabled
+    before = enabled()
+    try:
+        tf.config.experimental.enable_tensor_float_32_execution(True)   # TF's default
+        small = override(TINY, {"iters": 10, "snapshot_every": 10})
+        train(small, tmp_path / "off", data=mnist, log=lambda line: None)
+        assert enabled() is False
+        assert json.loads((tmp_path / "off" / "config.json").read_text())["tf32"] is False
+        train(override(small, {"tf32": True}), tmp_path / "on", data=mnist,
+              log=lambda line: None)
+        assert enabled() is True
+        assert json.loads((tmp_path / "on" / "config.json").read_text())["tf32"] is True
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(before)
+
+
+def test_a_config_saved_before_tf32_loads_with_it_off():
+    saved = json.loads(Config().to_json())
+    del saved["tf32"]
+    assert Config.from_dict(saved).tf32 is False

@@ -66,6 +66,7 @@ class Config:
     seed: int = 0
     xla: bool = True
     precision: str = "float32"
+    tf32: bool = False
     strategy: str = "default"
     devices: str = ""
     # --- what to record

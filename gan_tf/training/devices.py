@@ -34,6 +34,13 @@ def check_required(environ=os.environ) -> None:
                         f"to see why, run: {WHY_NO_GPU}")
 
 
+def set_precision(cfg) -> None:
+    """float32 means float32: TensorFlow lets NVIDIA GPUs from Ampere on compute
+    float32 matmuls and convolutions in TensorFloat-32 (10-bit mantissas) unless told
+    not to; a run does so only with cfg.tf32, which its config.json states."""
+    tf.config.experimental.enable_tensor_float_32_execution(cfg.tf32)
+
+
 def describe(strategy=None) -> str:
     """The device the run's loop runs on, for the Starting line: 'GPU 0 (NVIDIA H100
     80GB HBM3)' or 'CPU (its model name ...)'; under a strategy, its devices."""

@@ -124,6 +124,7 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
     # First, before any TensorFlow work: the thread pools, and multiworker's start-up.
     reproducible = threads.configure(cfg)
     devices.check_required()
+    devices.set_precision(cfg)
     strategy = distribute.make_strategy(cfg)
     distribute.check_batch(cfg, strategy)
     trainer = build_trainer(cfg, data.train_images, data.train_labels, strategy)

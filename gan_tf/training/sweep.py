@@ -233,6 +233,7 @@ def _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
 
 def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) -> dict:
     devices.check_required()
+    devices.set_precision(cfg)
     stack = SeedStack(cfg, seeds, data.train_images, data.train_labels)
     starts = {train_lib.restore(m, c, f) if c else 0
               for m, c, f in zip(stack.models, checkpoints, folders)}
