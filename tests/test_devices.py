@@ -176,3 +176,36 @@ def test_a_config_saved_before_tf32_loads_with_it_off():
     saved = json.loads(Config().to_json())
     del saved["tf32"]
     assert Config.from_dict(saved).tf32 is False
+
+
+# --- XLA where a GPU is, and the CPU's one inter-op thread only on CPUs
+
+def test_xla_defaults_on_where_a_gpu_is_visible_unless_the_user_chose(monkeypatch):
+    from gan_tf.training import devices
+    monkeypatch.setattr(devices, "gpus", lambda: ["GPU:0"])
+    assert devices.default_xla({"iters": 5}) == {"iters": 5, "xla": True}
+    assert devices.default_xla({"xla": False}) == {"xla": False}
+    monkeypatch.setattr(devices, "gpus", lambda: [])
+    assert devices.default_xla({"iters": 5}) == {"iters": 5}
+
+
+def test_one_inter_op_thread_only_for_convolutional_runs_on_a_cpu(monkeypatch):
+    from gan_tf.training import threads
+    dcgan, mlp = Config.of(family="dcgan"), Config()
+    assert threads.needs_one_inter_op_thread(dcgan)
+    assert not threads.needs_one_inter_op_thread(mlp)
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: ["GPU:0"] if kind == "GPU" else [])
+    assert not threads.needs_one_inter_op_thread(dcgan)
+
+
+def test_a_run_may_change_xla_when_it_resumes(mnist_dir, tmp_path):
+    """A CPU run off XLA may go on compiled (on a GPU, where only XLA's loop is fast):
+    the same step, rounded differently. The saved config says what it runs with now."""
+    from conftest import cli
+    run = tmp_path / "run"
+    assert cli(run, mnist_dir, "--iters", "20", "--no-xla") == 0
+    assert json.loads((run / "config.json").read_text())["xla"] is False
+    assert cli(run, mnist_dir, "--iters", "40", "--xla", "--resume") == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["xla"] is True and saved["iters"] == 40

@@ -34,6 +34,17 @@ def check_required(environ=os.environ) -> None:
                         f"to see why, run: {WHY_NO_GPU}")
 
 
+def default_xla(changes: dict) -> dict:
+    """The train command's changes with --xla on where a GPU is visible, unless the
+    user chose (--xla, --no-xla): off XLA every op of the loop is a launch of its
+    own and a GPU runs slower than this 2-core CPU (../shared/gpu/README.md measured
+    434 against 12,200 it/s); experiments that turn XLA off do so for CPUs, whose
+    own convolution kernels beat XLA's."""
+    if "xla" not in changes and gpus():
+        return {**changes, "xla": True}
+    return changes
+
+
 def set_precision(cfg) -> None:
     """float32 means float32: TensorFlow lets NVIDIA GPUs from Ampere on compute
     float32 matmuls and convolutions in TensorFloat-32 (10-bit mantissas) unless told
