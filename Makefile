@@ -68,6 +68,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # (requirements-gpu.txt, tensorflow[and-cuda]); its own stamp, so a later plain make
 # does not reinstall and a GPU one does not skip the CUDA wheels.
 GPU ?=
+# ... and a run under GPU=1 refuses to start where TensorFlow sees no GPU, instead of
+# training on the CPU without a word (gan_tf/training/devices.py).
+export GAN_TF_REQUIRE_GPU := $(if $(GPU),1,)
 REQUIREMENTS := $(if $(GPU),requirements-gpu.txt,requirements.txt)
 STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 

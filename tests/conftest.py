@@ -9,12 +9,21 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# On a GPU, TensorFlow otherwise takes nearly all its memory in the first process that
+# touches it, and the subprocesses the tests start (train commands, workers) find none.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 from gan_tf.core.config import Config  # noqa: E402  (light: no TensorFlow)
 
 REPO = Path(__file__).resolve().parent.parent
-# The environment of a subprocess that runs this checkout's commands.
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+# The environment of a subprocess that runs this checkout's commands: this checkout
+# first, then whatever PYTHONPATH already held (a GPU bundle's site folder, say).
+def subprocess_env(environ) -> dict:
+    return {**environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO)] + [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+
+
+ENV = subprocess_env(os.environ)
 # train(..., **QUIET), train_sweep(..., **QUIET): no progress lines in the test output.
 QUIET = dict(log=lambda line: None)
 MNIST_FIXTURES = {"mnist", "mnist_dir"}
@@ -57,6 +66,19 @@ def one_line_error(capsys, *words) -> str:
     for w in words:
         assert w in err[0], err[0]
     return err[0]
+
+
+@pytest.fixture(scope="session")
+def cpu_reference():
+    """For a test that compares against arrays computed once by CPU kernels (the saved
+    runs' checkpoints at 20, tests/saved_runs/): skipped, with the reason, where
+    TensorFlow sees a GPU, whose kernels round differently."""
+    import tensorflow as tf
+    found = tf.config.list_physical_devices("GPU")
+    if found:
+        pytest.skip(f"compares bit for bit against references computed by CPU kernels; "
+                    f"this process trains on {found[0].name}, whose kernels round "
+                    f"differently")
 
 
 @pytest.fixture(scope="session")

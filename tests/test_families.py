@@ -137,7 +137,8 @@ def test_the_saved_versions_cover_every_field_set_in_history():
     assert len(SAVED) == 7
     last = json.loads(SAVED[-1].read_text())["config"]
     # the flat version: today's shared fields and the keys the families took over
-    assert set(last) == (set(flat_values(Config())) - {"family"}) | set(
+    assert set(last) == (set(flat_values(Config())) - {"family"}
+                         - set(migrate_module.ADDED_TO_RUN_LAYOUT)) | set(
         migrate_module.FLAT_FAMILY_KEYS)
     assert migrate(last)["family"] == "mlp"
 
@@ -567,7 +568,8 @@ def test_the_packed_d_judges_packs_of_consecutive_samples():
 # --- run folders of the flat version resume bit-identically
 
 @pytest.mark.parametrize("name", ["mlp", "maxout", "vae", "dcgan"])
-def test_a_run_folder_of_the_flat_version_resumes_bit_identically(name, mnist_dir, tmp_path):
+def test_a_run_folder_of_the_flat_version_resumes_bit_identically(name, mnist_dir, tmp_path,
+                                                                  cpu_reference):
     """tests/saved_runs/NAME: stopped at 10 by the version before the families (its
     config.json flat). Resumed here to 20, every array equals that version's own
     uninterrupted run at 20; the config is then saved in today's form."""
@@ -581,7 +583,7 @@ def test_a_run_folder_of_the_flat_version_resumes_bit_identically(name, mnist_di
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["srgan", "cyclegan", "wgan_gp", "infogan"])
 def test_a_run_folder_of_the_trainer_version_resumes_bit_identically(name, mnist_dir,
-                                                                      tmp_path):
+                                                                      tmp_path, cpu_reference):
     """tests/saved_runs/NAME: stopped at 10 by the version before the families owned
     their steps (27f895e: SRGAN's and CycleGAN's Trainer subclasses, the GAN loop's
     hooks). Resumed here to 20 by the family's own step, every array equals that
@@ -593,7 +595,7 @@ def test_a_run_folder_of_the_trainer_version_resumes_bit_identically(name, mnist
 
 @pytest.mark.parametrize("name", ["semi_supervised", "lsgan"])
 def test_a_run_folder_of_the_shared_layout_resumes_bit_identically(name, mnist_dir,
-                                                                    tmp_path):
+                                                                    tmp_path, cpu_reference):
     """tests/saved_runs/NAME: stopped at 10 by the last version whose config held forty
     options beside family and params (1046afc). Resumed here to 20, every array equals
     that version's uninterrupted run at 20: the semi-supervised GAN's Adam options now
@@ -608,7 +610,9 @@ def test_a_run_folder_of_the_shared_layout_resumes_bit_identically(name, mnist_d
 
 def resume_saved_run(name, mnist_dir, tmp_path, check_saved=lambda run: True) -> Path:
     """A copy of tests/saved_runs/NAME (stopped at 10) resumed to 20 by today's code;
-    every array must equal NAME-iteration-20.npz, the saving version's own run at 20."""
+    every array must equal NAME-iteration-20.npz, the saving version's own run at 20.
+    Those references were computed on a CPU: the callers take the `cpu_reference`
+    fixture, which skips them on a GPU."""
     import shutil
 
     from gan_tf.runs.folder import RunFolder

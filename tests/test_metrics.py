@@ -97,3 +97,29 @@ def test_nearest_neighbours_agree_with_brute_force():
     d = np.linalg.norm(samples[:, None] - train[None], axis=-1)
     assert (idx == np.argsort(d, axis=1)[:, :3]).all()
     np.testing.assert_allclose(dist, np.sort(d, axis=1)[:, :3], rtol=1e-9)
+
+
+def test_the_classifiers_compiled_function_is_built_once_per_model(mnist):
+    """A quality curve calls predict dozens of times a run: one keras.Model and one
+    tf.function per classifier, traced once per batch shape, and gone with the model."""
+    import gc
+
+    from gan_tf.evaluation import classifier
+    model = classifier.load_classifier()
+    images = mnist.test_images[:300].astype(np.float32) / 255.0
+    first = classifier.predict(model, images, batch=200)       # batches of 200 and 100
+    step = classifier.predictor(model)
+    traces = step.experimental_get_tracing_count()
+    assert traces == 2
+    for _ in range(3):
+        again = classifier.predict(model, images, batch=200)
+        np.testing.assert_array_equal(again[0], first[0])
+        np.testing.assert_array_equal(again[1], first[1])
+    assert classifier.predictor(model) is step
+    assert step.experimental_get_tracing_count() == traces
+    other = classifier.load_classifier()
+    assert classifier.predictor(other) is not step
+    entries = len(classifier._PREDICTORS)
+    del model, other, step
+    gc.collect()
+    assert len(classifier._PREDICTORS) == entries - 2

@@ -287,3 +287,69 @@ def test_bfloat16_units_are_read_from_the_cpu_flags(tmp_path, monkeypatch):
     assert threads.slow_precision_note(Config()) is None          # float32: nothing
     monkeypatch.setattr(threads, "cpu_bfloat16_units", lambda: True)
     assert threads.slow_precision_note(cfg) is None
+
+
+def _gradient_graph_and_values(layer, x):
+    """The layer's output and both gradients, computed in a tf.function; and the
+    names of the ops that function traced."""
+    import tensorflow as tf
+
+    @tf.function
+    def run(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.nn.softplus(layer(x)))
+        return [layer(x)] + tape.gradient(loss, [x, layer.kernel])
+
+    values = [t.numpy() for t in run(x)]
+    ops = [op.name for op in run.get_concrete_function(x).graph.get_operations()]
+    return values, ops
+
+
+@pytest.mark.parametrize("kind", ["dense", "conv", "deconv"])
+def test_each_fast_layer_computes_by_its_device_and_both_forms_agree(kind):
+    """On a CPU the CPU-tuned form (its gradients' ops named fast_grad/...), elsewhere
+    TensorFlow's own computation; both forced here on this CPU, on the same layer and
+    weights: the same output and gradients up to the order of the additions."""
+    import tensorflow as tf
+    from gan_tf.models import fast_ops
+    _, make_fast, shape = _fast_layer_pairs()[kind]
+    x = tf.random.stateless_normal(shape, seed=[1, 2])
+    layer = make_fast()
+    layer.build(x.shape)
+    for v in layer.weights:
+        v.assign(tf.random.stateless_normal(v.shape, seed=[3, len(v.path)]))
+    names = [v.path for v in layer.weights]
+    results = {}
+    for which in (fast_ops.CPU_TUNED, fast_ops.TENSORFLOW, None):
+        with fast_ops.computation(which):
+            results[which] = _gradient_graph_and_values(layer, x)
+    assert [v.path for v in layer.weights] == names
+    (tuned, tuned_ops), (own, own_ops) = results[fast_ops.CPU_TUNED], results[fast_ops.TENSORFLOW]
+    assert any("fast_grad" in op for op in tuned_ops)
+    assert not any("fast_grad" in op for op in own_ops)
+    for name, a, b in zip(["output", "input gradient", "weight gradient"], tuned, own):
+        assert a.shape == b.shape and np.abs(b).max() > 0, name
+        assert np.abs(a - b).max() <= 1e-5 * np.abs(b).max(), name
+    # by the device: this CPU's is the CPU-tuned form
+    by_device, by_device_ops = results[None]
+    assert any("fast_grad" in op for op in by_device_ops)
+
+
+def test_the_fast_layers_choose_by_where_their_kernel_lives():
+    from types import SimpleNamespace
+
+    from gan_tf.models import fast_ops
+
+    def on(device):
+        return SimpleNamespace(kernel=SimpleNamespace(value=SimpleNamespace(device=device)))
+
+    assert fast_ops.cpu_tuned(on("/job:localhost/replica:0/task:0/device:CPU:0"))
+    assert not fast_ops.cpu_tuned(on("/job:localhost/replica:0/task:0/device:GPU:0"))
+    with fast_ops.computation(fast_ops.CPU_TUNED):
+        assert fast_ops.cpu_tuned(on("/job:localhost/replica:0/task:0/device:GPU:0"))
+    with fast_ops.computation(fast_ops.TENSORFLOW):
+        assert not fast_ops.cpu_tuned(on("/job:localhost/replica:0/task:0/device:CPU:0"))
+    with pytest.raises(ValueError, match="computation must be"):
+        with fast_ops.computation("fast"):
+            pass

@@ -47,8 +47,10 @@ MAX_SEEDS = 64
 # A GIF stores each frame's delay in hundredths of a second, up to 655.35 s.
 GIF_FPS = (0.1, 50.0)
 # A resumed run may be extended, and moved to other devices (the algorithm is the
-# same under every strategy); nothing else may change.
-RESUMABLE_CHANGES = ("iters", "strategy", "devices")
+# same under every strategy), compiled by XLA or not (the same step, rounded
+# differently: a CPU run can go on on a GPU, where only XLA's loop is fast); nothing
+# else may change.
+RESUMABLE_CHANGES = ("iters", "strategy", "devices", "xla")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Config:
     seed: int = 0
     xla: bool = True
     precision: str = "float32"
+    tf32: bool = False
     strategy: str = "default"
     devices: str = ""
     # --- what to record

@@ -49,6 +49,9 @@ precision         'float32' (the tutorials') or 'mixed_bfloat16' (Keras' mixed
                   policy: bfloat16 matmuls and convolutions, float32 weights,
                   optimizer state and losses; fast on CPUs with bfloat16 units, e.g.
                   AMX)
+tf32              let NVIDIA GPUs (Ampere and later) compute float32 matmuls and
+                  convolutions in TensorFloat-32 (10-bit mantissas: faster, less
+                  exact); off, float32 is float32 there too. No effect on a CPU
 strategy          tf.distribute strategy: 'default' (one device), 'mirrored' (all
                   local GPUs, or --devices) or 'multiworker' (processes/machines
                   from TF_CONFIG)

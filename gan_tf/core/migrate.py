@@ -35,7 +35,10 @@ ADDED_LATER = {"model": "gan", "g_loss": "nonsaturating", "dataset": "mnist", "a
                "momentum_saturate": 0, "split": "tutorial", "parzen_every": 0,
                "precision": "float32", "eval_every": 0, "g_ema": 0.0, "real_label": 1.0,
                "d_lr": 0.0, "d_batch_norm": True,
-               "dcgan_fc": 0}
+               "dcgan_fc": 0, "tf32": False}
+# The run options added since the run layout (in ADDED_LATER too): 'tf32' (2026-12-07),
+# False for every earlier run, which trained in float32 (no run had used a GPU).
+ADDED_TO_RUN_LAYOUT = ("tf32",)
 # The flat layout's keys that chose the model ('model' 'gan' or 'vae', 'arch') and its
 # networks' options: the family's parameters since the shared layout.
 FLAT_FAMILY_KEYS = ("model", "arch", "conditional", "d_hidden", "g_hidden", "conv_width",

@@ -35,10 +35,12 @@ class DeviceData:
         self.seed, self.batch_size, self.output = seed, batch_size, output
         self.stream = stream
         # A cache of the two epoch orders the current batch can touch; derived from
-        # (seed, epoch), so it is rebuilt rather than checkpointed.
+        # (seed, epoch), so it is rebuilt rather than checkpointed. int64, not int32:
+        # TensorFlow keeps an int32 variable in host memory whatever the device (XLA's
+        # "Known issues"), so on a GPU the compiled loop could not read it.
         self._cached_epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
-        self._perm_a = tf.Variable(tf.zeros([self.n], tf.int32), trainable=False)
-        self._perm_b = tf.Variable(tf.zeros([self.n], tf.int32), trainable=False)
+        self._perm_a = tf.Variable(tf.zeros([self.n], tf.int64), trainable=False)
+        self._perm_b = tf.Variable(tf.zeros([self.n], tf.int64), trainable=False)
 
     def indices(self, b):
         """The training-set indices of minibatch b."""
@@ -46,10 +48,12 @@ class DeviceData:
         g = b * size + tf.range(size, dtype=tf.int64)
         epoch0 = (b * size) // n
         if tf.not_equal(epoch0, self._cached_epoch):
-            self._perm_a.assign(epoch_permutation(self.seed, epoch0, n, self.stream))
-            self._perm_b.assign(epoch_permutation(self.seed, epoch0 + 1, n, self.stream))
+            self._perm_a.assign(tf.cast(epoch_permutation(self.seed, epoch0, n, self.stream),
+                                        tf.int64))
+            self._perm_b.assign(tf.cast(epoch_permutation(self.seed, epoch0 + 1, n,
+                                                          self.stream), tf.int64))
             self._cached_epoch.assign(epoch0)
-        pos = tf.cast(g % n, tf.int32)
+        pos = g % n
         return tf.where(g // n == epoch0, tf.gather(self._perm_a, pos),
                         tf.gather(self._perm_b, pos))
 

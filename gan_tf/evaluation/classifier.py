@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import keras
@@ -70,11 +71,26 @@ def load_classifier(path: Path | None = None, dataset: str = "mnist"):
     return keras.saving.load_model(path)
 
 
+# Each classifier's compiled (features, logits) function, built at its first predict:
+# a quality curve calls predict dozens of times a run (the DCGAN's 32), and a new
+# keras.Model and tf.function each time traced the network anew. Weak keys: the
+# entry goes with its model (the function holds the model's layers, not the model).
+_PREDICTORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def predictor(model):
+    """model's compiled function images -> (features, logits), built once per model."""
+    step = _PREDICTORS.get(model)
+    if step is None:
+        both = keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
+                                          model.outputs[0]])
+        step = _PREDICTORS[model] = tf.function(lambda x: both(x, training=False))
+    return step
+
+
 def predict(model, images: np.ndarray, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """(softmax probabilities (N, 10), penultimate features (N, 128)) for images in [0,1]."""
-    both = keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
-                                      model.outputs[0]])
-    step = tf.function(lambda x: both(x, training=False))
+    step = predictor(model)
     feats, probs = [], []
     for i in range(0, len(images), batch):
         f, logits = step(tf.constant(images[i:i + batch], tf.float32))

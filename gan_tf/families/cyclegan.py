@@ -164,7 +164,10 @@ class CycleSteps(Steps):
         self.pools = None if size == 0 else {
             key: (keras.Variable(np.zeros([size, IMAGE_DIM], np.float32), trainable=False,
                                  name=f"pool_{key}"),
-                  keras.Variable(0, dtype="int32", trainable=False, name=f"pool_{key}_filled"))
+                  # int64: a GPU keeps int32 variables in host memory, out of the
+                  # compiled loop's reach; a checkpoint's int32 count is cast on load
+                  # (training/run.restore), so older runs resume as they were.
+                  keras.Variable(0, dtype="int64", trainable=False, name=f"pool_{key}_filled"))
             for key in ("a", "b")}
 
     def describe(self, values: dict) -> str:

@@ -100,7 +100,7 @@ def pool_query(pool, filled, images, u, slots):
     place and the image that was there is returned, any other image is returned
     itself. Returns (the new pool, the new count, the images D is shown).
 
-    pool (size, d) and filled (scalar int32, how many slots hold images) are the
+    pool (size, d) and filled (scalar integer, how many slots hold images) are the
     state; images (n, d); u (n,) in [0, 1) and slots (n,) in 0 .. size - 1 are the
     query's random draws (training/streams.pool_draws)."""
     size = pool.shape[0]
@@ -109,7 +109,7 @@ def pool_query(pool, filled, images, u, slots):
         x = images[i]
         full = filled >= size
         swap = tf.logical_and(full, u[i] > 0.5)
-        idx = tf.where(full, slots[i], tf.minimum(filled, size - 1))
+        idx = tf.where(full, tf.cast(slots[i], filled.dtype), tf.minimum(filled, size - 1))
         old = pool[idx]
         out.append(tf.where(swap, old, x))
         new = tf.where(tf.logical_or(swap, tf.logical_not(full)), x, old)

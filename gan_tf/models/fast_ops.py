@@ -30,6 +30,14 @@ So each gradient here is written as the forward op of another shape:
   as the channels: x_pad as (ci, H, W, b) images filtered by dy as a (7, 7, b, co)
   kernel dilated by 2.
 
+These forms are for CPUs. On a GPU cuDNN's and cuBLAS's own gradient kernels are
+fast, and the rearrangements above (transposes, space-to-depth, a dilated
+convolution with the batch as channels) only add memory traffic; so each layer
+decides by the device its weights live on, which is where TensorFlow runs it: the
+CPU form on a CPU, TensorFlow's own computation elsewhere. Same class, weights and
+names either way, so checkpoints and saved generators do not depend on where they
+were trained. `computation(...)` forces the choice (tests run both on one CPU).
+
 Each gradient's ops are named under .../fast_grad/input_gradient and
 .../fast_grad/weight_gradient, so the profile (studies/benchmarks/profile_dcgan.py) attributes
 them to their layer and pass. The gradients are themselves built of differentiable
@@ -38,10 +46,43 @@ ops, so a second derivative (a gradient penalty) goes through them.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
 _PAD = [[0, 0], [1, 1], [1, 1], [0, 0]]      # 'same' for 4x4, stride 2, even sizes
+
+CPU_TUNED, TENSORFLOW = "cpu-tuned", "tensorflow"
+_forced = None      # None: by the device (cpu_tuned); else CPU_TUNED or TENSORFLOW
+
+
+@contextlib.contextmanager
+def computation(which: str | None):
+    """Within it, the layers here trace the CPU-tuned computation (CPU_TUNED) or
+    TensorFlow's own (TENSORFLOW) whatever the device; None: by the device."""
+    global _forced
+    if which not in (None, CPU_TUNED, TENSORFLOW):
+        raise ValueError(f"computation must be {CPU_TUNED!r}, {TENSORFLOW!r} or None, "
+                         f"not {which!r}")
+    before, _forced = _forced, which
+    try:
+        yield
+    finally:
+        _forced = before
+
+
+def cpu_tuned(layer) -> bool:
+    """Whether `layer` computes in the CPU-tuned form: forced by `computation`, else
+    where its kernel lives on a CPU (TensorFlow runs a layer's ops beside its
+    weights; a GPU run places them on the GPU, a mirrored run on each replica's)."""
+    if _forced is not None:
+        return _forced == CPU_TUNED
+    variable = getattr(layer.kernel, "value", layer.kernel)
+    device = getattr(variable, "device", "") or ""
+    if device:
+        return tf.DeviceSpec.from_string(device).device_type in (None, "CPU")
+    return not tf.config.list_logical_devices("GPU")
 
 
 def _scope(scope: str, part: str) -> str:
@@ -151,23 +192,26 @@ def _bias_and_activation(layer, x):
 
 @keras.saving.register_keras_serializable(package="gan_tf")
 class WideDense(keras.layers.Dense):
-    """keras.layers.Dense with matmul_fast_input_grad: for a layer whose input is far
-    wider than its output (D's fc: 6,272 -> 1,024), where TensorFlow's input
-    gradient is slowest. Same weights, names and forward op as Dense."""
+    """keras.layers.Dense with matmul_fast_input_grad on a CPU: for a layer whose input
+    is far wider than its output (D's fc: 6,272 -> 1,024), where TensorFlow's CPU
+    input gradient is slowest; exactly Dense elsewhere. Same weights, names and
+    forward op as Dense."""
 
     def call(self, inputs, training=None):
+        if not cpu_tuned(self):
+            return super().call(inputs, training=training)
         x = matmul_fast_input_grad(tf.get_current_name_scope())(inputs, _kernel(self))
         return _bias_and_activation(self, x)
 
 
 @keras.saving.register_keras_serializable(package="gan_tf")
 class FastConv2D(keras.layers.Conv2D):
-    """keras.layers.Conv2D whose gradients run on the forward kernel (conv_s2k4) when
-    it is a 4x4, stride-2, 'same' convolution of an even-sized image; otherwise, and
-    for every other shape, exactly Conv2D. Same weights, names and forward op."""
+    """keras.layers.Conv2D whose gradients run on the forward kernel (conv_s2k4) on a
+    CPU when it is a 4x4, stride-2, 'same' convolution of an even-sized image;
+    otherwise (another device, any other shape) exactly Conv2D. Same weights, names and forward op."""
 
     def call(self, inputs):
-        if not _fits(self, inputs.shape[1], inputs.shape[2]):
+        if not (cpu_tuned(self) and _fits(self, inputs.shape[1], inputs.shape[2])):
             return super().call(inputs)
         x = conv_s2k4(tf.get_current_name_scope())(inputs, _kernel(self))
         return _bias_and_activation(self, x)
@@ -176,14 +220,14 @@ class FastConv2D(keras.layers.Conv2D):
 @keras.saving.register_keras_serializable(package="gan_tf")
 class FastConv2DTranspose(keras.layers.Conv2DTranspose):
     """keras.layers.Conv2DTranspose computed by deconv_s2k4 (a forward Conv2D and
-    depth-to-space, gradients on forward kernels) when it is 4x4, stride 2, 'same'
-    with no output padding (its output, 2H x 2W, is then always even); otherwise
-    exactly Conv2DTranspose. Same weights and names."""
+    depth-to-space, gradients on forward kernels) on a CPU when it is 4x4, stride 2,
+    'same' with no output padding (its output, 2H x 2W, is then always even);
+    otherwise (another device, any other shape) exactly Conv2DTranspose. Same weights and names."""
 
     def call(self, inputs):
         h, w = inputs.shape[1], inputs.shape[2]
-        if self.output_padding is not None or h is None or w is None \
-                or not _fits(self, 2 * h, 2 * w):
+        if not cpu_tuned(self) or self.output_padding is not None or h is None \
+                or w is None or not _fits(self, 2 * h, 2 * w):
             return super().call(inputs)
         x = deconv_s2k4(tf.get_current_name_scope())(inputs, _kernel(self))
         return _bias_and_activation(self, x)

@@ -12,7 +12,7 @@ from gan_tf.core.experiments import from_experiment
 from gan_tf.core.errors import UserError
 from gan_tf.runs.folder import check_mode
 from gan_tf.runs.sweeps import is_sweep
-from gan_tf.training import run, sweep
+from gan_tf.training import devices, run, sweep
 
 
 def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None = None,
@@ -22,6 +22,7 @@ def launch(experiment: str | None, changes: dict, run_dir, *, seeds: int | None 
     user set; `experiment` the experiments/NAME.py they start from; `measure` what
     measures the generator during training (see run.train)."""
     check_mode(resume, overwrite)
+    changes = devices.default_xla(changes)
     if sequential and seeds is None:
         raise UserError("--sequential is for a seed sweep; add --seeds N")
     if seeds is not None or (resume and is_sweep(run_dir)):

@@ -27,7 +27,7 @@ from gan_tf.models import networks
 from gan_tf.models.networks import NUM_CLASSES
 from gan_tf.runs.folder import SEED_STATE, WINDOW, WINDOW_N, RunFolder, check_mode
 from gan_tf.runs.writer import NullWriter, RunWriter
-from gan_tf.training import distribute, threads
+from gan_tf.training import devices, distribute, threads
 from gan_tf.training.build import build_trainer
 from gan_tf.training.progress import Progress
 from gan_tf.training.signals import StopRequests
@@ -123,6 +123,8 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
            resume_dir, measure):
     # First, before any TensorFlow work: the thread pools, and multiworker's start-up.
     reproducible = threads.configure(cfg)
+    devices.check_required()
+    devices.set_precision(cfg)
     strategy = distribute.make_strategy(cfg)
     distribute.check_batch(cfg, strategy)
     trainer = build_trainer(cfg, data.train_images, data.train_labels, strategy)
@@ -135,7 +137,7 @@ def _train(cfg, folder, data, checkpoint, writer, progress, emit, *, resume, ove
     progress.start = progress.done = start
     what = families.get(cfg).describe_loss(cfg)
     emit(f"{'Resuming' if resume else 'Starting'} {folder} at iteration {start} of "
-         f"{cfg.iters}: {what}, data from {data.source}"
+         f"{cfg.iters} on {devices.describe(strategy)}: {what}, data from {data.source}"
          + (f", {cfg.strategy} strategy over {trainer.replicas} replicas"
             + (" (as a TF graph: XLA compiles single-device runs only)" if cfg.xla else "")
             if strategy else ""))

@@ -151,10 +151,11 @@ class SeedSteps(AdversarialGan):
         self.d_loss_fn, self.g_loss_fn = self.family.losses(cfg)
         Steps.__init__(self, cfg, train_images, train_labels)   # the data, on the device
         # Per seed, the epoch orders the current batch can touch (the cache of
-        # DeviceData.indices, one row per seed).
+        # DeviceData.indices, one row per seed), int64 as there: a GPU keeps int32
+        # variables in host memory, out of the compiled loop's reach.
         n, self.n = len(seeds), self.data.n
-        self._perm_a = tf.Variable(tf.zeros([n, self.n], tf.int32), trainable=False)
-        self._perm_b = tf.Variable(tf.zeros([n, self.n], tf.int32), trainable=False)
+        self._perm_a = tf.Variable(tf.zeros([n, self.n], tf.int64), trainable=False)
+        self._perm_b = tf.Variable(tf.zeros([n, self.n], tf.int64), trainable=False)
         self.d_opt.build(self.D.weights)
         self.g_opt.build(self.G.weights)
         self._pairs = self._pair_variables()
@@ -177,12 +178,12 @@ class SeedSteps(AdversarialGan):
         g = b * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
         epoch0 = (b * cfg.batch_size) // n    # the same for every seed
         if tf.not_equal(epoch0, self.data._cached_epoch):
-            self._perm_a.assign(tf.stack([epoch_permutation(s, epoch0, n)
-                                          for s in self.seeds]))
-            self._perm_b.assign(tf.stack([epoch_permutation(s, epoch0 + 1, n)
-                                          for s in self.seeds]))
+            self._perm_a.assign(tf.cast(tf.stack([epoch_permutation(s, epoch0, n)
+                                                  for s in self.seeds]), tf.int64))
+            self._perm_b.assign(tf.cast(tf.stack([epoch_permutation(s, epoch0 + 1, n)
+                                                  for s in self.seeds]), tf.int64))
             self.data._cached_epoch.assign(epoch0)
-        pos = tf.cast(g % n, tf.int32)
+        pos = g % n
         idx = tf.where(g // n == epoch0, tf.gather(self._perm_a, pos, axis=1),
                        tf.gather(self._perm_b, pos, axis=1))            # (N, batch)
         return self.data.images_at(idx), self.data.labels_at(idx)

@@ -34,6 +34,7 @@ from gan_tf.runs.folder import RunFolder, check_mode
 from gan_tf.runs.sweeps import SWEEP, check_links, read_sweep, seed_folder, seeds_text, write_sweep
 from gan_tf.runs.writer import RunWriter
 from gan_tf.training import run as train_lib
+from gan_tf.training import devices
 from gan_tf.training.progress import Progress
 from gan_tf.training.stack import SeedStack, stackable
 
@@ -231,6 +232,8 @@ def _train_stacked(cfg, seeds, sweep_dir, resume, overwrite, data, emit,
 
 
 def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) -> dict:
+    devices.check_required()
+    devices.set_precision(cfg)
     stack = SeedStack(cfg, seeds, data.train_images, data.train_labels)
     starts = {train_lib.restore(m, c, f) if c else 0
               for m, c, f in zip(stack.models, checkpoints, folders)}
@@ -244,7 +247,8 @@ def _run_stack(cfg, seeds, folders, checkpoints, resume, overwrite, data, emit) 
     progress.start = progress.done = start
     emit(f"{'Resuming' if start else 'Starting'} seeds {seeds_text(seeds)} "
          f"({len(seeds)} as one stack) in {folders[0].path.parent} at iteration {start} of "
-         f"{cfg.iters}: loss {cfg.params.loss!r}, data from {data.source}")
+         f"{cfg.iters} on {devices.describe()}: loss {cfg.params.loss!r}, data from "
+         f"{data.source}")
     loop_ = _StackLoop(cfg, stack, writers, emit, window)
 
     def finish(complete):

@@ -26,8 +26,9 @@ from gan_tf.families import get
 
 def needs_one_inter_op_thread(cfg) -> bool:
     """Runs of cfg are reproducible only with one inter-op thread: the convolutional
-    families (the DCGANs)."""
-    return get(cfg).convolutional
+    families (the DCGANs), on a CPU. Where TensorFlow sees a GPU the ops run there,
+    and one inter-op thread would only serialise their dispatch from the host."""
+    return get(cfg).convolutional and not tf.config.list_physical_devices("GPU")
 
 
 def configure(cfg) -> bool:

@@ -116,9 +116,11 @@ class StackedGAN(tf.Module):
         rng = np.random.default_rng([seed, 0])
         images = np.asarray(images_uint8, np.uint8).reshape(-1, 28, 28)
         # Variables, not constants: XLA would fold a captured constant into the program.
+        # The indices int64: a GPU keeps int32 variables in host memory, where the
+        # XLA-compiled chunk cannot read them (XLA's "Known issues").
         self.images = tf.Variable(images, trainable=False)
         self.ids = tf.Variable(stacked_indices(rng, len(images), num_training, pack)
-                               .astype(np.int32), trainable=False)
+                               .astype(np.int64), trainable=False)
         self.epoch_iters = num_training // BATCH
         self.G, self.D = self._init_g(rng), self._init_d(rng)
         self.g_moving = [tf.Variable(tf.zeros([c]), trainable=False) for c in G_CHANNELS[:4]] \
@@ -279,7 +281,7 @@ class StackedGAN(tf.Module):
         d = g = tf.constant(0.0)
         for _ in tf.range(steps):
             it = self.iteration
-            i = tf.cast(it % self.epoch_iters, tf.int32)
+            i = it % self.epoch_iters
             z = tf.random.stateless_uniform(
                 [self.pack, BATCH, Z_DIM],
                 tf.random.experimental.stateless_fold_in(
@@ -290,7 +292,7 @@ class StackedGAN(tf.Module):
 
     def train(self, steps: int):
         """`steps` more iterations in one compiled call; -> the last (d, g) losses."""
-        d, g = self._chunk(tf.constant(steps, tf.int32))
+        d, g = self._chunk(tf.constant(steps, tf.int64))
         return float(d), float(g)
 
     def _sampler(self, z):
