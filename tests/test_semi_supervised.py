@@ -191,6 +191,11 @@ def test_evaluate_measures_the_runs_classifier(mnist, mnist_dir, tmp_path, capsy
     steps = build_trainer(cfg, mnist.train_images, mnist.train_labels)
     assert "test digits" in capsys.readouterr().out
     assert 0 < result["classifier"]["test_errors"] <= 10_000
+    card = json.loads((tmp_path / "run" / "classifier.json").read_text())["card"]
+    assert card["output"] == {"shape": [10], "range": "logits",
+                              "meaning": "one logit per digit; the argmax is the class"}
+    assert card["inputs"][0]["shape"] == [784] and "pixels in [0, 1]" in card["inputs"][0][
+        "distribution"]
     per = result["classifier"]["per_class_errors"]
     assert sum(per.values()) == result["classifier"]["test_errors"] and len(per) == 10
     del steps

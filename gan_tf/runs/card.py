@@ -50,16 +50,27 @@ def command_of(cfg) -> str:
     return " ".join(["python -m gan_tf.train --family", cfg.family, *flags])
 
 
+# A classifier (the semi-supervised GAN's product) reads images and gives class logits.
+CLASSIFIER_INPUT = "a 28x28 digit, flattened, pixels in [0, 1]"
+LOGITS = "logits"
+
+
 def make_card(cfg, model, iteration: int, measures: str, loads_with: str) -> dict:
+    classifier = measures == "classifier"
     inputs = [{"name": t.name.split(":")[0], "shape": [int(d) for d in t.shape[1:]],
-               "distribution": INPUTS.get(t.name.split(":")[0], "see the family")}
+               "distribution": CLASSIFIER_INPUT if classifier else
+               INPUTS.get(t.name.split(":")[0], "see the family")}
               for t in model.inputs]
+    shape = [int(d) for d in model.outputs[0].shape[1:]]
     return {
         "family": cfg.family, "dataset": cfg.dataset, "split": cfg.split,
         "iterations": int(iteration), "precision": cfg.precision,
         "inputs": inputs,
-        "output": {"shape": [int(d) for d in model.outputs[0].shape[1:]],
-                   "range": output_range(model), "image_shape": list(IMAGE_SHAPE)},
+        "output": ({"shape": shape, "range": LOGITS,
+                    "meaning": "one logit per digit; the argmax is the class"}
+                   if classifier else
+                   {"shape": shape, "range": output_range(model),
+                    "image_shape": list(IMAGE_SHAPE)}),
         "measures": measures, "loads_with": loads_with,
         "command": command_of(cfg),
     }
@@ -70,7 +81,8 @@ def shapes_problem(card: dict, model) -> str | None:
     try:
         want_in = [tuple(i["shape"]) for i in card["inputs"]]
         want_out = tuple(card["output"]["shape"])
-        want_range = list(card["output"]["range"])
+        want_range = card["output"]["range"]
+        want_range = want_range if want_range == LOGITS else list(want_range)
     except (KeyError, TypeError):
         return "the card lacks inputs, output shape or range"
     have_in = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
@@ -79,7 +91,7 @@ def shapes_problem(card: dict, model) -> str | None:
         return f"its inputs are {have_in}, the card says {want_in}"
     if want_out != have_out:
         return f"its output is {have_out}, the card says {want_out}"
-    if want_range != output_range(model):
+    if want_range != LOGITS and want_range != output_range(model):
         return f"its output range is {output_range(model)}, the card says {want_range}"
     return None
 
