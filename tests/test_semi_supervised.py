@@ -201,6 +201,24 @@ def test_evaluate_measures_the_runs_classifier(mnist, mnist_dir, tmp_path, capsy
     del steps
 
 
+def test_a_generator_file_with_the_familys_own_layer_loads_in_evaluate(mnist_dir, tmp_path):
+    """A G saved before generators were converted to Keras' own layers holds the
+    family's WeightNormDense: evaluate, in a fresh process that has imported no
+    family, still reads it (runs/folder.read_generator registers every family's
+    layers first)."""
+    import subprocess
+    import sys
+    from conftest import ENV
+    G = ss.generator(small(), iter(range(10)))
+    assert any(isinstance(layer, ss.WeightNormDense) for layer in G.layers)
+    G.save(tmp_path / "old.keras")                  # as saved before, not converted
+    out = subprocess.run([sys.executable, "-m", "gan_tf.evaluate", str(tmp_path / "old.keras"),
+                          "--num-samples", "100", "--data-dir", str(mnist_dir)], env=ENV,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "generated" in out.stdout and "real data" in out.stdout   # its measures
+
+
 def test_error_counts_per_digit_and_the_ensemble_by_hand(mnist_dir, tmp_path, capsys):
     from gan_tf.evaluation import evaluate as ev
     logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5], [5, 0, 0]], float)

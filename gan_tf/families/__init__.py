@@ -69,3 +69,12 @@ def build_generator(cfg):
 def build_discriminator(cfg):
     """cfg's D, fresh (its family's networks)."""
     return get(cfg).build_discriminator(cfg)
+
+
+def register_layers() -> None:
+    """Import every family's module, so the Keras layers each registers are known when a
+    file is loaded: today's saved generators are Keras' own layers, but one saved by
+    an earlier gan-tf (or a gan_tf-only file) may hold a family's own layer, such as
+    the semi-supervised GAN's WeightNormDense."""
+    for name in NAMES:
+        _module(name)

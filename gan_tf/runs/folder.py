@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_tf import families
 from gan_tf.core import reading
 from gan_tf.core.config import Config
 from gan_tf.core.errors import UserError
@@ -459,6 +460,7 @@ def read_generator(path: Path, fix: str):
         raise UserError(f"{path} is not a whole Keras model file ({why}); {fix}")
     # lazy: models.networks brings TensorFlow (see load_vae)
     from gan_tf.models.networks import load_generator
+    families.register_layers()
     try:
         return load_generator(path)
     except Exception as e:
