@@ -252,7 +252,7 @@ def test_the_defaults_leave_a_saved_config_and_the_tutorial_step_as_they_were():
 
 
 @pytest.mark.parametrize("changes, words", [
-    ({"minibatch_kernels": -1}, "minibatch_kernels must be from 0 to 1,000, got -1"),
+    ({"minibatch_kernels": -1}, "minibatch_kernels must be from 0 to 1,000 (0: none), got -1"),
     ({"minibatch_dims": 0}, "minibatch_dims must be from 1 to 100"),
     ({"historical_averaging": float("nan")}, "historical_averaging must be finite"),
     ({"historical_averaging": -0.5}, "historical_averaging must be in [0, 1000]"),
