@@ -1,5 +1,6 @@
 """The contract every model family keeps, run for one family in a fresh process
-(`python tests/family_contract.py FAMILY MNIST_DIR OUT_DIR`): a convolutional
+(`python tests/family_contract.py FAMILY MNIST_DIR OUT_DIR [PARAMS_JSON]`, the JSON
+object's parameters changed from the family's smallest): a convolutional
 family's runs are bit-reproducible only with the thread pools set before TensorFlow
 starts (gan_tf/training/threads.py), which a pytest process has long done.
 
@@ -53,10 +54,10 @@ SMALL = {"mlp": {"d_hidden": (16,), "g_hidden": (16,)},
                       "decay_start": 1, "decay_iters": 3}}
 
 
-def main(family: str, data_dir: str, out: str) -> dict:
+def main(family: str, data_dir: str, out: str, changes: str = "{}") -> dict:
     cfg = override(Config(), {"family": family, "iters": 4, "snapshot_every": 2,
                               "log_every": 1, "batch_size": 16, "tensorboard": False,
-                              **SMALL.get(family, {})})
+                              **SMALL.get(family, {}), **json.loads(changes)})
     data = load_mnist(data_dir)
     fam = families.get(cfg)
     report = {"family": cfg.family, "config_round_trip": Config.from_json(cfg.to_json()) == cfg}
@@ -89,4 +90,4 @@ def main(family: str, data_dir: str, out: str) -> dict:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

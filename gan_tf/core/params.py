@@ -13,6 +13,9 @@ exceptions. The bases:
   AdversarialParams   the shared adversarial step's (families/adversarial.py): init,
                       z's distribution, G's output, k D steps, simultaneous updates,
                       same z, D's own learning rate, the EMA of G
+  ImprovedParams      Salimans et al. 2016's techniques in that step: minibatch
+                      discrimination, historical averaging (feature matching is a
+                      g_loss; virtual batch norm the DCGAN's g_vbn)
   SigmoidLossParams   the tutorial's losses on D's sigmoid (families/mlp.py): their
                       form, the minimax G loss, label smoothing
   MlpParams           D's and G's hidden sizes
@@ -118,10 +121,27 @@ SHARED = {
                 (_in(0, 0.5, high_open=True), "in [0, 0.5)")),
     "g_loss": ("nonsaturating", "G's objective: 'nonsaturating' (maximise log D(G(z)), the "
                                 "tutorial's) or 'minimax' (minimise log(1 - D(G(z))), the "
-                                "GAN paper's original game)", ("nonsaturating", "minimax")),
+                                "GAN paper's original game) or 'feature_matching' (match the "
+                                "batch means of D's last hidden layer on real and fake: "
+                                "Salimans et al. 2016, section 3.1)",
+               ("nonsaturating", "minimax", "feature_matching")),
     "real_label": (1.0, "D's target for real images: below 1 is one-sided label smoothing "
                         "(Salimans et al. 2016: 0.9); fakes stay at 0",
                    (_in(0.5, 1, low_open=True), "in (0.5, 1] (1: no smoothing)")),
+    # Salimans et al. 2016's techniques in the shared step (ImprovedParams)
+    "minibatch_kernels": (0, "minibatch discrimination (Salimans et al. 2016, section 3.2): "
+                             "this many kernels B between D's last hidden layer and its "
+                             "output (the paper's: 100); 0: none",
+                          (_in(0, 1000), "from 0 to 1,000 (0: none)")),
+    "minibatch_dims": (5, "the dimensions C of each minibatch kernel (the paper's: 5)",
+                       (_in(1, 100), "from 1 to 100")),
+    "historical_averaging": (0.0, "add this weight times ||theta - the mean of theta's past "
+                                  "values||^2 to each player's loss (Salimans et al. 2016, "
+                                  "section 3.3); 0: none",
+                             (_in(0, 1000), "in [0, 1000] (0: none)")),
+    "g_vbn": (False, "virtual batch norm in G instead of batch norm (Salimans et al. 2016, "
+                     "section 3.5): statistics of a reference batch of z fixed at the start "
+                     "plus the example itself", None),
 }
 
 
@@ -174,9 +194,19 @@ def shared_problems(params, cfg) -> list:
     if v("update") == "simultaneous" and (v("d_steps") != 1 or v("same_z")):
         problems.append("update 'simultaneous' makes one pass for both nets: it needs "
                         "d_steps 1 and no same_z")
+    if v("g_loss") == "feature_matching":
+        if not isinstance(params, ImprovedParams):
+            problems.append(f"g_loss 'feature_matching' reads D's last hidden layer, which "
+                            f"family {params.FAMILY!r} does not expose: use family mlp or "
+                            f"dcgan")
+        elif v("update") == "simultaneous":
+            problems.append("g_loss 'feature_matching' runs in the alternating step: drop "
+                            "update 'simultaneous'")
     # what only the single device's step implements
     single = [f"{name} {v(name)!r}" for name, plain in
-              (("update", "alternating"), ("noise", "uniform"), ("g_ema", 0.0))
+              (("update", "alternating"), ("noise", "uniform"), ("g_ema", 0.0),
+               ("g_loss", v("g_loss") if v("g_loss") != "feature_matching" else ""),
+               ("minibatch_kernels", 0), ("historical_averaging", 0.0), ("g_vbn", False))
               if name in values and v(name) != plain]
     if single and cfg.strategy != "default":
         problems.append(f"{', '.join(single)} run on one device: use strategy 'default'")
@@ -276,6 +306,17 @@ class AdversarialParams(OptimizerParams):
     d_loss_scale: float = shared("d_loss_scale")
     d_lr: float = shared("d_lr")
     g_ema: float = shared("g_ema")
+
+
+@dataclass(frozen=True)
+class ImprovedParams(FamilyParams):
+    """Salimans et al. 2016's techniques in the shared adversarial step, for a family
+    whose D is a Keras model with a layer named 'out' on its last hidden layer (mlp,
+    dcgan); feature matching is the g_loss 'feature_matching'. Added 2026-12-07:
+    every earlier run trained without them (`before`)."""
+    minibatch_kernels: int = shared("minibatch_kernels", before=0)
+    minibatch_dims: int = shared("minibatch_dims", before=5)
+    historical_averaging: float = shared("historical_averaging", before=0.0)
 
 
 @dataclass(frozen=True)

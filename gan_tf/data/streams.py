@@ -24,6 +24,7 @@ STREAM_DOMAIN_B = 12   # CycleGAN's draws from its second domain (families/cycle
 # CycleGAN's history pools of fakes (models/cycle.pool_query): per image whether to
 # swap with a stored fake, and which one; one stream per pool.
 STREAM_POOL_B, STREAM_POOL_A = 13, 14
+STREAM_VBN_REFERENCE = 15   # the fixed z of virtual batch norm's reference batch (g_vbn)
 # A family's own streams are numbered from here, in its own file: one family trains
 # in a run, so two families may use the same numbers.
 FAMILY_STREAMS = 100

@@ -13,6 +13,11 @@ masks there, the packed D packs its input, AC-GAN and InfoGAN read their extra
 heads), a penalty on D's gradients, what follows D's update (the WGAN's clipping)
 and what D's outputs report. A family with another kind of step (the VAE, SRGAN,
 CycleGAN, the semi-supervised GAN) writes its own `Steps` instead.
+
+Salimans et al. 2016's techniques (core/params.ImprovedParams, models/improved.py)
+are options of this step, off by default: feature matching as G's loss (g_loss
+'feature_matching'), minibatch discrimination in D (minibatch_kernels), historical
+averaging of both players (historical_averaging) and virtual batch norm in G (g_vbn).
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ import keras
 import tensorflow as tf
 
 from gan_tf.data.streams import (STREAM_DROP_FAKE, STREAM_DROP_G, STREAM_DROP_REAL,
-                                 STREAM_Z_D, STREAM_Z_G, interpolation_weights, sample_z,
-                                 stream_seed)
+                                 STREAM_VBN_REFERENCE, STREAM_Z_D, STREAM_Z_G,
+                                 interpolation_weights, sample_z, stream_seed)
 from gan_tf.families.base import Family, Steps
-from gan_tf.models import networks
+from gan_tf.models import improved, networks
 from gan_tf.models.optimizers import make_optimizer
 
 
@@ -38,6 +43,24 @@ class AdversarialFamily(Family):
     def steps_class(self, cfg):
         """The Steps this family's runs train with."""
         return AdversarialGan
+
+    def build_discriminator(self, cfg):
+        """The family's D; with minibatch_kernels, a minibatch layer before its output."""
+        D = super().build_discriminator(cfg)
+        kernels = getattr(cfg.params, "minibatch_kernels", 0)
+        if not kernels:
+            return D
+        with networks.precision(cfg):
+            return improved.with_minibatch_layer(D, kernels, cfg.params.minibatch_dims,
+                                                 2 * cfg.seed + 30_000)
+
+    def build_generator(self, cfg):
+        """The family's G; with g_vbn, its batch norms virtual (reference: a batch)."""
+        G = super().build_generator(cfg)
+        if not getattr(cfg.params, "g_vbn", False):
+            return G
+        with networks.precision(cfg):
+            return improved.with_virtual_batch_norm(G, cfg.batch_size, 2 * cfg.seed + 40_000)
 
     def build(self, cfg, train_images, train_labels=None, strategy=None):
         with strategy.scope() if strategy else contextlib.nullcontext():
@@ -125,6 +148,31 @@ class AdversarialGan(Steps):
         # can be restored into them before the first step.
         d_opt.build(D.trainable_variables)
         g_opt.build(G.trainable_variables)
+        self._improved(cfg)
+
+    def _improved(self, cfg):
+        """The state of Salimans et al.'s techniques (all off by default)."""
+        p = cfg.params
+        self.feature_matching = getattr(p, "g_loss", "") == "feature_matching"
+        self.D_features = improved.features_model(self.D) if self.feature_matching else None
+        if getattr(p, "minibatch_kernels", 0):
+            # the authors' data-dependent init (nn.py:156-166) on the first real batch
+            x, y = self.batch(0)
+            h = improved.features_model(self.D)(x if y is None else [x, y], training=True)
+            self.D.get_layer("minibatch").initialise(h)
+        self.history = getattr(p, "historical_averaging", 0.0)
+        if self.history:
+            # each player's running mean of its parameters' values so far, from its
+            # initial ones (count 1), in the checkpoint
+            def means(model, key):
+                return [keras.Variable(v.numpy(), trainable=False, name=f"{key}_mean")
+                        for v in model.trainable_variables]
+            self.g_history, self.d_history = means(self.G, "g"), means(self.D, "d")
+            self.g_count = keras.Variable(1.0, trainable=False, name="g_history_count")
+            self.d_count = keras.Variable(1.0, trainable=False, name="d_history_count")
+        # virtual batch norm's reference batch of z, drawn once for the whole run
+        self.vbn_z = (sample_z(cfg.seed, STREAM_VBN_REFERENCE, 0, cfg.batch_size, cfg.z_dim)
+                      if getattr(p, "g_vbn", False) else None)
 
     # --- one iteration, traced into the driver's loop body
 
@@ -134,6 +182,8 @@ class AdversarialGan(Steps):
 
     def _g(self, z, y):
         # A conditional GAN's models take [input, one-hot label].
+        if self.vbn_z is not None:   # the reference batch first, then z (improved.py)
+            return self.G(tf.concat([self.vbn_z, z], 0), training=True)[len(self.vbn_z):]
         return self.G(z if y is None else [z, y], training=True)
 
     def _d(self, x, y, dropout=None, z=None):
@@ -193,24 +243,48 @@ class AdversarialGan(Steps):
                                                         self.cfg.batch_size))
                 d_loss += self.family.d_penalty(self.cfg, lambda v: self._d(v, y), x, fake,
                                                 eps)
+            if self.history:
+                d_loss += improved.historical_penalty(self.history, self.D.trainable_variables,
+                                                      self.d_history)
             d_loss = self._replica_share(d_loss)
         d_vars = self.D.trainable_variables
         self.d_opt.apply(tape.gradient(d_loss, d_vars), d_vars)
         self.family.after_d_update(self.cfg, self.D)   # the WGAN's weight clipping
+        if self.history:
+            improved.update_history(d_vars, self.d_history, self.d_count)
         return {"d_loss": d_loss, **self.family.d_means(real_logits, fake_logits)}
 
     def g_step(self, z, y, t):
         z, y = self._local(z), self._local(y)
         with tf.GradientTape() as tape:
-            logits = self._d(self._g(z, y), y, (STREAM_DROP_G, t), z)
-            g_loss = self._replica_share(self.g_loss_fn(logits))
+            if self.feature_matching:
+                g_loss = self._feature_matching(self._g(z, y), y, t)
+            else:
+                g_loss = self.g_loss_fn(self._d(self._g(z, y), y, (STREAM_DROP_G, t), z))
+            if self.history:
+                g_loss += improved.historical_penalty(self.history, self.G.trainable_variables,
+                                                      self.g_history)
+            g_loss = self._replica_share(g_loss)
         g_vars = self.G.trainable_variables
         grads = tape.gradient(g_loss, g_vars)
         self.g_opt.apply(grads, g_vars)
+        if self.history:
+            improved.update_history(g_vars, self.g_history, self.g_count)
         if self.replicas > 1:   # the norm of the summed (global-batch) gradient
             grads = tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.SUM, grads)
         return {"g_loss": g_loss, "g_grad_norm": tf.linalg.global_norm(grads)}
+
+    def _feature_matching(self, fake, y, t):
+        """G's feature-matching loss: D's last hidden layer on this iteration's first
+        real batch (the one D's first step saw; the authors draw a second shuffled
+        copy of the data, train_mnist_feature_matching.py:103, 120) against `fake`."""
+        x, _ = self.batch(t * self.cfg.params.d_steps)
+        x = self._local(x)
+
+        def features(v):
+            return self.D_features(v if y is None else [v, y], training=True)
+        return improved.feature_matching_loss(features(x), features(fake))
 
     def joint_step(self, t):
         """The GAN paper's code (adversarial/__init__.py, AdversaryCost2): one pass
@@ -227,11 +301,17 @@ class AdversarialGan(Steps):
             fake_logits = self._d(self._g(z, y), y, (STREAM_DROP_FAKE, t), z)
             d_loss = self.cfg.params.d_loss_scale * self.d_loss_fn(real_logits, fake_logits)
             g_loss = self.g_loss_fn(fake_logits)
+            if self.history:
+                d_loss += improved.historical_penalty(self.history, d_vars, self.d_history)
+                g_loss += improved.historical_penalty(self.history, g_vars, self.g_history)
         d_grads = tape.gradient(d_loss, d_vars)
         g_grads = tape.gradient(g_loss, g_vars)
         del tape
         self.d_opt.apply(d_grads, d_vars)
         self.g_opt.apply(g_grads, g_vars)
+        if self.history:
+            improved.update_history(d_vars, self.d_history, self.d_count)
+            improved.update_history(g_vars, self.g_history, self.g_count)
         return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)), "g_loss": g_loss,
                 "g_grad_norm": tf.linalg.global_norm(g_grads)}
@@ -318,6 +398,11 @@ class AdversarialGan(Steps):
         if self.G_best is not None:
             named.update({"best/frechet_distance": self.best_fd,
                           "best/iteration": self.best_iteration})
+        if self.history:   # historical averaging's running means, by their variable
+            for key, model, means in (("G", self.G, self.g_history), ("D", self.D, self.d_history)):
+                named.update({f"history/{key}/{v.path}": m
+                              for v, m in zip(model.trainable_variables, means)})
+            named.update({"history/G/count": self.g_count, "history/D/count": self.d_count})
         return named
 
     def legacy_state(self) -> dict:

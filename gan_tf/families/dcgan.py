@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gan_tf.core.params import (AdversarialParams, SigmoidLossParams, count_problems, param,
-                                register_params)
+from gan_tf.core.params import (AdversarialParams, ImprovedParams, SigmoidLossParams,
+                                count_problems, param, register_params, shared)
 from gan_tf.families.adversarial import AdversarialFamily
 from gan_tf.families.base import DcganNetworks
 from gan_tf.families.mlp import TutorialLosses
@@ -25,7 +25,7 @@ MAX_CONV_WIDTH, MAX_FC = 1024, 16_384
 
 @register_params
 @dataclass(frozen=True)
-class Params(SigmoidLossParams, AdversarialParams):
+class Params(ImprovedParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "dcgan"
     conv_width: int = param(64, "channels of D's first convolution "
                                 "and G's last hidden one; the others have twice as many")
@@ -38,10 +38,14 @@ class Params(SigmoidLossParams, AdversarialParams):
                              "guidelines)")
     conditional: bool = param(False, "condition G and D on the one-hot label (Mirza & "
                                      "Osindero's cGAN); frames get one row per class")
+    g_vbn: bool = shared("g_vbn", before=False)
 
     def problems(self, cfg) -> list:
-        return (count_problems("conv_width", self.conv_width, 1, MAX_CONV_WIDTH)
-                + count_problems("dcgan_fc", self.dcgan_fc, 0, MAX_FC))
+        out = (count_problems("conv_width", self.conv_width, 1, MAX_CONV_WIDTH)
+               + count_problems("dcgan_fc", self.dcgan_fc, 0, MAX_FC))
+        if self.g_vbn and self.conditional:
+            out.append("g_vbn's reference batch is of z alone: drop --conditional")
+        return out
 
 
 class Dcgan(DcganNetworks, TutorialLosses, AdversarialFamily):

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from gan_tf.core.params import (AdversarialParams, MlpParams, SigmoidLossParams, param,
-                                register_params)
+from gan_tf.core.params import (AdversarialParams, ImprovedParams, MlpParams,
+                                SigmoidLossParams, param, register_params)
 from gan_tf.data.streams import STREAM_Z_D, STREAM_Z_G
 from gan_tf.families.adversarial import AdversarialFamily, AdversarialGan
 from gan_tf.models import networks
@@ -37,7 +37,7 @@ from gan_tf.models.networks import IMAGE_DIM, NUM_CLASSES, TutorialXavier
 
 @register_params
 @dataclass(frozen=True)
-class Params(MlpParams, SigmoidLossParams, AdversarialParams):
+class Params(ImprovedParams, MlpParams, SigmoidLossParams, AdversarialParams):
     FAMILY = "mlp"
     conditional: bool = param(False, "condition G and D on the one-hot label (Mirza & "
                                      "Osindero's cGAN); frames get one row per class")
@@ -202,11 +202,19 @@ class TutorialGan(AdversarialGan):
 
 def is_tutorial_step(cfg) -> bool:
     """Whether cfg trains with the first tutorial's step: one D step then one G step
-    on a fresh z, one device, no cGAN, no moving average, D's loss unscaled."""
+    on a fresh z, one device, no cGAN, no moving average, D's loss unscaled, none of
+    Salimans et al.'s techniques."""
     p = cfg.params
     return (p.d_steps == 1 and p.update == "alternating" and not p.same_z
             and not cfg.conditional and p.g_ema == 0 and p.d_loss_scale == 1.0
-            and cfg.strategy == "default")
+            and cfg.strategy == "default" and not improved(p))
+
+
+def improved(p) -> bool:
+    """Whether params p turn on any of Salimans et al.'s techniques (adversarial.py)."""
+    return (getattr(p, "g_loss", "") == "feature_matching"
+            or getattr(p, "minibatch_kernels", 0) > 0
+            or getattr(p, "historical_averaging", 0.0) > 0 or getattr(p, "g_vbn", False))
 
 
 class Mlp(MlpNetworks, TutorialLosses, AdversarialFamily):

@@ -67,12 +67,15 @@ def stackable(cfg) -> str | None:
     for name, plain in (("noise", "uniform"), ("update", "alternating"), ("lr_decay", 1.0),
                         ("momentum_saturate", 0), ("d_loss_scale", 1.0), ("parzen_every", 0),
                         ("eval_every", 0), ("g_ema", 0.0), ("real_label", 1.0), ("d_lr", 0.0),
-                        ("init", None)):
+                        ("init", None), ("minibatch_kernels", 0),
+                        ("historical_averaging", 0.0)):
         if name not in flat:   # a family without the option does not use it
             continue
         value = flat[name]
         if (value == "uniform") if plain is None else value != plain:
             return f"{name} {value!r} (this option trains one seed at a time)"
+    if flat.get("g_loss") == "feature_matching":
+        return "g_loss 'feature_matching' (this option trains one seed at a time)"
     return None
 
 

@@ -58,7 +58,8 @@ Blocks and Fuel seed per trial, `blocks_random`, `fuel_random`).
 
 Remedies on the same protocol (not in the paper's Table 1, which has GAN, ALI and
 PacGAN2-4): minibatch discrimination (Salimans et al. 2016) and the unrolled GAN
-(Metz et al. 2017), see `Method`.
+(Metz et al. 2017), see `Method`; the minibatch features are models/improved.py's,
+which the GAN families' minibatch layer computes too.
 
 Every trial of a method trains at once: the weights carry a leading trial axis and
 every layer is a batched matmul, so one XLA-compiled call runs an epoch of all
@@ -75,6 +76,7 @@ import tensorflow as tf
 
 from gan_tf.data import mixtures
 from gan_tf.evaluation.modes import mixture_modes
+from gan_tf.models.improved import minibatch_distances, minibatch_features
 from gan_tf.models.packing import pack
 
 Z_DIM, G_HIDDEN, G_LAYERS = 2, 400, 4
@@ -365,23 +367,6 @@ class Trials:
 
     def measures(self) -> list[dict]:
         return [mixture_modes(s, self.centres, self.std) for s in self.samples()]
-
-
-def minibatch_distances(h, w, dims: int):
-    """||M_i,b - M_j,b||_1 for every pair of rows (i, j) and kernel b, M = h w reshaped
-    (rows, B kernels, C dims); a row's distance to itself is 1e6 (their code's
-    diagonal), so it is never its own neighbour. h (T, R, F) -> (T, R, R, B)."""
-    M = tf.reshape(tf.matmul(h, w), tf.concat([tf.shape(h)[:2], [-1, dims]], 0))
-    l1 = tf.reduce_sum(tf.abs(M[:, :, None] - M[:, None]), -1)
-    return l1 + 1e6 * tf.eye(tf.shape(h)[1])[None, :, :, None]
-
-
-def minibatch_features(h, w, b, dims: int):
-    """Minibatch discrimination (Salimans et al. 2016, section 3.2; their code's
-    MinibatchLayer in openai/improved-gan): o_b(x_i) = sum over the other rows j of the
-    same batch of exp(-||M_i,b - M_j,b||_1), plus a bias b_b. h (T, R, F),
-    w (T, F, B*C), b (T, 1, B) -> (T, R, B)."""
-    return tf.reduce_sum(tf.exp(-minibatch_distances(h, w, dims)), 2) + b
 
 
 def adam_update(params, grads, m, v, t, lr=LR, beta1=BETA1, eps=ADAM_EPS):
