@@ -219,6 +219,19 @@ def test_a_generator_file_with_the_familys_own_layer_loads_in_evaluate(mnist_dir
     assert "generated" in out.stdout and "real data" in out.stdout   # its measures
 
 
+def test_the_committed_classifier_repeats_its_row(mnist_dir, capsys):
+    """docs/models' averaged D of seed 2 (100 labels, 25 epochs): evaluate reads the
+    file as a classifier (its card says so) and counts the errors its .json records."""
+    from conftest import REPO
+    from gan_tf.evaluation.evaluate import evaluate_file
+    path = REPO / "docs" / "models" / "mnist-semi-supervised-100-labels-seed-2-classifier.keras"
+    saved = json.loads(path.with_suffix(".json").read_text())
+    result = evaluate_file(path, 10_000, 0, mnist_dir)
+    assert result["classifier"]["test_errors"] == saved["test_errors"] == 289
+    assert result["classifier"]["per_class_errors"] == saved["per_class_errors"]
+    assert "289 errors on 10,000 test digits" in capsys.readouterr().out
+
+
 def test_error_counts_per_digit_and_the_ensemble_by_hand(mnist_dir, tmp_path, capsys):
     from gan_tf.evaluation import evaluate as ev
     logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5], [5, 0, 0]], float)

@@ -231,6 +231,9 @@ def file_measures(info: dict, G) -> str:
     'x' translates, 'z' samples."""
     if "measures" in info:
         return info["measures"]
+    card = info.get("card")
+    if isinstance(card, dict) and "measures" in card:   # docs/models' files say it there
+        return card["measures"]
     return {"lr": "super_resolution", "x": "translation"}.get(G.inputs[0].name, "samples")
 
 
@@ -448,9 +451,17 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
     G = read_generator(path, "use a generator file gan-tf saved (docs/models/, or a run's "
                              "generator.keras)")
     task = file_measures(info, G)
-    if task not in ("samples",) + TASKS:
+    if task not in ("samples", CLASSIFIER) + TASKS:
         raise UserError(f"{info_path} says measures {str(task)[:40]!r}; a generator file is "
-                        f"measured by one of samples, {', '.join(TASKS)}")
+                        f"measured by one of samples, {CLASSIFIER}, {', '.join(TASKS)}")
+    if task == CLASSIFIER:   # a semi-supervised GAN's classifier (docs/models/)
+        t0 = time.time()
+        data = with_split(load_dataset(dataset, data_dir), split)
+        measured = error_counts(classifier_logits(G, data.test_images), data.test_labels)
+        print(f"{path.name}: {format_errors(measured)}")
+        print(f"({path} is a classifier file: nothing written; {time.time() - t0:.1f} s)")
+        return {"run": str(path), "iteration": iteration, "dataset": dataset, "split": split,
+                CLASSIFIER: measured}
     if task != "samples":   # (a CycleGAN's G alone: A -> B measured, F not known here)
         domain_map = info.get("domain_map", "rotate_invert")
         if domain_map not in DOMAIN_MAPS:
