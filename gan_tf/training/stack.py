@@ -92,6 +92,7 @@ class SeedModels:
         self.g_opt.build(self.G.trainable_variables)
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.G_ema = self.G_best = None   # (refused by stackable)
+        self.history = 0.0                # historical averaging: refused by stackable too
 
     # A single run's names and order, so that train_lib.restore and
     # checkpoint_arrays treat a seed as they treat a single run.
