@@ -147,6 +147,14 @@ def test_the_saved_versions_cover_every_field_set_in_history():
     assert migrate(last)["family"] == "mlp"
 
 
+# Experiments changed on purpose since the shared layout was saved, with what they
+# were: the semi-supervised GAN moved to its authors' 60,000 images and per-epoch test
+# errors (issue 47).
+EXPERIMENTS_CHANGED_SINCE_SHARED = {
+    "mnist-semi-supervised": {"split": "tutorial", "snapshot_every": 550, "log_every": 550,
+                              "eval_every": 0}}
+
+
 def test_every_config_of_the_shared_layout_loads_as_it_trained():
     """tests/saved_configs/shared-1046afc.json: every family's smallest config and every
     experiment as the last version with forty options beside family and params saved
@@ -156,7 +164,11 @@ def test_every_config_of_the_shared_layout_loads_as_it_trained():
                         / "shared-1046afc.json").read_text())
     assert len(saved["families"]) == len(families.FAMILIES)
     for name, values in saved["experiments"].items():
-        assert Config.from_dict(values) == load_experiment(name), name
+        then, now = Config.from_dict(values), load_experiment(name)
+        changed = EXPERIMENTS_CHANGED_SINCE_SHARED.get(name, {})
+        # An experiment changed since keeps its old values in its saved runs.
+        assert {k: getattr(then, k) for k in changed} == changed, name
+        assert then == dataclasses.replace(now, **changed), name
     for family, values in saved["families"].items():
         cfg = Config.from_dict(values)
         flat = flat_values(cfg)

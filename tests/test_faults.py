@@ -74,7 +74,7 @@ def test_a_lock_left_by_kill_9_goes_with_the_run_that_takes_the_folder_over(
 @pytest.mark.parametrize("args, words", [
     (["--gif-fps", "nan"], "gif_fps must be finite"),
     (["--gif-fps", "0.001"], "gif_fps must be in [0.1, 50]"),
-    (["--batch-size", "60000"], "batch_size must be a positive integer up to 55,000"),
+    (["--batch-size", "60001"], "batch_size must be a positive integer up to 60,000"),
     (["--seed", "9223372036854775807"], "seed must be in [0, 2147483647]"),
     (["--lr", "nan"], "lr must be finite"),
     (["--adam-eps", "inf"], "adam_eps must be finite"),
