@@ -262,14 +262,21 @@ def error_counts(logits: np.ndarray, labels: np.ndarray) -> dict:
             "per_class_errors": {str(k): int(per[k]) for k in range(NUM_CLASSES)}}
 
 
+FINISH_RUN = "train the run to its end (python -m gan_tf.train --resume)"
+
+
+def classifier_errors(model, dataset: str, split: str, data_dir=None) -> dict:
+    """error_counts of a classifier on the split's test digits."""
+    data = with_split(load_dataset(dataset, data_dir), split)
+    return error_counts(classifier_logits(model, data.test_images), data.test_labels)
+
+
 def measure_classifier(run, data_dir=None) -> dict:
     """The run's classifier.keras on its split's test digits: errors, error rate and
     errors per digit."""
     t0 = time.time()
-    data = with_split(load_dataset(run.dataset(), data_dir), run.split())
-    model = read_generator(run / "classifier.keras", "train the run to its end "
-                                                     "(python -m gan_tf.train --resume)")
-    measured = error_counts(classifier_logits(model, data.test_images), data.test_labels)
+    model = read_generator(run / "classifier.keras", FINISH_RUN)
+    measured = classifier_errors(model, run.dataset(), run.split(), data_dir)
     info = run.generator_info("classifier.keras") or {}
     return {"run": str(run), "iteration": info.get("iteration"), "dataset": run.dataset(),
             "split": run.split(), CLASSIFIER: measured,
@@ -299,8 +306,7 @@ def ensemble(runs: list, data_dir=None) -> dict:
     probs = 0.0
     for r in runs:
         with r.held():
-            model = read_generator(r / "classifier.keras", "train the run to its end "
-                                                           "(python -m gan_tf.train --resume)")
+            model = read_generator(r / "classifier.keras", FINISH_RUN)
             logits = classifier_logits(model, data.test_images)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs = probs + e / e.sum(axis=1, keepdims=True) / len(runs)
@@ -456,8 +462,7 @@ def evaluate_file(path: Path, num_samples: int, seed: int, data_dir=None) -> dic
                         f"measured by one of samples, {CLASSIFIER}, {', '.join(TASKS)}")
     if task == CLASSIFIER:   # a semi-supervised GAN's classifier (docs/models/)
         t0 = time.time()
-        data = with_split(load_dataset(dataset, data_dir), split)
-        measured = error_counts(classifier_logits(G, data.test_images), data.test_labels)
+        measured = classifier_errors(G, dataset, split, data_dir)
         print(f"{path.name}: {format_errors(measured)}")
         print(f"({path} is a classifier file: nothing written; {time.time() - t0:.1f} s)")
         return {"run": str(path), "iteration": iteration, "dataset": dataset, "split": split,
