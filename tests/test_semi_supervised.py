@@ -259,6 +259,18 @@ def test_error_counts_per_digit_and_the_ensemble_by_hand(mnist_dir, tmp_path, ca
     assert result["per_class_errors"]["2"] == 0
     result = ev.ensemble(runs[:2], mnist_dir)["classifier"]     # the two alone: 1
     assert result["test_errors"] == int(np.sum(labels != 1))
+    # Probabilities, not logits: one model all but sure of 1 (logit 30), two fairly
+    # sure of 0 (1's logit -5). The mean probability of 1 is 0.34: 0 wins; the mean
+    # logit of 1 is 6.7: averaging logits would say 1.
+    for run, out in zip(runs, ([0, 30, -30], [0, -5, -30], [0, -5, -30])):
+        x = keras.Input((784,))
+        bias = np.full(10, -30.0, np.float32)
+        bias[:3] = out
+        keras.Model(x, keras.layers.Dense(10, kernel_initializer="zeros",
+                                          bias_initializer=keras.initializers.Constant(
+                                              bias))(x)).save(run / "classifier.keras")
+    result = ev.ensemble(runs, mnist_dir)["classifier"]
+    assert result["test_errors"] == int(np.sum(labels != 0))
     with pytest.raises(UserError, match="two or more runs whose product is a classifier"):
         ev.ensemble(runs[:1], mnist_dir)
 
