@@ -107,3 +107,12 @@ def test_a_study_folder_in_use_is_refused_naming_out(tmp_path, study):
     assert sorted(p.name for p in out.iterdir() if p.name != ".lock") == []
     work([tmp_path / "run"], out)          # free again: written
     assert (out / "curves.png").is_file()
+
+
+def test_the_table_sums_training_time_over_resumes():
+    """elapsed_s counts from each start or resume: the run's time is the sum of each
+    stretch's last value (20 s, then 15 s after a resume), not the last record's."""
+    from gan_tf.studies.reports import semi_supervised_table as ssl
+    records = [{"elapsed_s": t} for t in (10.0, 20.0, 5.0, 15.0)]
+    assert ssl.training_seconds(records) == 35.0
+    assert ssl.training_seconds([{"iter": 1}]) == 0.0
