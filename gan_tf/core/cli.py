@@ -141,6 +141,14 @@ def run(work: Callable[[], object], interrupted: str = "") -> int:
 
 def interrupted_exit(message: str = "") -> int:
     """A Ctrl-C before any work began: the one line run() gives, and its exit code."""
+    # A Ctrl-C that lands inside code run from a string (a dataclass's generated
+    # __init__, a namedtuple's __new__: the imports are full of them) leaves CPython's
+    # "unhandled KeyboardInterrupt" flag set even though it was caught here; under
+    # `python -m` the interpreter then ends by killing itself with SIGINT instead of
+    # returning this exit code (CPython's run_eval_code_obj sets the flag, Py_RunMain
+    # reads it). Every string eval clears the flag as it starts, so one empty one
+    # makes the exit code the one below.
+    exec("pass")
     return _fail("interrupted" + (f"; {message}" if message else ""), 128 + signal.SIGINT)
 
 
