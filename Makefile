@@ -50,7 +50,7 @@
 #   make classifier                                 retrain the committed MNIST classifier
 #   make sample RUN=outputs/mnist-dcgan [ARGS=...]  64 samples of a run's G -> samples.png (gan-tf sample)
 #   make test                                       the whole test suite (as CI runs it)
-#   make test-fast                                  the tests not marked slow (3-6 min on 2 cores)
+#   make test-fast                                  the tests not marked slow (about 12 min on 2 cores)
 PYTHON_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -259,7 +259,7 @@ def test_the_defaults_leave_a_saved_config_and_the_tutorial_step_as_they_were():
     ({"g_loss": "feature_matching", "update": "simultaneous"}, "drop update 'simultaneous'"),
     ({"arch": "maxout", "g_loss": "feature_matching"}, "does not expose: use family mlp"),
     ({"g_vbn": True}, "g_vbn is a parameter of family dcgan, not of 'mlp'"),
-    ({"arch": "dcgan", "g_vbn": True, "conditional": True}, "drop --conditional"),
+    ({"arch": "dcgan", "g_vbn": True, "conditional": True}, "add --no-conditional"),
     ({"minibatch_kernels": 10, "strategy": "mirrored"}, "minibatch_kernels 10 run on one"),
 ])
 def test_bad_values_are_refused_by_name(changes, words):

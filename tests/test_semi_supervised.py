@@ -75,6 +75,27 @@ def test_weight_norm_and_the_data_dependent_init():
     np.testing.assert_allclose(pre.std(axis=0), 1.0, rtol=1e-3)
 
 
+def test_the_noise_is_traced_once_per_shape_not_per_layer():
+    """The init's eager calls (one per layer) traced the noise function for every
+    (sigma, layer) pair, and TensorFlow warned of excessive retracing at every run's
+    start; sigma and the layer index are tensors now, so new layers of one shape reuse
+    a trace. The noise itself is unchanged: x + sigma N(0, 1) from the folded seed."""
+    seed = tf.constant([5, 7], tf.int64)
+    x = tf.zeros((4, 6))
+    before = ss._add_noise.experimental_get_tracing_count()
+    draws = [ss._noisy(x, sigma, seed, layer).numpy()
+             for layer, sigma in enumerate([0.3, 0.5, 0.5, 0.5, 0.5])]
+    assert ss._add_noise.experimental_get_tracing_count() - before <= 1
+    @tf.function(jit_compile=True)      # ThreeFry has XLA kernels only
+    def noise_of_layer_2():
+        folded = tf.random.experimental.stateless_fold_in(seed, tf.constant(2, tf.int64),
+                                                          alg="threefry")
+        return 0.5 * tf.random.stateless_normal((4, 6), folded, alg="threefry")
+    want = noise_of_layer_2().numpy()
+    np.testing.assert_array_equal(draws[2], want)
+    assert not np.array_equal(draws[1], draws[2])     # each layer its own noise
+
+
 def test_adam_with_its_epsilon_inside_the_square_root():
     """nn.adam_updates, written out in NumPy for three steps."""
     opt = ss.SqrtEpsAdam(0.003, 0.5, 0.999, epsilon=1e-2)   # an epsilon that shows

@@ -44,7 +44,9 @@ class Params(ImprovedParams, SigmoidLossParams, AdversarialParams):
         out = (count_problems("conv_width", self.conv_width, 1, MAX_CONV_WIDTH)
                + count_problems("dcgan_fc", self.dcgan_fc, 0, MAX_FC))
         if self.g_vbn and self.conditional:
-            out.append("g_vbn's reference batch is of z alone: drop --conditional")
+            # the flags, not 'drop --conditional': an experiment (mnist-cdcgan) sets it
+            out.append("g_vbn's reference batch is of z alone: add --no-conditional or "
+                       "--no-g-vbn")
         return out
 
 

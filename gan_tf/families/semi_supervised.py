@@ -210,13 +210,19 @@ def d_pass(D, x, noise_seed=None):
     return features, layers[-1](h)
 
 
-@tf.function(jit_compile=True, reduce_retracing=True)
-def _noisy(x, sigma, seed, layer):
+def _noisy(x, sigma: float, seed, layer: int):
     """x + N(0, sigma^2) noise drawn from `seed` with `layer` folded in. ThreeFry, as
     data/streams.py draws everything: XLA compiles it on every path (TensorFlow's
     own kernels lack it), so eager and compiled runs draw the same noise."""
-    seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(layer, tf.int64),
-                                                    alg="threefry")
+    # sigma and layer go in as tensors: as Python numbers each (sigma, layer) pair
+    # traced anew, and the eager data-dependent init (five layers) made TensorFlow
+    # warn of "excessive retracing" at every run's start.
+    return _add_noise(x, tf.constant(sigma, x.dtype), seed, tf.constant(layer, tf.int64))
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _add_noise(x, sigma, seed, layer):
+    seed = tf.random.experimental.stateless_fold_in(seed, layer, alg="threefry")
     return x + sigma * tf.random.stateless_normal(tf.shape(x), seed, alg="threefry")
 
 

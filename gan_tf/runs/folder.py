@@ -258,7 +258,8 @@ class RunFolder:
         path = self.path / CONFIG
         if not (path.exists() or path.is_symlink()):
             raise UserError(f"nothing to resume: {path} does not exist (start a new run "
-                            f"without --resume, or replace what is there with --overwrite)")
+                            f"without --resume, or replace what is there with --overwrite instead "
+                            f"of --resume)")
         values = reading.read_json(path, _FIX, holding=" of config keys",
                                    limit=CONFIG_LIMIT)
         try:
