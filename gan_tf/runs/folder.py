@@ -352,9 +352,9 @@ class RunFolder:
 
     # --- the finished run
 
-    def load_generator(self, name: str = GENERATOR):
+    def load_generator(self, name: str = GENERATOR, uniform_z: bool = True):
         """The final generator (or another of GENERATORS); a one-line error if it is
-        missing or damaged."""
+        missing or damaged. `uniform_z`: see read_generator."""
         path = self.path / name
         if not path.is_file():
             if not self.has_config():
@@ -363,7 +363,8 @@ class RunFolder:
             raise UserError(f"no generator at {path}: is {self.path} a finished run? "
                             f"(finish it with python -m gan_tf.train --resume --run-dir "
                             f"{self.path})")
-        return read_generator(path, "finish the run again with --resume, or retrain it")
+        return read_generator(path, "finish the run again with --resume, or retrain it",
+                              uniform_z)
 
     def load_vae(self):
         """(cfg, E, decoder, G) of a finished VAE run, weights from its checkpoint."""
@@ -434,11 +435,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_generator(path: Path, fix: str):
+def read_generator(path: Path, fix: str, uniform_z: bool = True):
     """A generator saved as NAME.keras, loaded, or one line saying what is wrong with
     the file: missing, far too large, not a zip (a truncated copy: Keras itself says
     "File not found"), lacking the Keras archive's parts, or holding code that Keras'
-    safe mode refuses to run (a Lambda layer, a pickled function)."""
+    safe mode refuses to run (a Lambda layer, a pickled function). `uniform_z`: see
+    networks.load_generator (False: the file's own model, z ~ N(0, I) where its card
+    says so)."""
     path = Path(path)
     reading.check_file(path, fix, GENERATOR_LIMIT)
     if not zipfile.is_zipfile(path):
@@ -462,7 +465,7 @@ def read_generator(path: Path, fix: str):
     from gan_tf.models.networks import load_generator
     families.register_layers()
     try:
-        return load_generator(path)
+        return load_generator(path, uniform_z)
     except Exception as e:
         if "safe_mode" in str(e):
             raise UserError(f"{path} was refused: it holds code Keras would run on loading "
