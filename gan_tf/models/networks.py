@@ -387,14 +387,7 @@ def count_params(model: keras.Model) -> int:
     return int(sum(np.prod(v.shape) for v in model.trainable_variables))
 
 
-def load_generator(path, uniform_z: bool = True) -> keras.Model:
-    """A saved generator. (Loading a file saved before models/portable.py needs gan_tf's
-    layers registered, which importing this module does.) With `uniform_z`, a portable
-    file whose z is N(0, I) (`z_normal`: its erfinv front dropped) gets the front
-    back, so it takes U(-1, 1) z as every G in gan_tf does; without, the file's own
-    model (what export writes)."""
-    model = keras.saving.load_model(path, compile=False)
-    if not uniform_z:
-        return model
-    from gan_tf.models.portable import uniform_front   # lazy: portable imports this module
-    return uniform_front(model)
+def load_generator(path) -> keras.Model:
+    """A saved generator. (Loading it needs TutorialXavier registered, which importing
+    this module does; plain keras.saving.load_model works after `import gan_tf.models.networks`.)"""
+    return keras.saving.load_model(path, compile=False)

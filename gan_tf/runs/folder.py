@@ -439,9 +439,10 @@ def read_generator(path: Path, fix: str, uniform_z: bool = True):
     """A generator saved as NAME.keras, loaded, or one line saying what is wrong with
     the file: missing, far too large, not a zip (a truncated copy: Keras itself says
     "File not found"), lacking the Keras archive's parts, or holding code that Keras'
-    safe mode refuses to run (a Lambda layer, a pickled function). `uniform_z`: see
-    networks.load_generator (False: the file's own model, z ~ N(0, I) where its card
-    says so)."""
+    safe mode refuses to run (a Lambda layer, a pickled function). With `uniform_z`, a
+    portable file whose z is N(0, I) (`z_normal`: its erfinv front dropped) gets the
+    front back (models/portable.uniform_front), so it takes U(-1, 1) z as every G in
+    gan_tf does; without, the file's own model (what export writes)."""
     path = Path(path)
     reading.check_file(path, fix, GENERATOR_LIMIT)
     if not zipfile.is_zipfile(path):
@@ -463,9 +464,10 @@ def read_generator(path: Path, fix: str, uniform_z: bool = True):
         raise UserError(f"{path} is not a whole Keras model file ({why}); {fix}")
     # lazy: models.networks brings TensorFlow (see load_vae)
     from gan_tf.models.networks import load_generator
+    from gan_tf.models.portable import NotPortable, uniform_front
     families.register_layers()
     try:
-        return load_generator(path, uniform_z)
+        model = load_generator(path)
     except Exception as e:
         if "safe_mode" in str(e):
             raise UserError(f"{path} was refused: it holds code Keras would run on loading "
@@ -473,6 +475,10 @@ def read_generator(path: Path, fix: str, uniform_z: bool = True):
                             f"generators only in Keras' safe mode; {fix}") from None
         raise UserError(f"{path} is unreadable as a Keras model "
                         f"({reading.exception_line(e, 100)}); {fix}") from None
+    try:
+        return uniform_front(model) if uniform_z else model
+    except NotPortable as e:     # takes z_normal, but its erfinv front's mark is gone
+        raise UserError(f"{path} cannot take U(-1, 1) z ({e}); {fix}") from None
 
 
 def _number(v) -> bool:
