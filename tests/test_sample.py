@@ -79,9 +79,11 @@ def test_infogan_and_vae_files_sample_the_training_g_s_images(tmp_path, family):
     """The portable InfoGAN G (its codes as stock layers) and VAE decoder (z_normal in,
     its erfinv front dropped): `sample` of the file gives, for a seed, the training
     G's images of that seed's uniform z, and the card says what the file takes."""
-    from gan_tf.evaluation.sampling import draw_z, to_uint8
+    from gan_tf.evaluation.sampling import NORMAL_Z, draw_z, to_uint8
+    from gan_tf.models import portable as portable_module
     from gan_tf.models.portable import portable
     from gan_tf.runs.card import make_card
+    assert NORMAL_Z == portable_module.NORMAL_Z       # sampling's copy of the name
     cfg = Config.of(family=family)
     G = training_generator(cfg)
     rng = np.random.default_rng(2)      # off the init, so that each z gives its own image

@@ -13,8 +13,8 @@ so the same seed gives the same images, here and in a user's own code. A G whose
 file takes `z_normal` (N(0, I): a VAE's decoder, a `--noise gaussian` G; its card says
 so) gets that z mapped as its training G mapped it, sqrt(2) erfinv(z) with z clipped
 to [-1 + 1e-6, 1 - 1e-6] (models/networks.UniformToNormal), so its images are the
-training G's for the same seed. A conditional G draws the digit --label for every image, or 0, 1, ..., 9 in turn
-without it. --out decides the form:
+training G's for the same seed. A conditional G draws the digit --label for every
+image, or 0, 1, ..., 9 in turn without it. --out decides the form:
 
     samples.png    one grid of the N images
     DIR/           one PNG per image, DIR/000.png ... (the folder is created)
