@@ -59,6 +59,16 @@ def cli(run, mnist_dir, *args):
                  *args])
 
 
+def training_generator(cfg):
+    """cfg's G as training builds it; the VAE's too (u -> erfinv -> decoder -> sigmoid,
+    which its family builds beside the encoder, not through build_generator)."""
+    if cfg.family == "vae":
+        from gan_tf.models.vae import build_decoder
+        return build_decoder(cfg)[1]
+    from gan_tf import families
+    return families.build_generator(cfg)
+
+
 def one_line_error(capsys, *words) -> str:
     """The command's stderr is exactly one line, "error: ...", holding every word."""
     err = capsys.readouterr().err.strip().splitlines()

@@ -8,19 +8,21 @@ import json
 import numpy as np
 import pytest
 
-from conftest import one_line_error
+from conftest import one_line_error, training_generator
 from gan_tf.core.config import Config, override
 from plain_keras import run_plain
 
-KINDS = [("mlp", {}), ("dcgan", {}), ("dcgan", {"conditional": True}), ("srgan", {})]
+# InfoGAN: its codes as Discretization (TFLite's BUCKETIZE, ONE_HOT); the VAE's
+# decoder: z_normal in, as its file takes it (TFLite has no erfinv).
+KINDS = [("mlp", {}), ("dcgan", {}), ("dcgan", {"conditional": True}), ("srgan", {}),
+         ("infogan", {}), ("vae", {})]
 
 
 def _saved(tmp_path, name, family, **changes):
-    from gan_tf import families
     from gan_tf.models.portable import portable
     from gan_tf.runs.card import make_card
     cfg = override(Config.of(family=family), changes)
-    G = families.build_generator(cfg)
+    G = training_generator(cfg)
     rng = np.random.default_rng(1)     # off the init, so a dropped weight shows
     G.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype)
                    if "variance" not in v.path else np.abs(w) + 0.5
@@ -85,14 +87,19 @@ for i in range({len(KINDS)}):
         assert (tfl != want[str(i)]).mean() < 0.01, kind
 
 
-def test_sample_reads_an_export_as_it_reads_the_keras_file(tmp_path):
-    G, path = _saved(tmp_path, "g", "mlp")
+@pytest.mark.parametrize("family", ["mlp", "vae"])
+def test_sample_reads_an_export_as_it_reads_the_keras_file(tmp_path, family):
+    """The VAE's export takes z_normal, as its file does: sample maps its uniform z
+    through erfinv for both, the same images."""
+    G, path = _saved(tmp_path, "g", family)
     assert _export(path, "--format", "savedmodel", tmp_path / "sm") == 0
     from gan_tf.sample import main
     assert main([str(path), "--n", "12", "--out", str(tmp_path / "k.npz")]) == 0
     assert main([str(tmp_path / "sm"), "--n", "12", "--out", str(tmp_path / "s.npz")]) == 0
+    card = json.loads((tmp_path / "sm.json").read_text())["card"]
+    assert card["inputs"][0]["name"] == ("z_normal" if family == "vae" else "z")
     assert np.array_equal(np.load(tmp_path / "k.npz")["images"],
-                          np.load(tmp_path / "s.npz")["images"])
+                          np.load(tmp_path / "s.npz")["images"]), family
 
 
 def test_export_refuses_a_disagreeing_card_and_an_existing_out(tmp_path, capsys):

@@ -8,17 +8,16 @@ import json
 import numpy as np
 import pytest
 
-from conftest import one_line_error
+from conftest import one_line_error, training_generator
 from gan_tf.core.config import Config, override
 
 
 def _saved(tmp_path, name="g", family="dcgan", **changes):
     """A tiny G of `family`, saved as gan-tf saves one: NAME.keras, NAME.json's card."""
-    from gan_tf import families
     from gan_tf.models.portable import portable
     from gan_tf.runs.card import make_card
     cfg = override(Config.of(family=family), changes)
-    G = portable(families.build_generator(cfg))
+    G = portable(training_generator(cfg))
     path = tmp_path / f"{name}.keras"
     G.save(path)
     card = make_card(cfg, G, 7, "samples", "keras")
@@ -73,6 +72,36 @@ def test_a_run_folder_samples_its_generator(tmp_path, mlp):
     assert _main(path, "--n", 5, "--out", tmp_path / "f.npz") == 0
     assert np.array_equal(np.load(tmp_path / "r.npz")["images"],
                           np.load(tmp_path / "f.npz")["images"])
+
+
+@pytest.mark.parametrize("family", ["infogan", "vae"])
+def test_infogan_and_vae_files_sample_the_training_g_s_images(tmp_path, family):
+    """The portable InfoGAN G (its codes as stock layers) and VAE decoder (z_normal in,
+    its erfinv front dropped): `sample` of the file gives, for a seed, the training
+    G's images of that seed's uniform z, and the card says what the file takes."""
+    from gan_tf.evaluation.sampling import NORMAL_Z, draw_z, to_uint8
+    from gan_tf.models import portable as portable_module
+    from gan_tf.models.portable import portable
+    from gan_tf.runs.card import make_card
+    assert NORMAL_Z == portable_module.NORMAL_Z       # sampling's copy of the name
+    cfg = Config.of(family=family)
+    G = training_generator(cfg)
+    rng = np.random.default_rng(2)      # off the init, so that each z gives its own image
+    G.set_weights([w + rng.normal(0, 0.3, w.shape).astype(w.dtype) for w in G.get_weights()])
+    P = portable(G)
+    path = tmp_path / "g.keras"
+    P.save(path)
+    card = make_card(cfg, P, 7, "samples", "keras")
+    path.with_suffix(".json").write_text(json.dumps({"iteration": 7, "card": card}))
+    name, dist = card["inputs"][0]["name"], card["inputs"][0]["distribution"]
+    assert (name, dist.split(",")[0]) == (("z_normal", "normal(0") if family == "vae"
+                                          else ("z", "uniform(-1"))
+    assert _main(path, "--n", 16, "--seed", 5, "--out", tmp_path / "s.npz") == 0
+    got = np.load(tmp_path / "s.npz")
+    z = draw_z(16, 5, cfg.z_dim)
+    want = to_uint8(G(z, training=False), card["output"]["range"])
+    assert np.array_equal(got["images"], want) and np.array_equal(got["z"], z)
+    assert len({im.tobytes() for im in want}) == 16
 
 
 def test_a_conditional_generator_draws_the_label_asked(tmp_path):

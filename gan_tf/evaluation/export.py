@@ -7,6 +7,9 @@ card (NAME.json) is checked against it first. Both formats take G's inputs by na
 a label as an integer digit rather than one-hot, and give uint8 images:
 
     z      float32 (batch, z_size), uniform in [-1, 1)     (SRGAN: lr, CycleGAN: x)
+           or z_normal, N(0, I), where the file takes it (a VAE's decoder, a --noise
+           gaussian G: TFLite has no erfinv, so the export takes what the file takes,
+           as the card says; gan-tf sample maps its uniform z so)
     label  int32 (batch,), a digit 0-9                      (a conditional G only)
     ->  images  uint8 (batch, 28, 28, 1), 0 black to 255 white
 
@@ -45,11 +48,12 @@ def load_keras(model) -> tuple[Path, object, dict | None]:
     path = Path(model)
     if path.is_dir():
         folder = RunFolder(path)
-        G, card, path = folder.load_generator(), card_of(folder.generator_info()), \
-            path / GENERATOR
+        # the file's own model (uniform_z=False): its inputs are the card's
+        G, card, path = folder.load_generator(uniform_z=False), \
+            card_of(folder.generator_info()), path / GENERATOR
     else:
         G = read_generator(path, "use a generator gan-tf saved (a run's generator.keras, "
-                                 "docs/models/)")
+                                 "docs/models/)", uniform_z=False)
         card = read_card_beside(path)
     check_card(card, G, path)
     return path, G, card

@@ -9,9 +9,12 @@ takes it, uniform in [-1, 1):
 
     z = numpy.random.default_rng(seed).uniform(-1, 1, (n, z_size)).astype("float32")
 
-so the same seed gives the same images, here and in a user's own code. A
-conditional G draws the digit --label for every image, or 0, 1, ..., 9 in turn
-without it. --out decides the form:
+so the same seed gives the same images, here and in a user's own code. A G whose
+file takes `z_normal` (N(0, I): a VAE's decoder, a `--noise gaussian` G; its card says
+so) gets that z mapped as its training G mapped it, sqrt(2) erfinv(z) with z clipped
+to [-1 + 1e-6, 1 - 1e-6] (models/networks.UniformToNormal), so its images are the
+training G's for the same seed. A conditional G draws the digit --label for every
+image, or 0, 1, ..., 9 in turn without it. --out decides the form:
 
     samples.png    one grid of the N images
     DIR/           one PNG per image, DIR/000.png ... (the folder is created)
@@ -39,6 +42,7 @@ from gan_tf.runs.folder import GENERATOR, GENERATOR_INFO_LIMIT, RunFolder, read_
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
+NORMAL_Z = "z_normal"       # models/portable.NORMAL_Z (not imported: it brings Keras)
 MAX_SAMPLES = 10_000
 
 
@@ -99,10 +103,11 @@ def _saved_model_sampler(path: Path, card: dict | None) -> Sampler:
                         f"({reading.exception_line(e, 80)}); export it again with "
                         f"gan-tf export") from None
     specs = fn.structured_input_signature[1]
-    if "z" not in specs:
+    z_name = next((n for n in ("z", NORMAL_Z) if n in specs), None)
+    if z_name is None:
         raise UserError(f"{path}'s serving signature takes {sorted(specs)}, not z; export "
                         f"it with gan-tf export")
-    z_size = int(specs["z"].shape[-1])
+    z_size = int(specs[z_name].shape[-1])
     conditional = "label" in specs
     if card is not None:
         want = [tuple(i["shape"]) for i in card.get("inputs", [])]
@@ -112,7 +117,10 @@ def _saved_model_sampler(path: Path, card: dict | None) -> Sampler:
                             f"{want}): put the right .json back or remove it")
 
     def images(z, labels):
-        args = {"z": tf.constant(z)}
+        if z_name == NORMAL_Z:      # what the training G's erfinv front computed
+            from gan_tf.models.networks import UniformToNormal
+            z = UniformToNormal()(z).numpy()
+        args = {z_name: tf.constant(z)}
         if conditional:
             args["label"] = tf.constant(labels, tf.int32)
         return fn(**args)["images"].numpy()

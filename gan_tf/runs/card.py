@@ -4,6 +4,7 @@ can be used without the run that made it.
     "card": {"family": "dcgan", "dataset": "mnist", "split": "tutorial",
              "iterations": 6880, "precision": "mixed_bfloat16",
              "inputs": [{"name": "z", "shape": [100], "distribution": "uniform(-1, 1)"}],
+             (a VAE's decoder: "z_normal", normal(0, 1); see INPUTS)
              "output": {"shape": [784], "range": [-1.0, 1.0], "image_shape": [28, 28, 1]},
              "measures": "samples", "loads_with": "keras",
              "command": "python -m gan_tf.train --family dcgan ..."}
@@ -21,6 +22,9 @@ IMAGE_SHAPE = (28, 28, 1)
 # What each input of a saved model takes, by its name.
 INPUTS = {
     "z": "uniform(-1, 1), independent per value",
+    # a G whose erfinv front portable() dropped (the VAE's decoder, --noise gaussian)
+    "z_normal": "normal(0, 1), independent per value; gan-tf feeds sqrt(2) erfinv(u) of "
+                "its uniform(-1, 1) u, u clipped to [-1 + 1e-6, 1 - 1e-6]",
     "label": "one-hot digit (10 values)",
     "lr": "a 7x7 image (bicubic 4x downscale), flattened, in G's output range",
     "x": "a 28x28 image, flattened, in G's output range",

@@ -353,9 +353,9 @@ class RunFolder:
 
     # --- the finished run
 
-    def load_generator(self, name: str = GENERATOR):
+    def load_generator(self, name: str = GENERATOR, uniform_z: bool = True):
         """The final generator (or another of GENERATORS); a one-line error if it is
-        missing or damaged."""
+        missing or damaged. `uniform_z`: see read_generator."""
         path = self.path / name
         if not path.is_file():
             if not self.has_config():
@@ -364,7 +364,8 @@ class RunFolder:
             raise UserError(f"no generator at {path}: is {self.path} a finished run? "
                             f"(finish it with python -m gan_tf.train --resume --run-dir "
                             f"{self.path})")
-        return read_generator(path, "finish the run again with --resume, or retrain it")
+        return read_generator(path, "finish the run again with --resume, or retrain it",
+                              uniform_z)
 
     def load_vae(self):
         """(cfg, E, decoder, G) of a finished VAE run, weights from its checkpoint."""
@@ -435,11 +436,14 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_generator(path: Path, fix: str):
+def read_generator(path: Path, fix: str, uniform_z: bool = True):
     """A generator saved as NAME.keras, loaded, or one line saying what is wrong with
     the file: missing, far too large, not a zip (a truncated copy: Keras itself says
     "File not found"), lacking the Keras archive's parts, or holding code that Keras'
-    safe mode refuses to run (a Lambda layer, a pickled function)."""
+    safe mode refuses to run (a Lambda layer, a pickled function). With `uniform_z`, a
+    portable file whose z is N(0, I) (`z_normal`: its erfinv front dropped) gets the
+    front back (models/portable.uniform_front), so it takes U(-1, 1) z as every G in
+    gan_tf does; without, the file's own model (what export writes)."""
     path = Path(path)
     reading.check_file(path, fix, GENERATOR_LIMIT)
     if not zipfile.is_zipfile(path):
@@ -461,9 +465,10 @@ def read_generator(path: Path, fix: str):
         raise UserError(f"{path} is not a whole Keras model file ({why}); {fix}")
     # lazy: models.networks brings TensorFlow (see load_vae)
     from gan_tf.models.networks import load_generator
+    from gan_tf.models.portable import NotPortable, uniform_front
     families.register_layers()
     try:
-        return load_generator(path)
+        model = load_generator(path)
     except Exception as e:
         if "safe_mode" in str(e):
             raise UserError(f"{path} was refused: it holds code Keras would run on loading "
@@ -471,6 +476,10 @@ def read_generator(path: Path, fix: str):
                             f"generators only in Keras' safe mode; {fix}") from None
         raise UserError(f"{path} is unreadable as a Keras model "
                         f"({reading.exception_line(e, 100)}); {fix}") from None
+    try:
+        return uniform_front(model) if uniform_z else model
+    except NotPortable as e:     # takes z_normal, but its erfinv front's mark is gone
+        raise UserError(f"{path} cannot take U(-1, 1) z ({e}); {fix}") from None
 
 
 def _number(v) -> bool:
