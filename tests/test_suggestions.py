@@ -138,3 +138,30 @@ def test_each_suggested_fix_is_accepted(name, setup, refused, words, parser, mni
         capsys.readouterr()
         assert main(fixed) == 0, (f"{name}: the suggested {shlex.join(fixed)} was refused: "
                                   f"{capsys.readouterr().err.strip()} (suggested by: {line})")
+
+
+@pytest.mark.parametrize("state", ["without its generator", "empty"])
+def test_the_train_command_evaluate_suggests_is_accepted(state, mnist_dir, tmp_path, capsys):
+    """evaluate of a run that has no generator names the train command that makes one
+    (finish the run, or train one into an empty folder); that command, read out of the
+    line, runs and leaves the generator evaluate asked for."""
+    from gan_tf.evaluate import main as evaluate
+    from gan_tf.train import main as train
+    run = tmp_path / "run"
+    if state == "empty":
+        run.mkdir()
+    else:
+        assert train(_tiny(mnist_dir, run)) == 0
+        (run / "generator.keras").unlink()
+    capsys.readouterr()
+    assert evaluate([str(run)]) == 2
+    line = one_line_error(capsys, "no generator")
+    command = re.search(r"python -m gan_tf\.train ([^()]+)\)", line)
+    assert command, f"names no train command: {line}"
+    args = shlex.split(command[1])
+    # the machine's own data folder (a user's is found without the flag) and the tiny
+    # run's length; the fix itself is what the line says
+    extra = [] if "--resume" in args else ["--iters", "4", "--no-tensorboard"]
+    assert train([*args, *extra, "--data-dir", str(mnist_dir)]) == 0, \
+        f"the suggested train command was refused: {capsys.readouterr().err.strip()}"
+    assert (run / "generator.keras").is_file()
