@@ -79,6 +79,22 @@ def test_minibatch_features_against_a_case_by_hand():
                                      [1 + e(-1), e(-2) + e(-2)]], rtol=1e-6)
 
 
+def test_minibatch_features_pass_their_gradient_to_every_row_of_the_batch():
+    # G is trained through these features (docs/gan-family.md: why minibatch
+    # discrimination fails on the tutorial's GAN), so their gradient with respect to
+    # every row, its own and the other rows' (o(x_j) depends on x_i), and to the kernel
+    # must be the true one: analytic against central differences, in float64.
+    rng = np.random.default_rng(3)
+    h = tf.constant(rng.normal(size=(5, 4)), tf.float64)
+    w = tf.constant(rng.normal(size=(4, 6)), tf.float64)
+    b = tf.constant(rng.normal(size=(3,)), tf.float64)
+    for args, f in (([h], lambda v: improved.minibatch_features(v, w, b, 2)),
+                    ([w], lambda v: improved.minibatch_features(h, v, b, 2))):
+        analytic, numeric = tf.test.compute_gradient(f, args, delta=1e-6)
+        assert np.abs(analytic[0]).max() > 0.1
+        np.testing.assert_allclose(analytic[0], numeric[0], atol=1e-6)
+
+
 def test_the_minibatch_layer_normalises_its_kernel_and_keeps_its_input():
     layer = improved.MinibatchDiscrimination(kernels=2, dims=1, seed=0)
     layer.build((None, 2))
