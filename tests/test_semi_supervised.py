@@ -189,6 +189,15 @@ def test_eval_every_records_the_test_errors_of_the_average_and_of_d(mnist, tmp_p
     assert last["test_errors"] == count_errors(saved, mnist.test_images, mnist.test_labels)
     assert last["test_errors"] != last["d_test_errors"]    # two models, two counts
     assert (tmp_path / "run" / QUALITY_CURVE).is_file()
+    # The run is measured by its classifier, its G by its samples: each file's card
+    # says what it takes and gives (G's once said 'classifier' with 784 'logits', and
+    # evaluate of the G file fed it images).
+    g_info = json.loads((tmp_path / "run" / "generator.json").read_text())
+    c_info = json.loads((tmp_path / "run" / "classifier.json").read_text())
+    assert g_info["measures"] == g_info["card"]["measures"] == "samples"
+    assert g_info["card"]["output"]["image_shape"] == [28, 28, 1]
+    assert c_info["measures"] == c_info["card"]["measures"] == "classifier"
+    assert c_info["card"]["output"]["range"] == "logits"
     # The table of such runs: the row of each, grouped by labels beside the paper's.
     from gan_tf.semi_supervised_table import main as table
     assert table([str(tmp_path / "run"), "--out", str(tmp_path / "table")]) == 0
@@ -241,16 +250,16 @@ def test_a_generator_file_with_the_familys_own_layer_loads_in_evaluate(mnist_dir
 
 
 def test_the_committed_classifier_repeats_its_row(mnist_dir, capsys):
-    """docs/models' averaged D of seed 2 (100 labels, 25 epochs): evaluate reads the
+    """docs/models' averaged D of seed 2 (100 labels, 100 epochs): evaluate reads the
     file as a classifier (its card says so) and counts the errors its .json records."""
     from conftest import REPO
     from gan_tf.evaluation.evaluate import evaluate_file
     path = REPO / "docs" / "models" / "mnist-semi-supervised-100-labels-seed-2-classifier.keras"
     saved = json.loads(path.with_suffix(".json").read_text())
     result = evaluate_file(path, 10_000, 0, mnist_dir)
-    assert result["classifier"]["test_errors"] == saved["test_errors"] == 289
+    assert result["classifier"]["test_errors"] == saved["test_errors"] == 98
     assert result["classifier"]["per_class_errors"] == saved["per_class_errors"]
-    assert "289 errors on 10,000 test digits" in capsys.readouterr().out
+    assert "98 errors on 10,000 test digits" in capsys.readouterr().out
 
 
 def test_error_counts_per_digit_and_the_ensemble_by_hand(mnist_dir, tmp_path, capsys):

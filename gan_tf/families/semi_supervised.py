@@ -404,6 +404,7 @@ class SemiSupervisedSteps(Steps):
 
     def extra_generators(self) -> dict:
         return {"classifier.keras": (self.classifier, {
+            "measures": "classifier",
             "labels_per_class": self.cfg.params.labels_per_class,
             "data_seed": self.cfg.params.data_seed,
             "averaged": self.cfg.params.average_rate > 0})}
@@ -423,6 +424,11 @@ class SemiSupervised(Family):
 
     def discriminator(self, cfg, seeds):
         return discriminator(cfg, seeds)
+
+    def generator_info(self, cfg) -> dict:
+        # The run is measured by its classifier; its G is a sampler like any other
+        # (its file's card: z in, images out), which evaluate measures by its samples.
+        return {"measures": "samples"}
 
     def build(self, cfg, train_images, train_labels=None, strategy=None):
         if train_labels is None:
