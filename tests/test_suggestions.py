@@ -165,3 +165,20 @@ def test_the_train_command_evaluate_suggests_is_accepted(state, mnist_dir, tmp_p
     assert train([*args, *extra, "--data-dir", str(mnist_dir)]) == 0, \
         f"the suggested train command was refused: {capsys.readouterr().err.strip()}"
     assert (run / "generator.keras").is_file()
+
+
+@pytest.mark.parametrize("command", ["gan_tf.semi_supervised_table", "gan_tf.wasserstein_curves"])
+def test_a_report_given_no_run_folder_does_not_suggest_resuming(command, tmp_path, capsys):
+    """A report command given a path the train command never wrote (a shell glob that
+    caught a run's .log file) said "nothing to resume ... without --resume, or
+    --overwrite instead of --resume", flags the report does not take; it says the
+    path is not a run."""
+    import importlib
+    main = importlib.import_module(command).main
+    log = tmp_path / "labels-100-seed-1.log"
+    log.write_text("Iter: 600\n")
+    assert main([str(log), "--out", str(tmp_path / "out")]) == 2
+    line = one_line_error(capsys, str(log))
+    assert re.search(r"is not a (trained )?run", line), line
+    assert "--resume" not in line and "--overwrite" not in line
+    assert not (tmp_path / "out").exists()

@@ -252,14 +252,20 @@ class RunFolder:
     def has_config(self) -> bool:
         return (self.path / CONFIG).is_file()
 
-    def read_config(self):
+    def read_config(self, resuming: bool = False):
         """The run's Config; a one-line error for a missing, unreadable, non-JSON or
-        invalid config.json."""
+        invalid config.json. `resuming`: the train command's --resume asks (a missing
+        config is then "nothing to resume", with its fixes); otherwise a command that
+        reads runs was given a folder the train command did not write."""
         path = self.path / CONFIG
         if not (path.exists() or path.is_symlink()):
-            raise UserError(f"nothing to resume: {path} does not exist (start a new run "
-                            f"without --resume, or replace what is there with --overwrite instead "
-                            f"of --resume)")
+            if resuming:
+                raise UserError(f"nothing to resume: {path} does not exist (start a new run "
+                                f"without --resume, or replace what is there with "
+                                f"--overwrite instead of --resume)")
+            raise UserError(f"{self.path} is not a run folder of the train command ({path} "
+                            f"does not exist): give the folder a run was trained into "
+                            f"(python -m gan_tf.train --run-dir DIR)")
         values = reading.read_json(path, _FIX, holding=" of config keys",
                                    limit=CONFIG_LIMIT)
         try:

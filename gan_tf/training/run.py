@@ -45,7 +45,7 @@ BEST_BY, BEST_BY_EMA = "quality_fd", "ema_quality_fd"
 
 def resume_config(run_dir, changes: dict) -> Config:
     """The saved config of run_dir with `changes` applied, if they are allowed."""
-    return resumed(RunFolder(run_dir).read_config(), changes, str(run_dir))
+    return resumed(RunFolder(run_dir).read_config(resuming=True), changes, str(run_dir))
 
 
 def train(cfg: Config, run_dir, *, resume: bool = False, overwrite: bool = False,
@@ -105,7 +105,7 @@ def check_folder(folder: RunFolder, cfg: Config, resume: bool, overwrite: bool):
     if not resume:
         folder.check_new(overwrite)
         return None
-    if not resumes(folder.read_config(), cfg):
+    if not resumes(folder.read_config(resuming=True), cfg):
         raise UserError(f"config differs from the one saved in {folder}; build it with "
                         f"resume_config()")
     folder.read_stats()     # a damaged log is named now, not after training
