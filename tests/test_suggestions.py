@@ -99,6 +99,8 @@ SCENARIOS = [
     case("an existing run", [[]], [], ["already holds a run"]),
     case("resume below the checkpoint", [[]], ["--resume", "--iters", "2"], ["past --iters"]),
     case("sequential without seeds", [], ["--sequential"], ["--sequential"]),
+    case("an existing seed sweep", [["--seeds", "2"]], ["--seeds", "2"],
+         ["already holds a seed sweep"]),
     case("another family's parameter", [], ["--gp-weight", "10"], ["gp_weight"]),
     case("resume of nothing", [], ["--resume"], ["nothing to resume"]),
     case("no data", [], ["--data-dir", "{empty}"], ["--data-dir"]),
