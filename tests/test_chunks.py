@@ -211,7 +211,7 @@ def test_the_log_does_not_depend_on_how_a_run_was_chunked(mnist, tmp_path, monke
 def test_chunk_sizes_stop_on_every_grid():
     """Chunks end on the snapshot and measuring grids and the last iteration, within
     WINDOWS_PER_CHUNK windows; a fixed length divides the grids' spacing."""
-    cfg = Config.of(iters=1050, snapshot_every=200, log_every=20, eval_every=300)
+    cfg = Config.of(iters=1050, snapshot_every=200, log_every=10, eval_every=300)
     sizes = train_lib.ChunkSizes(cfg, track=True)
     assert sizes.spacing == 100
     assert sizes.next(0, 10 ** 6, False) == 200
@@ -231,4 +231,4 @@ def test_chunk_sizes_stop_on_every_grid():
     # Under a strategy the workers run the same chunks, chosen untimed.
     strategy = train_lib.ChunkSizes(cfg, track=True)
     strategy.choose(cfg.log_every)
-    assert strategy.length == 20 and strategy.next(0, 20, True) == 20
+    assert strategy.length == 10 and strategy.next(0, 10, True) == 10

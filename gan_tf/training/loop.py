@@ -34,12 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 # The most logging windows one chunk spans; run.py sizes chunks to keep inside it.
-# 16, not more: with 24 or more rows a DCGAN (TF graph, oneDNN) run folder saved by
-# an earlier version no longer resumed bit for bit (tests/test_families.py's saved
-# runs: 2 and 16 pass, 24, 32 and 64 fail); the rows never enter the step, so the
-# graph executor's handling of the larger tensors must move oneDNN's arithmetic
-# (not found). 16 windows of mnist-basic's 100 iterations are about a second here.
-WINDOWS_PER_CHUNK = 16
+WINDOWS_PER_CHUNK = 64
 # A chunk that is given no window length sums all its iterations into one window.
 NO_WINDOW = 2 ** 62
 
