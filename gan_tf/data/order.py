@@ -41,27 +41,11 @@ class DeviceData:
         self._cached_epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
         self._perm_a = tf.Variable(tf.zeros([self.n], tf.int64), trainable=False)
         self._perm_b = tf.Variable(tf.zeros([self.n], tf.int64), trainable=False)
-        # A fixed-length chunk's orders (begin_chunk), while it is traced; else None.
-        self._orders = self._e0 = None
-
-    def begin_chunk(self, b0, count: int) -> None:
-        """Compute once the epoch orders that minibatches b0 .. b0 + count - 1 touch
-        (count known when tracing: loop.Driver's fixed-length chunks), which
-        indices() then reads without the cache's conditional; a GPU decides that
-        conditional on the host, a stop of the device at every iteration."""
-        self._e0 = (b0 * self.batch_size) // self.n
-        self._orders = epoch_orders(self.seed, self._e0, count, self.batch_size, self.n,
-                                    self.stream)
-
-    def end_chunk(self) -> None:
-        self._orders = self._e0 = None
 
     def indices(self, b):
         """The training-set indices of minibatch b."""
         n, size = self.n, self.batch_size
         g = b * size + tf.range(size, dtype=tf.int64)
-        if self._orders is not None:
-            return tf.gather(tf.reshape(self._orders, [-1]), (g // n - self._e0) * n + g % n)
         epoch0 = (b * size) // n
         if tf.not_equal(epoch0, self._cached_epoch):
             self._perm_a.assign(tf.cast(epoch_permutation(self.seed, epoch0, n, self.stream),
@@ -87,12 +71,3 @@ class DeviceData:
         if self.labels is None:
             return None
         return tf.one_hot(tf.gather(self.labels, idx), NUM_CLASSES)
-
-
-def epoch_orders(seed: int, e0, count: int, batch_size: int, n: int, stream: int):
-    """The orders (int64, (epochs, n)) of epochs e0, e0 + 1, ...: as many as `count`
-    minibatches from one of epoch e0 can reach (count * batch_size samples span at
-    most (count * batch_size - 1) // n + 2 epochs)."""
-    epochs = (count * batch_size - 1) // n + 2
-    return tf.map_fn(lambda e: tf.cast(epoch_permutation(seed, e, n, stream), tf.int64),
-                     e0 + tf.range(epochs, dtype=tf.int64), fn_output_signature=tf.int64)

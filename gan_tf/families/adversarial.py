@@ -193,11 +193,6 @@ class AdversarialGan(Steps):
         seed = None if dropout is None else stream_seed(self.cfg.seed, *dropout)
         return self.family.d_logits(self.D, x, y, seed, z)
 
-    def batches_per_step(self) -> int:
-        # Step t's D steps read minibatches t * k .. t * k + k - 1; the simultaneous
-        # update reads minibatch t.
-        return 1 if self.cfg.params.update == "simultaneous" else self.cfg.params.d_steps
-
     def step(self, t):
         cfg = self.cfg
         if cfg.params.update == "simultaneous":

@@ -117,27 +117,6 @@ class Steps:
     def step(self, t):
         raise NotImplementedError
 
-    # Minibatches a step takes of each DeviceData: step t reads t * k .. t * k + k - 1.
-    BATCHES_PER_STEP = 1
-
-    def device_data(self) -> list:
-        """The DeviceData the steps draw minibatches from."""
-        return [v for v in vars(self).values() if isinstance(v, DeviceData)]
-
-    def begin_chunk(self, t0, n: int) -> None:
-        """Before a fixed-length chunk of n iterations from t0 (loop.Driver): each
-        DeviceData computes the epoch orders the chunk reads, once."""
-        k = self.batches_per_step()
-        for data in self.device_data():
-            data.begin_chunk(t0 * k, n * k)
-
-    def end_chunk(self) -> None:
-        for data in self.device_data():
-            data.end_chunk()
-
-    def batches_per_step(self) -> int:
-        return self.BATCHES_PER_STEP
-
     def describe(self, values: dict) -> str:
         """The 'Iter:' line's losses."""
         return f"D loss: {values['d_loss']:.4}  G loss: {values['g_loss']:.4}"

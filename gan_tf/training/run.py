@@ -12,7 +12,6 @@ What is written, and by whom, is runs/writer.py's business; this module decides 
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import signal
 import time
@@ -30,7 +29,6 @@ from gan_tf.runs.folder import SEED_STATE, WINDOW, WINDOW_N, RunFolder, check_mo
 from gan_tf.runs.writer import NullWriter, RunWriter
 from gan_tf.training import devices, distribute, threads
 from gan_tf.training.build import build_trainer
-from gan_tf.training.loop import WINDOWS_PER_CHUNK
 from gan_tf.training.progress import Progress
 from gan_tf.training.signals import StopRequests
 
@@ -198,65 +196,6 @@ def drive(loop_, start: int, progress, writers, where, finish) -> dict:
     return summary
 
 
-class ChunkSizes:
-    """How many iterations the next chunk runs. A chunk ends where the loop must
-    act: the snapshot grid, the measuring grids (eval_every, parzen_every), the last
-    iteration, and within WINDOWS_PER_CHUNK logging windows; between those it runs
-    as many iterations as take about CHUNK_SECONDS.
-    A fixed-length driver (loop.Driver: a GPU's) compiles each chunk length, so
-    there one length serves the run: the largest divisor of the grids' spacing that
-    fits the time, timed on chunks of one iteration; the odd stretches (the one
-    after those, the last one, a resume from another grid) are one chunk each."""
-
-    def __init__(self, cfg, track: bool):
-        self.cfg = cfg
-        self.grids = [cfg.snapshot_every] + [e for e in (cfg.eval_every, cfg.parzen_every)
-                                             if track and e]
-        self.spacing = math.gcd(*self.grids)
-        self.length = None       # a fixed-length driver's chunk length, once timed
-        self.relengths = 0
-
-    def adapt(self, n: int, elapsed: float) -> int:
-        """The chunk length a chunk of n iterations taking `elapsed` s suggests."""
-        limit = max(1, int(n / max(elapsed, 1e-6) * CHUNK_SECONDS))
-        # A fixed length is chosen once it is timed, and changed (recompiled) at most
-        # twice more, where a chunk ran under a quarter or over four times the time.
-        if self.length is None or (self.relengths < 2 and n == self.length and not
-                                   CHUNK_SECONDS / 4 < elapsed < CHUNK_SECONDS * 4):
-            if self.length is not None:
-                self.relengths += 1
-            self.choose(limit)
-        return limit
-
-    def choose(self, limit: int) -> None:
-        """The fixed chunk length: the largest divisor of the grids' spacing within
-        `limit` iterations and WINDOWS_PER_CHUNK windows."""
-        bound = min(limit, self.widest())
-        self.length = max(d for d in divisors(self.spacing) if d <= bound)
-
-    def widest(self) -> int:
-        """The longest chunk sure to span at most WINDOWS_PER_CHUNK windows."""
-        return (WINDOWS_PER_CHUNK - 1) * self.cfg.log_every + 1
-
-    def next(self, it: int, limit: int, fixed_length: bool) -> int:
-        cfg = self.cfg
-        stop = min([cfg.iters] + [(it // e + 1) * e for e in self.grids])
-        room = WINDOWS_PER_CHUNK * cfg.log_every - it % cfg.log_every
-        n = min(stop - it, room)
-        if not fixed_length:
-            return min(n, limit)
-        if self.length is None:
-            return 1                   # the first chunks, timed with one iteration
-        if it % self.length == 0 and n >= self.length:
-            return self.length
-        return n
-
-
-def divisors(k: int) -> list:
-    small = [d for d in range(1, math.isqrt(k) + 1) if k % d == 0]
-    return sorted(set(small + [k // d for d in small]))
-
-
 class ChunkedLoop:
     """The chunked loop: snapshots on the grid, one stats record per logging window
     (its sums carried through the window's chunks), stop requests between chunks."""
@@ -293,9 +232,6 @@ class ChunkedLoop:
         # CHUNK_SECONDS; under a strategy every worker must run the same chunks.
         adapt = self.strategy is None
         limit = 1 if adapt else cfg.log_every
-        sizes = ChunkSizes(cfg, track=self.track is not None)
-        if not adapt:
-            sizes.choose(limit)    # untimed, the same on every worker
         t_start = time.perf_counter()
         while True:
             if it % cfg.snapshot_every == 0 and window_n == 0:
@@ -314,63 +250,33 @@ class ChunkedLoop:
                           f"saved. Continue with --resume --run-dir "
                           f"{self.resume_dir or folder}")
                 return it
-            n = sizes.next(it, limit, self.trainer.fixed_length)
+            n = min(cfg.log_every - it % cfg.log_every, cfg.iters - it, limit)
             t0 = time.perf_counter()
-            # The open window's sums go into the chunk, which goes on adding to them
-            # (one float32 addition per iteration in order, wherever chunks end) and
-            # sums each later window it reaches: one chunk, one fetch, several windows.
-            out = self.trainer.chunk(n, window if window_n else None, window=cfg.log_every,
-                                     phase=it % cfg.log_every)
+            # The window's sums so far go into the chunk, which goes on adding to them:
+            # one float32 addition per iteration in order, wherever chunks end.
+            out = self.trainer.chunk(n, window if window_n else None)
             elapsed = time.perf_counter() - t0
             if progress.t0 is None:
                 progress.begin(it + n)    # from the end of the first (compiling) chunk
                 self.first_chunk_s = time.perf_counter() - t_start
             elif adapt:
-                limit = sizes.adapt(n, elapsed)
-            closed, (window, window_n, first) = self.windows(out, it, n, window_n, first)
-            bad = np.ravel(out["first_bad_iteration"])
-            first_bad = int(bad[bad >= 0].min()) if (bad >= 0).any() else None
-            # The windows that ended before a NaN are recorded before the run stops
-            # on it, as they were when each window was a chunk of its own.
-            for end, sums, count, line in closed:
-                if first_bad is None or end <= first_bad:
-                    self.close_window(end, sums, count, line, t_start)
+                limit = max(1, int(n / max(elapsed, 1e-6) * CHUNK_SECONDS))
             self.check_finite(out, it, folder)
-            for end, sums, count, line in closed:
-                if first_bad is not None and end > first_bad:
-                    self.close_window(end, sums, count, line, t_start)
+            if window_n == 0:
+                first_at = it
+                if it % cfg.snapshot_every == 0:
+                    first = out["first"]
+            window = dict(out["sums"])
+            window_n += n
             it += n
+            if it % cfg.log_every == 0 or it >= cfg.iters:
+                self.record(it, window, window_n, t_start)
+                if first is not None:
+                    self.emit(f"Iter: {first_at}  {self.trainer.describe(first)}")
+                window_n, first = 0, None
             progress.update(it)
             if it >= cfg.iters and it % cfg.snapshot_every:
                 self.checkpoint(it)   # the final state, when it is not on a snapshot
-
-    def close_window(self, end, sums, count, first, t_start):
-        """A window's stats record and, where `first` is given, its 'Iter:' line."""
-        self.record(end, sums, count, t_start)
-        if first is not None:
-            self.emit(f"Iter: {end - count}  {self.trainer.describe(first)}")
-
-    def windows(self, out, it, n, window_n, first):
-        """The logging windows of a chunk of n iterations from `it`: those it closed
-        as [(end, sums, count, first values or None)] and the one left open as
-        (sums, count, first values). A window ends on the log_every grid or at the
-        last iteration; its 'Iter:' line is printed where it began on the snapshot
-        grid, with its first iteration's values."""
-        cfg, w = self.cfg, self.cfg.log_every
-        closed, start = [], it - window_n
-        for j, sums in enumerate(out["windows"]):
-            if j == 0:
-                opening = out["first"] if window_n == 0 else first
-            else:
-                start = (it // w + j) * w
-                opening = out["opening"][j]
-            end = min((start // w + 1) * w, it + n)
-            line = opening if start % cfg.snapshot_every == 0 else None
-            if end % w == 0 or end >= cfg.iters:
-                closed.append((end, dict(sums), end - start, line))
-            else:
-                return closed, (dict(sums), end - start, opening)
-        return closed, (None, 0, None)
 
     def check_finite(self, out, it, folder):
         """Stop on a NaN or Inf loss, once the last good checkpoint is on disk."""

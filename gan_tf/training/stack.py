@@ -47,8 +47,7 @@ from gan_tf import families
 from gan_tf.core.config import MAX_SEEDS, flat_values
 from gan_tf.core.errors import UserError
 from gan_tf.runs.sweeps import seeds_text
-from gan_tf.data.order import epoch_orders
-from gan_tf.data.streams import STREAM_EPOCH, epoch_permutation, sample_z
+from gan_tf.data.streams import epoch_permutation, sample_z
 from gan_tf.families.adversarial import AdversarialGan
 from gan_tf.families.base import Steps
 from gan_tf.models.optimizers import make_optimizer
@@ -178,24 +177,9 @@ class SeedSteps(AdversarialGan):
         return tf.stack([sample_z(s, stream, counter, cfg.batch_size, cfg.z_dim)
                          for s in self.seeds])
 
-    def begin_chunk(self, t0, n: int) -> None:
-        """A fixed-length chunk's epoch orders, per seed, computed once (see
-        DeviceData.begin_chunk)."""
-        k, size = self.batches_per_step(), self.cfg.batch_size
-        self._e0 = (t0 * k * size) // self.n
-        self._orders = tf.stack([epoch_orders(s, self._e0, n * k, size, self.n, STREAM_EPOCH)
-                                 for s in self.seeds])           # (seeds, epochs, N)
-
-    def end_chunk(self) -> None:
-        self._orders = self._e0 = None
-
     def batch(self, b):
         cfg, n = self.cfg, self.n
         g = b * cfg.batch_size + tf.range(cfg.batch_size, dtype=tf.int64)
-        if getattr(self, "_orders", None) is not None:
-            flat = tf.reshape(self._orders, [len(self.seeds), -1])
-            idx = tf.gather(flat, (g // n - self._e0) * n + g % n, axis=1)
-            return self.data.images_at(idx), self.data.labels_at(idx)
         epoch0 = (b * cfg.batch_size) // n    # the same for every seed
         if tf.not_equal(epoch0, self.data._cached_epoch):
             self._perm_a.assign(tf.cast(tf.stack([epoch_permutation(s, epoch0, n)
